@@ -1,0 +1,184 @@
+r"""Fabs and the chip supply chain (DESIGN §5, constraints 8–9).
+
+Symbols
+-------
+=======================  ===============================  ============  ===================
+code                     math                             unit          source
+=======================  ===============================  ============  ===================
+``v_prod[f,r,y]``        :math:`prod_{f,r,y}`             units/yr      decision
+``v_buy[m,r,y]``         :math:`buy_{m,r,y}`              units/yr      decision
+``v_ship[m,a,b,y]``      :math:`ship_{m,a,b,y}`           units/yr      decision
+``q[f,m]``               :math:`q_{f,m}`                  units/unit    FabInputs
+``price[m,y]``           external price                   $/unit        Commodities
+``cost[m,a,b]``          shipping cost                    $/unit        ChipRoutes
+=======================  ===============================  ============  ===================
+
+The network is pruned to what can matter: a region holds commodity m in year y only if m can reach it
+(bought there, made there, or shipped in on allowed routes from such a region), and a shipment exists
+only toward regions from which m can still reach a use. Transit through third regions is allowed, as
+ChipRoutes are directional rules and nothing forbids it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+import pyomo.environ as pyo
+
+from optimizer.data_io import InputData
+from optimizer.linear import Lin
+
+
+def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
+    r"""Production, purchases, shipments and the commodity balance.
+
+    .. math::
+
+        \sum_{f:\,output_f = m} prod_{f,r,y} + buy_{m,r,y} + \sum_{r'} ship_{m,r',r,y}
+        = \sum_f q_{f,m}\, prod_{f,r,y} + \sum_{r'} ship_{m,r,r',y} + use_{m,r,y}
+
+        load_{r,y} \mathrel{+}= \sum_f electricity\_mwh_f \, prod_{f,r,y} / 8760
+    """
+    dv = m.derived
+    techs = data.techs
+    fabs = set(data.techs_of("fab"))
+    prod_index = [key for key in m.CAP if key[0] in fabs]
+    m.PROD = pyo.Set(initialize=prod_index, dimen=3, ordered=True)
+    m.v_prod = pyo.Var(m.PROD, within=pyo.NonNegativeReals, doc="fab output per year")
+    m.c_fab_capacity = pyo.Constraint(m.PROD, rule=fab_capacity_rule)
+
+    inputs_of: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for (f, c), q in data.fab_inputs.items():
+        inputs_of[f].append((c, q))
+    for f, r, y in prod_index:
+        var = m.v_prod[f, r, y]
+        m.reg.supply[(techs.at[f, "output"], r, y)].add(1.0, var)
+        for c, q in inputs_of[f]:
+            m.reg.use[(c, r, y)].add(q, var)
+        mwh = float(techs.at[f, "electricity_mwh"])
+        if mwh:
+            m.reg.load[(r, y)].add(mwh / 8760.0, var)
+        vc = float(techs.at[f, "variable_cost_usd"])
+        if vc:
+            m.reg.cost["supply_chain"][("prod", f, r, y)].add(dv.df[y] * vc / 1e6, var)
+
+    share_rows = []
+    prod_by_fy: dict[tuple[str, int], list] = defaultdict(list)
+    for f, r, y in prod_index:
+        prod_by_fy[(f, y)].append(m.v_prod[f, r, y])
+        s = techs.at[f, "max_region_share"]
+        if s is not None and s == s:
+            share_rows.append((f, r, y))
+    m.prod_by_fy = prod_by_fy
+    m.FAB_SHARE = pyo.Set(initialize=share_rows, dimen=3, ordered=True)
+    m.c_fab_share = pyo.Constraint(m.FAB_SHARE, rule=fab_share_rule)
+
+    # Purchases and shipments on the pruned network.
+    regions = list(data.regions.index)
+    ext_ok = {r: bool(data.regions.at[r, "chips_external_allowed"]) for r in regions}
+    out_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    in_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (c, a, b) in data.chip_routes:
+        out_routes[(c, a)].append(b)
+        in_routes[(c, b)].append(a)
+    buy_index, ship_index = [], []
+    for c in data.commodities:
+        for y in dv.years:
+            sources = {r for r in regions if (c, r, y) in m.reg.supply}
+            if (c, y) in data.price:
+                sources |= {r for r in regions if ext_ok[r]}
+            sinks = {r for r in regions if (c, r, y) in m.reg.use}
+            reach = _closure(sources, lambda r, c=c: out_routes[(c, r)])
+            coreach = _closure(sinks, lambda r, c=c: in_routes[(c, r)])
+            useful = reach & coreach
+            if (c, y) in data.price:
+                buy_index += [(c, r, y) for r in regions if ext_ok[r] and r in useful]
+            ship_index += [
+                (c, a, b, y) for a in regions if a in useful for b in out_routes[(c, a)] if b in useful
+            ]
+    m.BUY = pyo.Set(initialize=buy_index, dimen=3, ordered=True)
+    m.v_buy = pyo.Var(m.BUY, within=pyo.NonNegativeReals, doc="units bought outside the coalition per year")
+    m.SHIP = pyo.Set(initialize=ship_index, dimen=4, ordered=True)
+    m.v_ship = pyo.Var(m.SHIP, within=pyo.NonNegativeReals, doc="units shipped per year")
+    for c, r, y in buy_index:
+        var = m.v_buy[c, r, y]
+        m.reg.supply[(c, r, y)].add(1.0, var)
+        m.reg.cost["supply_chain"][("buy", c, r, y)].add(dv.df[y] * data.price[(c, y)] / 1e6, var)
+    for c, a, b, y in ship_index:
+        var = m.v_ship[c, a, b, y]
+        m.reg.supply[(c, b, y)].add(1.0, var)
+        m.reg.use[(c, a, y)].add(1.0, var)
+        cost = data.chip_routes[(c, a, b)]
+        if cost:
+            m.reg.cost["supply_chain"][("ship", c, a, b, y)].add(dv.df[y] * cost / 1e6, var)
+
+    keys = list(dict.fromkeys([*m.reg.supply, *m.reg.use]))
+    m.COMMODITY_ROWS = pyo.Set(initialize=keys, dimen=3, ordered=True)
+    m.c_commodity_balance = pyo.Constraint(m.COMMODITY_ROWS, rule=commodity_balance_rule)
+
+    buys_by_cy: dict[tuple[str, int], list] = defaultdict(list)
+    for c, r, y in buy_index:
+        buys_by_cy[(c, y)].append(m.v_buy[c, r, y])
+    m.buys_by_cy = buys_by_cy
+    m.EXTERNAL_MAX = pyo.Set(initialize=[k for k in buys_by_cy if k in data.external_max], dimen=2, ordered=True)
+    m.c_external_max = pyo.Constraint(m.EXTERNAL_MAX, rule=external_max_rule)
+
+
+def _closure(start: set[str], step) -> set[str]:
+    seen, todo = set(start), deque(start)
+    while todo:
+        for n in step(todo.popleft()):
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
+
+
+def fab_capacity_rule(m: pyo.ConcreteModel, f: str, r: str, y: int):
+    r"""Production within capacity (constraint 8).
+
+    .. math:: prod_{f,r,y} \le cap_{f,r,y}
+    """
+    e = Lin().add(1.0, m.v_prod[f, r, y]).add_lin(m.cap[(f, r, y)], -1.0)
+    return e.expr(drop_const=True) <= -e.const
+
+
+def fab_share_rule(m: pyo.ConcreteModel, f: str, r: str, y: int):
+    r"""No region makes more than its share of a fab tech's output (constraint 8, concentration).
+
+    .. math:: prod_{f,r,y} \le max\_region\_share_f \sum_{r'} prod_{f,r',y}
+    """
+    s = float(m.data.techs.at[f, "max_region_share"])
+    e = Lin().add(1.0, m.v_prod[f, r, y])
+    for var in m.prod_by_fy[(f, y)]:
+        e.add(-s, var)
+    return e.expr() <= 0.0
+
+
+def commodity_balance_rule(m: pyo.ConcreteModel, c: str, r: str, y: int):
+    r"""Commodity balance (constraint 9); accelerators are used by deployment.
+
+    .. math::
+
+        \sum_{f:\,output_f=m} prod + buy + \sum_{r'} ship_{m,r',r} =
+        \sum_f q_{f,m}\, prod + \sum_{r'} ship_{m,r,r'} + use_{m,r,y}
+    """
+    e = Lin()
+    sup = m.reg.supply.get((c, r, y))
+    if sup is not None:
+        e.add_lin(sup)
+    use = m.reg.use.get((c, r, y))
+    if use is not None:
+        e.add_lin(use, -1.0)
+    return e.expr() == 0.0
+
+
+def external_max_rule(m: pyo.ConcreteModel, c: str, y: int):
+    r"""Cap on purchases from outside the coalition (constraint 9).
+
+    .. math:: \sum_r buy_{m,r,y} \le external\_max_{m,y}
+    """
+    e = Lin()
+    for var in m.buys_by_cy[(c, y)]:
+        e.add(1.0, var)
+    return e.expr() <= m.data.external_max[(c, y)]

@@ -1,0 +1,169 @@
+r"""Accelerators, data centers, compute and demand (DESIGN §5, constraints 4–7).
+
+Symbols
+-------
+=======================  ==================================  ==============  ==================
+code                     math                                unit            source
+=======================  ==================================  ==============  ==================
+``v_deploy[r,v]``        :math:`deploy_{r,v}`                chips (period)  decision
+``v_serve[g,r,c,y]``     :math:`serve_{g,r,c,y}`             H100e           decision
+``v_unserved[g,c,y]``    :math:`unserved_{g,c,y}`            H100e           decision
+``m.it[r,y]``            :math:`IT_{r,y}`                    MW              expression
+``m.compute[r,y]``       :math:`compute_{r,y}`               H100e           expression
+``h100e_v, kw_v``        per-chip compute and IT kW          —               Accelerators
+``D[g,c,y]``             demand                              H100e           Demand
+``min_domestic``         sovereignty share                   share           Regions
+=======================  ==================================  ==============  ==================
+
+Chips are deployed only where a data center can stand in the year of deployment; the ExistingFleet
+adds its compute and IT power in the years it is available and needs data centers and power too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from optimizer.data_io import InputData
+from optimizer.linear import Lin
+from optimizer.schema import ACCELERATOR
+
+
+def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
+    r"""Deployment, IT load, data-center capacity, serving, demand and sovereignty.
+
+    .. math::
+
+        IT_{r,y} = \sum_{v:\,alive(v,y)} \tfrac{kw_v}{1000} deploy_{r,v} + fleet\_kw_{r,y}/1000
+
+        compute_{r,y} = \sum_{v:\,alive(v,y)} h100e_v \, deploy_{r,v} + fleet\_h100e_{r,y}
+
+        load_{r,y} \mathrel{+}= pue_r \cdot IT_{r,y}, \qquad
+        use_{accelerator,r,y} = deploy_{r,y} / len_y
+    """
+    dv = m.derived
+    acc = data.accelerators
+    dc_techs = set(data.techs_of("datacenter"))
+    dc_cap: dict[tuple[str, int], Lin] = {}
+    for (k, r, y), e in m.cap.items():
+        if k in dc_techs:
+            dc_cap.setdefault((r, y), Lin()).add_lin(e)
+    m.dc_cap = dc_cap
+
+    deploy_index = [(r, v) for r in data.regions.index for v in dv.years if (r, v) in dc_cap and len(acc)]
+    m.DEPLOY = pyo.Set(initialize=deploy_index, dimen=2, ordered=True)
+    m.v_deploy = pyo.Var(m.DEPLOY, within=pyo.NonNegativeReals, doc="accelerators deployed in period v (total)")
+
+    it: dict[tuple[str, int], Lin] = {}
+    comp: dict[tuple[str, int], Lin] = {}
+    for (r, y), kw in data.fleet_kw.items():
+        it.setdefault((r, y), Lin()).const += kw / 1000.0
+    for (r, y), h in data.fleet_h100e.items():
+        comp.setdefault((r, y), Lin()).const += h
+    for r, v in deploy_index:
+        var = m.v_deploy[r, v]
+        kw, h = float(acc.at[v, "kw_per_chip"]), float(acc.at[v, "h100e_per_chip"])
+        for y in dv.years:
+            if dv.alive(v, y):
+                it.setdefault((r, y), Lin()).add(kw / 1000.0, var)
+                comp.setdefault((r, y), Lin()).add(h, var)
+        m.reg.use[(ACCELERATOR, r, v)].add(1.0 / dv.length[v], var)
+    m.it, m.compute = it, comp
+    for (r, y), e in it.items():
+        m.reg.load[(r, y)].add_lin(e, float(data.regions.at[r, "pue"]))
+
+    dc_rows = []
+    for key, e in it.items():
+        cap = dc_cap.get(key)
+        if e.has_vars or (cap is not None and cap.has_vars):
+            dc_rows.append(key)
+        elif e.const > (cap.const if cap else 0.0) + 1e-9:
+            dv.infeasible.append(
+                f"the existing accelerator fleet in {key[0]} in {key[1]} needs {e.const:g} MW of data centers "
+                f"but only {(cap.const if cap else 0.0):g} MW exist (ExistingFleet, ExistingCapacity)"
+            )
+    m.DC_ROWS = pyo.Set(initialize=dc_rows, dimen=2, ordered=True)
+    m.c_datacenter_capacity = pyo.Constraint(m.DC_ROWS, rule=datacenter_capacity_rule)
+
+    # Serving: only on allowed routes, to demand that exists, from hosts that can have compute.
+    serve_index = [
+        (g, r, c, y)
+        for (g, c, y) in data.demand
+        for r in data.regions.index
+        if (g, r, c) in data.compute_routes and (r, y) in comp
+    ]
+    m.SERVE = pyo.Set(initialize=serve_index, dimen=4, ordered=True)
+    m.v_serve = pyo.Var(m.SERVE, within=pyo.NonNegativeReals, doc="H100e of host r serving consumer c")
+    m.DEMAND = pyo.Set(initialize=list(data.demand), dimen=3, ordered=True)
+    m.v_unserved = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals, doc="H100e of demand left unserved")
+
+    served_by_host: dict[tuple[str, int], list] = defaultdict(list)
+    served_to: dict[tuple[str, str, int], list] = defaultdict(list)
+    for g, r, c, y in serve_index:
+        served_by_host[(r, y)].append(m.v_serve[g, r, c, y])
+        served_to[(g, c, y)].append(m.v_serve[g, r, c, y])
+    m.served_by_host, m.served_to = served_by_host, served_to
+    m.COMPUTE_ROWS = pyo.Set(initialize=list(served_by_host), dimen=2, ordered=True)
+    m.c_compute_capacity = pyo.Constraint(m.COMPUTE_ROWS, rule=compute_capacity_rule)
+    m.c_demand_balance = pyo.Constraint(m.DEMAND, rule=demand_balance_rule)
+
+    sov = []
+    for g, c, y in data.demand:
+        share = float(data.regions.at[c, f"min_domestic_{g}"])
+        if share > 0:
+            sov.append((g, c, y))
+    m.SOVEREIGNTY = pyo.Set(initialize=sov, dimen=3, ordered=True)
+    m.c_sovereignty = pyo.Constraint(m.SOVEREIGNTY, rule=sovereignty_rule)
+
+    penalty = data.settings.unserved_penalty_usd / 1e6
+    for g, c, y in data.demand:
+        m.reg.cost["unserved"][(g, c, y)].add(dv.df[y] * penalty, m.v_unserved[g, c, y])
+
+
+def datacenter_capacity_rule(m: pyo.ConcreteModel, r: str, y: int):
+    r"""Data centers hold the IT load (constraint 4).
+
+    .. math:: IT_{r,y} \le \sum_{k \in K_D} cap_{k,r,y} \qquad \forall r, y
+    """
+    e = Lin().add_lin(m.it[(r, y)])
+    cap = m.dc_cap.get((r, y))
+    if cap is not None:
+        e.add_lin(cap, -1.0)
+    return e.expr(drop_const=True) <= -e.const
+
+
+def compute_capacity_rule(m: pyo.ConcreteModel, r: str, y: int):
+    r"""A host serves no more than its compute (constraint 5).
+
+    .. math:: \sum_{g,c} serve_{g,r,c,y} \le compute_{r,y} \qquad \forall r, y
+    """
+    e = Lin()
+    for var in m.served_by_host[(r, y)]:
+        e.add(1.0, var)
+    e.add_lin(m.compute[(r, y)], -1.0)
+    return e.expr(drop_const=True) <= -e.const
+
+
+def demand_balance_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
+    r"""Demand is served or left unserved; its dual is the marginal cost of compute (constraint 6).
+
+    .. math:: \sum_r serve_{g,r,c,y} + unserved_{g,c,y} = D_{g,c,y} \qquad \forall (g,c,y): D > 0
+    """
+    e = Lin()
+    for var in m.served_to.get((g, c, y), ()):
+        e.add(1.0, var)
+    e.add(1.0, m.v_unserved[g, c, y])
+    return e.expr() == m.data.demand[(g, c, y)]
+
+
+def sovereignty_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
+    r"""A share of the served demand is hosted at home (constraint 7).
+
+    .. math:: serve_{g,c,c,y} \ge min\_domestic_{g,c} \, (D_{g,c,y} - unserved_{g,c,y})
+    """
+    share = float(m.data.regions.at[c, f"min_domestic_{g}"])
+    e = Lin().add(share, m.v_unserved[g, c, y])
+    if (g, c, c, y) in m.v_serve:
+        e.add(1.0, m.v_serve[g, c, c, y])
+    return e.expr() >= share * m.data.demand[(g, c, y)]

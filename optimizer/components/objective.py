@@ -1,0 +1,46 @@
+r"""The objective: net present cost in $M, one expression per cost category of DESIGN §5.
+
+.. math::
+
+    \min\ & \sum_{j,k,r,v} AF_{j,k,r,v}\, fin_{j,k,r,v}                                  && \text{capital} \\
+    + & \sum_{k,r,y} DF_y\, fixed\_om_{k,r,y}\, cap_{k,r,y}                               && \text{fixed O\&M} \\
+    + & \sum_y \tfrac{DF_y}{10^6} \sum_{r,h} hours_h \big(\sum_p vc_p\, gen + grid\_price_r\, grid\big) && \text{energy} \\
+    + & \sum_y \tfrac{DF_y}{10^6}\, carbon\_price_y\, E_y                                 && \text{carbon} \\
+    + & \sum_y \tfrac{DF_y}{10^6} \sum_r \big(\sum_f vc_f\, prod + \sum_m price\, buy + \sum cost\, ship\big) && \text{supply chain} \\
+    + & \sum_y \tfrac{DF_y}{10^6}\, unserved\_penalty \sum_{g,c} unserved_{g,c,y}           && \text{unserved} \\
+    + & \sum_b DP_{decide_b}\, rd\_cost_b\, fund_b                                         && \text{bets}
+
+Each component has already added its terms to ``m.reg.cost[category]``; fixed O&M is added here because
+it is a property of capacity in service, whatever the asset.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizer.data_io import InputData
+from optimizer.linear import Lin
+
+CATEGORIES = ("capital", "fixed_om", "energy", "carbon", "supply_chain", "unserved", "bets")
+
+
+def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
+    """Fixed O&M on capacity in service, one expression per category, and their sum as the objective."""
+    dv = m.derived
+    for (k, r, y), cap in m.cap.items():
+        om = data.fixed_om.get((k, r, y))
+        if om:
+            m.reg.cost["fixed_om"][(k, r, y)].add_lin(cap, dv.df[y] * om)
+    totals = {}
+    for cat in CATEGORIES:
+        e = Lin()
+        for part in m.reg.cost[cat].values():
+            e.add_lin(part)
+        totals[cat] = e
+    m.cost_lines = totals
+    m.CATEGORIES = pyo.Set(initialize=CATEGORIES, ordered=True)
+    m.e_cost = pyo.Expression(m.CATEGORIES, rule=lambda _m, c: totals[c].expr())
+    total = Lin()
+    for cat in CATEGORIES:
+        total.add_lin(totals[cat])
+    m.objective = pyo.Objective(expr=total.expr(), sense=pyo.minimize, doc="net present cost ($M)")

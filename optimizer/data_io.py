@@ -1,0 +1,1049 @@
+"""Read an input workbook (or a folder of CSV files) into a validated, resolved :class:`InputData`.
+
+Three stages, each usable on its own so studies can wrap them (DESIGN §2, §7):
+
+1. :func:`read_raw` — cells as found, with their addresses, no interpretation (``RawBook``).
+2. :func:`parse` — types, ranges, ids, keys: every problem collected and raised at once as
+   :class:`InputError` with ``Sheet!Cell: what is wrong — what is expected`` lines (DESIGN §4.3).
+3. resolution (inside :func:`parse`) — defaults, wildcards and interpolation of §4.2 and the conventions
+   of §5.2, giving plain dicts and frames keyed by the model's index tuples.
+
+This module never imports Pyomo.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer.schema import (
+    ACCELERATOR,
+    REQUIRED_SHEETS,
+    SEGMENTS,
+    SETTINGS,
+    SETTINGS_BY_KEY,
+    SHEETS,
+    SHEETS_BY_NAME,
+    Column,
+    Sheet,
+)
+
+# An .xlsx is a zip of XML; these limits stop zip bombs before openpyxl inflates them (RELIABILITY.md).
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200.0
+HOURS_PER_YEAR = 8760.0
+EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA")
+_NUMERIC_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Problems
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as possible."""
+
+    sheet: str
+    cell: str
+    message: str
+    expected: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+        tail = f" — {self.expected}" if self.expected else ""
+        return f"{where}: {self.message}{tail}"
+
+
+class InputError(Exception):
+    """The input has problems; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Raw cells
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class RawCell:
+    """A cell as read: its value and, for workbooks, what openpyxl knew about it."""
+
+    value: Any
+    error: bool = False  # an Excel error value such as #DIV/0!
+    formula: bool = False  # a formula without a cached value
+    merged: bool = False  # covered by a merged range (not its top-left cell)
+
+
+@dataclass
+class RawTable:
+    """One sheet as found: header names with their column letters, and data rows with Excel row numbers."""
+
+    name: str
+    headers: list[str]
+    letters: list[str]
+    rows: list[list[RawCell]]
+    row_numbers: list[int]
+
+    def cell_ref(self, col: str, i: int) -> str:
+        """Address like ``C7`` of column ``col`` in data row ``i``."""
+        return f"{self.letters[self.headers.index(col)]}{self.row_numbers[i]}"
+
+    def column_ref(self, col: str) -> str:
+        """Address of the header cell of ``col``."""
+        return f"{self.letters[self.headers.index(col)]}1"
+
+    def copy(self) -> RawTable:
+        """A deep-enough copy for scenario edits."""
+        return RawTable(
+            self.name,
+            list(self.headers),
+            list(self.letters),
+            [[RawCell(c.value, c.error, c.formula, c.merged) for c in r] for r in self.rows],
+            list(self.row_numbers),
+        )
+
+
+@dataclass
+class RawBook:
+    """Every sheet of an input, untouched, plus where it came from."""
+
+    source: str
+    tables: dict[str, RawTable]
+    problems: list[Problem] = field(default_factory=list)
+    extra_sheets: list[str] = field(default_factory=list)
+
+    def copy(self) -> RawBook:
+        """A copy whose tables can be edited without touching this one."""
+        return RawBook(
+            self.source,
+            {k: t.copy() for k, t in self.tables.items()},
+            list(self.problems),
+            list(self.extra_sheets),
+        )
+
+
+def _letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def read_raw(path: str | Path) -> RawBook:
+    """Read an ``.xlsx`` workbook or a folder of ``<Sheet>.csv`` files into a :class:`RawBook`.
+
+    Nothing is interpreted yet; problems that make the file unreadable are raised as :class:`InputError`.
+    The file is opened read-only and never modified.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError([Problem(str(p), "", "file or folder not found", "an .xlsx workbook or a folder of CSV files")])
+    if p.is_dir():
+        return _read_csv_folder(p)
+    return _read_xlsx(p)
+
+
+def _read_csv_folder(folder: Path) -> RawBook:
+    tables: dict[str, RawTable] = {}
+    extra: list[str] = []
+    problems: list[Problem] = []
+    for f in sorted(folder.glob("*.csv")):
+        name = f.stem
+        if name not in SHEETS_BY_NAME:
+            extra.append(name)
+            continue
+        try:
+            text = f.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            problems.append(Problem(name, "", f"{f.name} is not UTF-8 text", "a UTF-8 CSV file"))
+            continue
+        rows = list(csv.reader(text.splitlines()))
+        tables[name] = _table_from_rows(name, [[RawCell(_csv_value(v)) for v in r] for r in rows])
+    return RawBook(str(folder), tables, problems, extra)
+
+
+def _csv_value(v: str) -> Any:
+    v = v.strip()
+    return None if v == "" else v
+
+
+def _table_from_rows(name: str, rows: list[list[RawCell]]) -> RawTable:
+    if not rows:
+        return RawTable(name, [], [], [], [])
+    header = rows[0]
+    headers, letters, idx = [], [], []
+    for j, c in enumerate(header):
+        if c.value is None:
+            continue
+        headers.append(str(c.value).strip())
+        letters.append(_letter(j))
+        idx.append(j)
+    data, numbers = [], []
+    for i, r in enumerate(rows[1:], start=2):
+        cells = [r[j] if j < len(r) else RawCell(None) for j in idx]
+        # blank rows are ignored (§4.1), including the inflated ranges a stray format leaves behind
+        if all(c.value is None and not c.formula and not c.error for c in cells):
+            continue
+        data.append(cells)
+        numbers.append(i)
+    return RawTable(name, headers, letters, data, numbers)
+
+
+def _check_zip(path: Path) -> None:
+    if not zipfile.is_zipfile(path):
+        suffix = path.suffix.lower()
+        hint = " (an old .xls? save it as .xlsx)" if suffix == ".xls" else ""
+        raise InputError(
+            [Problem(path.name, "", f"not an .xlsx workbook{hint}", "an Excel .xlsx file or a folder of CSV files")]
+        )
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        unpacked = sum(i.file_size for i in infos)
+        packed = sum(i.compress_size for i in infos) or 1
+        names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        raise InputError([Problem(path.name, "", "a zip file but not an .xlsx workbook", "an Excel .xlsx file")])
+    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
+        raise InputError(
+            [
+                Problem(
+                    path.name,
+                    "",
+                    f"refused: unpacks to {unpacked / 1e6:.0f} MB ({unpacked / packed:.0f}× compression), a likely zip bomb",
+                    f"at most {MAX_UNPACKED_BYTES / 1e6:.0f} MB unpacked and {MAX_COMPRESSION_RATIO:.0f}× compression",
+                )
+            ]
+        )
+
+
+def _read_xlsx(path: Path) -> RawBook:
+    import openpyxl  # defusedxml is a dependency, so openpyxl parses with it (entity bombs are refused)
+
+    _check_zip(path)
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any parse failure becomes a user-facing message
+        cause = exc.__cause__ or exc.__context__ or exc
+        if "Entities" in type(cause).__name__ or "entit" in str(exc).lower():
+            msg = "refused: the workbook's XML declares entities (an XML bomb?)"
+        else:
+            msg = f"cannot be read as a workbook ({type(exc).__name__}: {exc})"
+        raise InputError([Problem(path.name, "", msg, "a workbook saved by Excel or LibreOffice")]) from None
+    formulas = None
+    tables: dict[str, RawTable] = {}
+    extra: list[str] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for ws in wb.worksheets:
+        name = ws.title.strip()
+        if name not in SHEETS_BY_NAME:
+            low = {n.lower(): n for n in SHEETS_BY_NAME}
+            if name.lower() in low:
+                problems.append(
+                    Problem(ws.title, "", "sheet name in the wrong case or with spaces", f"name it {low[name.lower()]!r}")
+                )
+            else:
+                extra.append(ws.title)
+            continue
+        if name in seen:
+            problems.append(Problem(ws.title, "", "duplicate sheet", "one sheet per name"))
+            continue
+        seen[name] = ws.title
+        merged: set[tuple[int, int]] = set()
+        for rng in ws.merged_cells.ranges:
+            for r in range(rng.min_row, rng.max_row + 1):
+                for c in range(rng.min_col, rng.max_col + 1):
+                    if (r, c) != (rng.min_row, rng.min_col):
+                        merged.add((r, c))
+        rows: list[list[RawCell]] = []
+        for r_idx, row in enumerate(ws.iter_rows(), start=1):
+            cells = []
+            for c_idx, c in enumerate(row, start=1):
+                v = c.value
+                err = c.data_type == "e" or (isinstance(v, str) and v in EXCEL_ERRORS)
+                cells.append(RawCell(v, error=err, merged=(r_idx, c_idx) in merged))
+            rows.append(cells)
+        # A cell that reads None may be a formula never calculated: look again with formulas kept.
+        if any(c.value is None for r in rows for c in r):
+            if formulas is None:
+                formulas = openpyxl.load_workbook(path, data_only=False)
+            fws = formulas[ws.title]
+            for r_idx, row in enumerate(rows, start=1):
+                for c_idx, cell in enumerate(row, start=1):
+                    if cell.value is None:
+                        fv = fws.cell(r_idx, c_idx).value
+                        if isinstance(fv, str) and fv.startswith("="):
+                            cell.formula = True
+        tables[name] = _table_from_rows(name, rows)
+    return RawBook(str(path), tables, problems, extra)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Typed values
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Settings:
+    """Resolved Settings sheet (DESIGN §4.1); every field carries its default."""
+
+    base_year: int
+    discount_rate: float
+    last_period_length: int
+    unserved_penalty_usd: float
+    market_finance: bool
+    integer_modules: bool
+    bet_mode: str
+    time_limit_s: float | None
+    mip_gap: float
+    threads: int | None
+
+
+class _Bad(Exception):
+    def __init__(self, message: str, expected: str):
+        self.message = message
+        self.expected = expected
+
+
+def _expected(col: Column | Any) -> str:
+    d = col.dtype
+    if d == "bool":
+        return "TRUE or FALSE"
+    if d == "enum":
+        return "one of " + ", ".join(col.choices)
+    if d == "int":
+        return "a whole number" + (" (a year)" if "year" in col.unit or "year" in getattr(col, "name", "") else "")
+    if d == "float":
+        rng = ""
+        if col.min is not None and col.max is not None:
+            rng = f" between {col.min:g} and {col.max:g}"
+        elif col.min is not None:
+            rng = f" ≥ {col.min:g}"
+        return "a number" + rng + (f" in {col.unit}" if col.unit else "")
+    return "a text id"
+
+
+def convert(value: Any, col: Column | Any) -> Any:
+    """Convert one raw cell value to the column's type, or raise ``_Bad`` with what is wrong.
+
+    Plain numeric text (``"12000"``, ``" 5 "``) is accepted as a number; anything else in a number
+    column (``"1,000"``, ``"5%"``, ``"abc"``) is rejected, never guessed (RELIABILITY.md).
+    """
+    d = col.dtype
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+    if d in ("id", "text"):
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, datetime | date | time):
+            raise _Bad(f"a date ({value}) where {d} belongs", _expected(col))
+        return str(value)
+    if d == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.lower() in ("true", "yes", "1", "y"):
+            return True
+        if isinstance(value, str) and value.lower() in ("false", "no", "0", "n"):
+            return False
+        raise _Bad(f"{value!r} is not a boolean", _expected(col))
+    if d == "enum":
+        s = str(value).strip().lower()
+        for ch in col.choices:
+            if ch.lower() == s:
+                return ch
+        raise _Bad(f"{value!r} is not an allowed value", _expected(col))
+    # numbers
+    if isinstance(value, bool):
+        raise _Bad(f"{value} (a boolean) where a number belongs", _expected(col))
+    if isinstance(value, datetime | date | time):
+        raise _Bad(f"a date ({value}) where a number belongs (format the cell as a number)", _expected(col))
+    if isinstance(value, str):
+        if not _NUMERIC_TEXT.match(value):
+            raise _Bad(f"text {value!r} where a number belongs", _expected(col))
+        value = float(value)
+    if not isinstance(value, int | float):
+        raise _Bad(f"{value!r} is not a number", _expected(col))
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        raise _Bad(f"{value} is not a finite number", _expected(col))
+    if d == "int":
+        if float(value) != int(value):
+            raise _Bad(f"{value} is not a whole number", _expected(col))
+        value = int(value)
+        if col.min is not None and value < col.min:
+            raise _Bad(f"{value} is below the minimum {col.min:g}", _expected(col))
+        return value
+    value = float(value)
+    if abs(value) >= 1e20:
+        raise _Bad(f"{value:g} is too large (the solver treats ≥ 1e20 as infinite)", "a finite number below 1e20")
+    if col.min is not None and value < col.min:
+        what = "negative" if col.min == 0 else f"below {col.min:g}"
+        raise _Bad(f"{value:g} is {what}", _expected(col))
+    if col.max is not None and value > col.max:
+        raise _Bad(f"{value:g} is above {col.max:g}", _expected(col))
+    return value
+
+
+def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> pd.DataFrame:
+    """Convert a raw table to a DataFrame of typed values (None for blanks) with a ``_row`` index of
+    data-row positions; type and range problems are appended to ``problems``."""
+    names = sheet.column_names
+    if t is None:
+        return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+    if not t.headers and not t.rows:
+        return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+    seen = set()
+    for h in t.headers:
+        if h in seen:
+            problems.append(Problem(sheet.name, t.column_ref(h), f"column {h!r} appears twice", "each column once"))
+        seen.add(h)
+        if h not in names:
+            near = [n for n in names if n.lower() == h.lower().replace(" ", "_")]
+            hint = f"did you mean {near[0]!r}?" if near else "columns are: " + ", ".join(names)
+            problems.append(Problem(sheet.name, t.column_ref(h), f"unknown column {h!r}", hint))
+    for c in sheet.columns:
+        if c.required and c.name not in t.headers:
+            problems.append(
+                Problem(sheet.name, "1:1", f"missing required column {c.name!r}", f"a header cell {c.name!r} in row 1")
+            )
+    out: dict[str, list[Any]] = {n: [] for n in names}
+    for i, row in enumerate(t.rows):
+        for c in sheet.columns:
+            if c.name not in t.headers:
+                out[c.name].append(None)
+                continue
+            cell = row[t.headers.index(c.name)]
+            ref = t.cell_ref(c.name, i)
+            v = None
+            if cell.error:
+                problems.append(Problem(sheet.name, ref, f"error value {cell.value}", "a value (fix the formula)"))
+            elif cell.formula:
+                problems.append(
+                    Problem(
+                        sheet.name,
+                        ref,
+                        "formula without a calculated value",
+                        "open and save the workbook in Excel or LibreOffice, or type the value",
+                    )
+                )
+            elif cell.merged and (c.key or c.required):
+                problems.append(Problem(sheet.name, ref, "merged cell in a key column", "unmerge and fill every row"))
+            else:
+                try:
+                    v = convert(cell.value, c)
+                except _Bad as b:
+                    problems.append(Problem(sheet.name, ref, b.message, b.expected))
+                    v = None
+                else:
+                    if v is None and c.required:
+                        problems.append(Problem(sheet.name, ref, f"blank {c.name}", f"{_expected(c)} (required)"))
+            out[c.name].append(v)
+    df = pd.DataFrame({n: pd.Series(out[n], dtype=object) for n in names})
+    return df
+
+
+def _settings(t: RawTable | None, years: list[int], problems: list[Problem]) -> Settings:
+    values: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+    if t is not None:
+        for h in ("key", "value"):
+            if h not in t.headers:
+                problems.append(Problem("Settings", "1:1", f"missing column {h!r}", "columns key and value"))
+                return _settings(None, years, problems)
+        for h in t.headers:
+            if h not in ("key", "value"):
+                problems.append(Problem("Settings", t.column_ref(h), f"unknown column {h!r}", "columns key and value"))
+        seen: set[str] = set()
+        for i, row in enumerate(t.rows):
+            kc = row[t.headers.index("key")]
+            vc = row[t.headers.index("value")]
+            key = str(kc.value).strip() if kc.value is not None else ""
+            if not key:
+                problems.append(Problem("Settings", t.cell_ref("key", i), "blank key", "a setting name"))
+                continue
+            s = SETTINGS_BY_KEY.get(key)
+            if s is None:
+                problems.append(
+                    Problem(
+                        "Settings",
+                        t.cell_ref("key", i),
+                        f"unknown setting {key!r}",
+                        "one of " + ", ".join(SETTINGS_BY_KEY),
+                    )
+                )
+                continue
+            if key in seen:
+                problems.append(Problem("Settings", t.cell_ref("key", i), f"setting {key!r} given twice", "each key once"))
+            seen.add(key)
+            ref = t.cell_ref("value", i)
+            if vc.error or vc.formula:
+                problems.append(Problem("Settings", ref, "error value or uncalculated formula", "a plain value"))
+                continue
+            try:
+                v = convert(vc.value, s)
+            except _Bad as b:
+                problems.append(Problem("Settings", ref, b.message, b.expected))
+                continue
+            if v is not None:
+                values[key] = v
+    if values["base_year"] is None:
+        values["base_year"] = years[0] if years else 0
+    if values["last_period_length"] is None:
+        values["last_period_length"] = (years[-1] - years[-2]) if len(years) > 1 else 1
+    return Settings(**values)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resolution helpers (§4.2)
+# ---------------------------------------------------------------------------------------------------------
+def interpolate(points: list[tuple[int, float]], year: int) -> float:
+    """Linear interpolation between given (year, value) points, held flat outside them (§4.2)."""
+    points = sorted(points)
+    if year <= points[0][0]:
+        return points[0][1]
+    if year >= points[-1][0]:
+        return points[-1][1]
+    for (y0, v0), (y1, v1) in zip(points, points[1:], strict=False):
+        if y0 <= year <= y1:
+            return v0 + (v1 - v0) * (year - y0) / (y1 - y0)
+    raise AssertionError("unreachable")
+
+
+def _resolve(
+    df: pd.DataFrame,
+    sheet: str,
+    fixed: list[str],
+    wild: list[str],
+    year_col: str | None,
+    values: list[str],
+    targets: list[tuple],
+    years: list[int],
+    problems: list[Problem],
+) -> dict[str, dict[tuple, float]]:
+    """Resolve value columns for target keys ``fixed + wild`` (and each model year when ``year_col``).
+
+    For each value column separately, the most specific level of the wildcard keys that gives it wins
+    (earlier wildcard columns weigh more: (r,g) > (r,·) > (·,g) > (·,·)); within that level rows with
+    years are interpolated; a level mixing a blank-year row with year rows is an error.
+    Returns ``{value: {target(+year): number}}`` holding only resolved entries.
+    """
+    out: dict[str, dict[tuple, float]] = {v: {} for v in values}
+    if df.empty:
+        return out
+    keycols = fixed + wild
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, key in enumerate(zip(*(df[c] for c in keycols), strict=False) if keycols else [()] * len(df)):
+        groups[tuple(key)].append(i)
+    # Specificity levels: every subset of wildcard columns, ordered as §5.2 says.
+    nw = len(wild)
+    levels = sorted(
+        [tuple(bool(m >> (nw - 1 - j) & 1) for j in range(nw)) for m in range(2**nw)],
+        key=lambda spec: tuple(not s for s in spec),
+    )
+    yrs = df[year_col].tolist() if year_col else None
+    reported: set[tuple] = set()
+    for target in targets:
+        fx, wd = target[: len(fixed)], target[len(fixed) :]
+        for v in values:
+            col = df[v].tolist()
+            for spec in levels:
+                key = fx + tuple(w if s else None for w, s in zip(wd, spec, strict=False))
+                rows = [i for i in groups.get(key, ()) if col[i] is not None]
+                if not rows:
+                    continue
+                if year_col is None:
+                    out[v][target] = float(col[rows[-1]])
+                    break
+                blank = [i for i in rows if yrs[i] is None]
+                dated = [i for i in rows if yrs[i] is not None]
+                if blank and dated:
+                    tag = (key, v)
+                    if tag not in reported:
+                        reported.add(tag)
+                        problems.append(
+                            Problem(
+                                sheet,
+                                "",
+                                f"rows for {_key_text(keycols, key)} mix a blank year with given years for {v}",
+                                "either one row with a blank year or rows with years",
+                            )
+                        )
+                    break
+                if blank:
+                    for y in years:
+                        out[v][(*target, y)] = float(col[blank[-1]])
+                else:
+                    pts = [(int(yrs[i]), float(col[i])) for i in dated]
+                    for y in years:
+                        out[v][(*target, y)] = interpolate(pts, y)
+                break
+    return out
+
+
+def _key_text(cols: list[str], key: tuple) -> str:
+    return ", ".join(f"{c}={'(all)' if k is None else k}" for c, k in zip(cols, key, strict=False))
+
+
+def _most_specific(df: pd.DataFrame, keycols: list[str], target: tuple) -> list[int]:
+    """Rows matching ``target`` (blank = any) with the most non-blank key fields."""
+    best, rows = -1, []
+    cols = [df[c].tolist() for c in keycols]
+    for i in range(len(df)):
+        ok = True
+        n = 0
+        for c, t in zip(cols, target, strict=False):
+            v = c[i]
+            if v is None:
+                continue
+            if v != t:
+                ok = False
+                break
+            n += 1
+        if not ok:
+            continue
+        if n > best:
+            best, rows = n, [i]
+        elif n == best:
+            rows.append(i)
+    return rows
+
+
+def _route_table(df: pd.DataFrame, keycols: list[str]) -> dict[tuple, list[tuple[int, tuple]]]:
+    """Index rule rows by their key pattern for fast most-specific matching."""
+    out: dict[tuple, list[tuple[int, tuple]]] = defaultdict(list)
+    cols = [df[c].tolist() for c in keycols]
+    for i in range(len(df)):
+        pat = tuple(c[i] for c in cols)
+        out[pat].append((i, pat))
+    return out
+
+
+def _match_rules(index: dict[tuple, list[tuple[int, tuple]]], target: tuple) -> list[int]:
+    """Most-specific rule rows for ``target`` using all 2^n blank patterns (cheap for n ≤ 3)."""
+    n = len(target)
+    best, rows = -1, []
+    for m in range(2**n):
+        pat = tuple(t if (m >> j) & 1 else None for j, t in enumerate(target))
+        hits = index.get(pat)
+        if not hits:
+            continue
+        k = bin(m).count("1")
+        if k > best:
+            best, rows = k, [i for i, _ in hits]
+        elif k == best:
+            rows.extend(i for i, _ in hits)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------
+# InputData
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InputData:
+    """The resolved input: every default applied, every wildcard expanded, every year interpolated.
+
+    Pyomo-free and treated as immutable after loading. Dicts are keyed by the index tuples of DESIGN §5
+    (r region, y year, h slice, k tech, m commodity, g segment, j partner, b bet).
+    """
+
+    source: str
+    settings: Settings
+    years: tuple[int, ...]
+    period_length: dict[int, int]
+    carbon_price: dict[int, float]
+    co2_cap: dict[int, float]
+    regions: pd.DataFrame  # index region
+    slices: tuple[str, ...]
+    slice_day: dict[str, str]
+    slice_hours: dict[str, float]
+    slice_prev: dict[str, str]
+    techs: pd.DataFrame  # index tech
+    fab_inputs: dict[tuple[str, str], float]
+    commodities: tuple[str, ...]
+    capex: dict[tuple[str, str, int], float]
+    fixed_om: dict[tuple[str, str, int], float]
+    max_build: dict[tuple[str, str, int], float]
+    max_capacity: dict[tuple[str, str, int], float]
+    cf: dict[tuple[str, str, str], float]  # only where a Profiles row overrides availability
+    existing: dict[tuple[str, str, int], float]
+    fleet_h100e: dict[tuple[str, int], float]
+    fleet_kw: dict[tuple[str, int], float]
+    accelerators: pd.DataFrame  # index model year: h100e_per_chip, kw_per_chip, system_capex_usd, life
+    price: dict[tuple[str, int], float]
+    external_max: dict[tuple[str, int], float]
+    chip_routes: dict[tuple[str, str, str], float]  # (m, from, to) allowed → cost $/unit
+    compute_routes: frozenset[tuple[str, str, str]]  # (g, host, consumer) allowed
+    demand: dict[tuple[str, str, int], float]  # (g, c, y) > 0
+    partners: pd.DataFrame  # index partner: wacc, home_region
+    budget: dict[tuple[str, int], float]
+    partner_allowed: dict[tuple[str, str, str], bool]  # (j, r, class)
+    bets: pd.DataFrame  # index bet
+    scenarios: pd.DataFrame
+    sweep: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def regions_list(self) -> list[str]:
+        """Region ids in sheet order."""
+        return list(self.regions.index)
+
+    def techs_of(self, cls: str) -> list[str]:
+        """Tech ids of one class, in sheet order."""
+        return list(self.techs.index[self.techs["class"] == cls])
+
+    def cf_of(self, p: str, r: str, h: str) -> float:
+        """Availability of power tech p in region r and slice h (a Profiles row, else ``availability``)."""
+        v = self.cf.get((p, r, h))
+        return float(self.techs.at[p, "availability"]) if v is None else v
+
+
+def load_inputs(path: str | Path) -> InputData:
+    """Read, validate and resolve an input workbook or CSV folder (DESIGN §4).
+
+    Raises
+    ------
+    InputError
+        listing every problem found, each as ``Sheet!Cell: what is wrong — what is expected``.
+    """
+    return parse(read_raw(path))
+
+
+def _typed(raw: RawBook, problems: list[Problem]) -> dict[str, pd.DataFrame]:
+    out = {}
+    for sheet in SHEETS:
+        if sheet.kind == "settings":
+            continue
+        out[sheet.name] = _typed_table(raw.tables.get(sheet.name), sheet, problems)
+    return out
+
+
+def parse(raw: RawBook) -> InputData:
+    """Validate and resolve a :class:`RawBook` (see :func:`load_inputs`)."""
+    problems: list[Problem] = list(raw.problems)
+    warnings = [f"sheet {s!r} is not part of the input schema and was ignored" for s in raw.extra_sheets]
+    for name in REQUIRED_SHEETS:
+        if name not in raw.tables:
+            problems.append(Problem(name, "", "missing required sheet", f"a sheet named {name!r} (see `cli.py template`)"))
+    t = _typed(raw, problems)
+
+    def ref(sheet: str, col: str, i: int) -> str:
+        tab = raw.tables.get(sheet)
+        if tab is None or col not in tab.headers:
+            return ""
+        return tab.cell_ref(col, i)
+
+    def dup_keys(sheet: str, cols: list[str]) -> None:
+        df = t[sheet]
+        seen: dict[tuple, int] = {}
+        for i, key in enumerate(zip(*(df[c] for c in cols), strict=False)):
+            if key in seen:
+                problems.append(
+                    Problem(
+                        sheet,
+                        ref(sheet, cols[0], i),
+                        f"duplicate row for {_key_text(cols, key)} (also row {raw.tables[sheet].row_numbers[seen[key]]})",
+                        "one row per key",
+                    )
+                )
+            else:
+                seen[key] = i
+
+    # Years ---------------------------------------------------------------------------------------------
+    yd = t["Years"]
+    years = [y for y in yd["year"].tolist() if y is not None]
+    for i in range(1, len(yd)):
+        a, b = yd["year"].iat[i - 1], yd["year"].iat[i]
+        if a is not None and b is not None and b <= a:
+            problems.append(Problem("Years", ref("Years", "year", i), f"year {b} does not follow {a}", "strictly increasing years"))
+    if "Years" in raw.tables and not years:
+        problems.append(Problem("Years", "A2", "no model years", "at least one year"))
+    settings = _settings(raw.tables.get("Settings"), years, problems)
+    if settings.last_period_length is not None and settings.last_period_length < 1:
+        problems.append(Problem("Settings", "", "last_period_length below 1", "a whole number of years ≥ 1"))
+    period_length = {y: (years[i + 1] - y if i + 1 < len(years) else settings.last_period_length) for i, y in enumerate(years)}
+    carbon_price = {y: float(p) if p is not None else 0.0 for y, p in zip(yd["year"], yd["carbon_price_usd"], strict=False) if y is not None}
+    co2_cap = {y: float(c) for y, c in zip(yd["year"], yd["co2_cap_t"], strict=False) if y is not None and c is not None}
+    year_set = set(years)
+
+    # Regions -------------------------------------------------------------------------------------------
+    rd = t["Regions"]
+    dup_keys("Regions", ["region"])
+    regions = _with_defaults(rd, SHEETS_BY_NAME["Regions"]).drop_duplicates("region").set_index("region")
+    region_set = set(regions.index)
+    if "Regions" in raw.tables and not region_set:
+        problems.append(Problem("Regions", "A2", "no regions", "at least one region"))
+
+    # Time slices ---------------------------------------------------------------------------------------
+    sd = t["TimeSlices"]
+    dup_keys("TimeSlices", ["slice"])
+    slices = [s for s in sd["slice"].tolist() if s is not None]
+    slice_day = {s: d for s, d in zip(sd["slice"], sd["day"], strict=False) if s is not None}
+    slice_hours = {s: float(h) if h is not None else 0.0 for s, h in zip(sd["slice"], sd["hours"], strict=False) if s is not None}
+    total = sum(slice_hours.values())
+    if "TimeSlices" in raw.tables and slices and abs(total - HOURS_PER_YEAR) > 0.01:
+        problems.append(
+            Problem("TimeSlices", f"C2:C{len(sd) + 1}", f"hours sum to {total:g}", "hours summing to 8760 (±0.01)")
+        )
+    if "TimeSlices" in raw.tables and not slices:
+        problems.append(Problem("TimeSlices", "A2", "no time slices", "at least one slice (one hour each) with hours summing to 8760"))
+    slice_prev: dict[str, str] = {}
+    by_day: dict[str, list[str]] = defaultdict(list)
+    for s in slices:
+        by_day[slice_day[s]].append(s)
+    for day_slices in by_day.values():
+        for i, s in enumerate(day_slices):
+            slice_prev[s] = day_slices[i - 1]  # cyclic within the day (i-1 = -1 wraps)
+
+    # Technologies --------------------------------------------------------------------------------------
+    td = t["Technologies"]
+    dup_keys("Technologies", ["tech"])
+    techs = _with_defaults(td, SHEETS_BY_NAME["Technologies"]).drop_duplicates("tech").set_index("tech")
+    tech_set = set(techs.index)
+    if "Technologies" in raw.tables and not tech_set:
+        problems.append(Problem("Technologies", "A2", "no technologies", "at least one data-center technology (class datacenter)"))
+    for i, row in td.iterrows():
+        k, cls = row["tech"], row["class"]
+        if cls == "storage" and row["duration_h"] is None:
+            problems.append(Problem("Technologies", ref("Technologies", "duration_h", i), f"storage {k} has no duration_h", "hours of storage energy per MW"))
+        if cls == "fab" and row["output"] is None:
+            problems.append(Problem("Technologies", ref("Technologies", "output", i), f"fab {k} has no output", "the commodity it makes"))
+        if cls != "fab" and row["output"] is not None:
+            problems.append(Problem("Technologies", ref("Technologies", "output", i), f"{k} is a {cls}, only fabs have an output", "blank"))
+        if row["module_size"] is not None and row["module_size"] <= 0:
+            problems.append(Problem("Technologies", ref("Technologies", "module_size", i), "module_size must be positive", "a positive size, or blank for continuous"))
+
+    # Commodities and fab inputs -----------------------------------------------------------------------
+    fd = t["FabInputs"]
+    dup_keys("FabInputs", ["tech", "commodity"])
+    fab_inputs = {}
+    for i, (f, m, q) in enumerate(zip(fd["tech"], fd["commodity"], fd["quantity"], strict=False)):
+        if f in tech_set and techs.at[f, "class"] != "fab":
+            problems.append(Problem("FabInputs", ref("FabInputs", "tech", i), f"{f} is not a fab", "a tech of class fab"))
+        if f is not None and m is not None and q is not None:
+            fab_inputs[(f, m)] = float(q)
+    cd = t["Commodities"]
+    dup_keys("Commodities", ["commodity", "year"])
+    commodities: list[str] = []
+    for m in [*cd["commodity"].tolist(), *[o for o in techs["output"].tolist() if o is not None], *fd["commodity"].tolist(), ACCELERATOR]:
+        if m is not None and m not in commodities:
+            commodities.append(m)
+    if "Commodities" in raw.tables and ACCELERATOR not in set(cd["commodity"]):
+        problems.append(Problem("Commodities", "A2", f"the commodity {ACCELERATOR!r} is missing", f"a row for {ACCELERATOR!r} (what data centers deploy)"))
+    comm_set = set(commodities)
+
+    # id references -------------------------------------------------------------------------------------
+    known = {"Regions.region": region_set, "Technologies.tech": tech_set, "TimeSlices.slice": set(slices)}
+    pd_ = t["Partners"]
+    known["Partners.partner"] = {p for p in pd_["partner"] if p is not None}
+    for sheet in SHEETS:
+        if sheet.kind == "settings" or sheet.name not in raw.tables:
+            continue
+        df = t[sheet.name]
+        for c in sheet.columns:
+            if c.ref is None or c.ref not in known:
+                continue
+            for i, v in enumerate(df[c.name].tolist()):
+                if v is not None and v not in known[c.ref]:
+                    what = c.ref.split(".")[0]
+                    problems.append(Problem(sheet.name, ref(sheet.name, c.name, i), f"unknown {c.name} {v!r}", f"an id listed in {what}"))
+    for i, m in enumerate(t["ChipRoutes"]["commodity"].tolist()):
+        if m is not None and m not in comm_set:
+            problems.append(Problem("ChipRoutes", ref("ChipRoutes", "commodity", i), f"unknown commodity {m!r}", "a commodity of Commodities, FabInputs or a fab output"))
+    for sheet_name in ("TechCosts", "Commodities", "PartnerBudgets", "Demand"):
+        for i, y in enumerate(t[sheet_name]["year"].tolist()):
+            if y is not None and not (1900 <= y <= 2500):
+                problems.append(Problem(sheet_name, ref(sheet_name, "year", i), f"year {y} is out of range", "a year such as 2030"))
+    dup_keys("TechCosts", ["tech", "region", "year"])
+    dup_keys("Profiles", ["tech", "region", "slice"])
+    dup_keys("Accelerators", ["year"])
+    dup_keys("Demand", ["region", "segment", "year"])
+    dup_keys("Partners", ["partner"])
+    dup_keys("PartnerBudgets", ["partner", "year"])
+    dup_keys("Bets", ["bet"])
+
+    # Resolution ---------------------------------------------------------------------------------------
+    regions_l = list(regions.index)
+    tc = t["TechCosts"]
+    tc_targets = [(k, r) for k in techs.index for r in regions_l]
+    res = _resolve(tc, "TechCosts", ["tech"], ["region"], "year", ["capex_musd", "fixed_om_musd", "max_build", "max_capacity"], tc_targets, years, problems)
+    capex, fixed_om, max_build, max_capacity = (res[c] for c in ("capex_musd", "fixed_om_musd", "max_build", "max_capacity"))
+
+    pr = t["Profiles"]
+    power = [k for k in techs.index if techs.at[k, "class"] == "power"]
+    for i, k in enumerate(pr["tech"].tolist()):
+        if k in tech_set and techs.at[k, "class"] != "power":
+            problems.append(Problem("Profiles", ref("Profiles", "tech", i), f"{k} is not a power tech", "a tech of class power"))
+    profiled = {k for k in pr["tech"].tolist() if k is not None}
+    # _resolve keys by (tech, region); profiles also key on slice, so resolve per slice by grouping.
+    cf: dict[tuple[str, str, str], float] = {}
+    if not pr.empty:
+        for h in set(pr["slice"].tolist()):
+            sub = pr[pr["slice"] == h].reset_index(drop=True)
+            r2 = _resolve(sub, "Profiles", ["tech"], ["region"], None, ["cf"], [(p, r) for p in power if p in profiled for r in regions_l], years, problems)
+            for (p, r), v in r2["cf"].items():
+                cf[(p, r, h)] = v
+
+    existing: dict[tuple[str, str, int], float] = defaultdict(float)
+    ed = t["ExistingCapacity"]
+    for k, r, c, ry in zip(ed["tech"], ed["region"], ed["capacity"], ed["retire_year"], strict=False):
+        if k is None or r is None or c is None:
+            continue
+        for y in years:
+            if ry is None or y < ry:
+                existing[(k, r, y)] += float(c)
+    fleet_h: dict[tuple[str, int], float] = defaultdict(float)
+    fleet_k: dict[tuple[str, int], float] = defaultdict(float)
+    fl = t["ExistingFleet"]
+    for r, h, kw, ry in zip(fl["region"], fl["h100e"], fl["kw_it"], fl["retire_year"], strict=False):
+        if r is None or h is None or kw is None:
+            continue
+        for y in years:
+            if ry is None or y < ry:
+                fleet_h[(r, y)] += float(h)
+                fleet_k[(r, y)] += float(kw)
+
+    ad = _with_defaults(t["Accelerators"], SHEETS_BY_NAME["Accelerators"])
+    acc_rows = {}
+    if "Accelerators" in raw.tables and ad.empty:
+        problems.append(Problem("Accelerators", "A2", "no accelerator vintages", "at least one row"))
+    elif not ad.empty and ad["year"].notna().any():
+        ad2 = ad[ad["year"].notna()]
+        for col in ("h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"):
+            pts = [(int(y), float(v)) for y, v in zip(ad2["year"], ad2[col], strict=False) if v is not None]
+            for y in years:
+                acc_rows.setdefault(y, {})[col] = interpolate(pts, y) if pts else math.nan
+    accelerators = pd.DataFrame.from_dict(acc_rows, orient="index") if acc_rows else pd.DataFrame(columns=["h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"])
+
+    cres = _resolve(cd, "Commodities", ["commodity"], [], "year", ["external_price_usd", "external_max"], [(m,) for m in commodities], years, problems)
+    price = {(m, y): v for (m, y), v in cres["external_price_usd"].items()}
+    external_max = {(m, y): v for (m, y), v in cres["external_max"].items()}
+
+    dd = t["Demand"]
+    if "Demand" in raw.tables and dd.empty:
+        problems.append(Problem("Demand", "A2", "no demand rows", "rows of region, segment, year, h100e: the compute to plan for"))
+    dres = _resolve(dd, "Demand", [], ["region", "segment"], "year", ["h100e"], [(c, g) for c in regions_l for g in SEGMENTS], years, problems)
+    demand = {(g, c, y): v for (c, g, y), v in dres["h100e"].items() if v > 0}
+
+    # Routes: most specific row wins; on a tie FALSE wins (§5.2).
+    chip_rt = _with_defaults(t["ChipRoutes"], SHEETS_BY_NAME["ChipRoutes"])
+    cidx = _route_table(chip_rt, ["from", "to", "commodity"])
+    allowed_l, cost_l = chip_rt["allowed"].tolist(), chip_rt["cost_usd"].tolist()
+    chip_routes: dict[tuple[str, str, str], float] = {}
+    for m in commodities:
+        for a in regions_l:
+            for b in regions_l:
+                if a == b:
+                    continue
+                rows = _match_rules(cidx, (a, b, m))
+                if not rows:
+                    chip_routes[(m, a, b)] = 0.0
+                elif all(allowed_l[i] for i in rows):
+                    chip_routes[(m, a, b)] = max(float(cost_l[i]) for i in rows)
+    comp_rt = _with_defaults(t["ComputeRoutes"], SHEETS_BY_NAME["ComputeRoutes"])
+    kidx = _route_table(comp_rt, ["host", "consumer", "segment"])
+    callowed = comp_rt["allowed"].tolist()
+    compute_routes = frozenset(
+        (g, r, c) for g in SEGMENTS for r in regions_l for c in regions_l if all(callowed[i] for i in _match_rules(kidx, (r, c, g)))
+    )
+
+    partners = _with_defaults(pd_, SHEETS_BY_NAME["Partners"]).drop_duplicates("partner").set_index("partner")
+    bd = t["PartnerBudgets"]
+    for j in partners.index:
+        if j not in set(bd["partner"]):
+            problems.append(Problem("PartnerBudgets", "", f"partner {j!r} has no budget row", "at least one PartnerBudgets row per partner"))
+    bres = _resolve(bd, "PartnerBudgets", ["partner"], [], "year", ["budget_musd"], [(j,) for j in partners.index], years, problems)
+    budget = {(j, y): v for (j, y), v in bres["budget_musd"].items()}
+    rules = t["PartnerRules"]
+    ridx = _route_table(rules, ["partner", "region", "class"])
+    rallowed = rules["allowed"].tolist()
+    partner_allowed = {}
+    for j in partners.index:
+        for r in regions_l:
+            for cls in ("power", "storage", "fab", "datacenter", ACCELERATOR):
+                rows = _match_rules(ridx, (j, r, cls))
+                partner_allowed[(j, r, cls)] = all(rallowed[i] for i in rows) if rows else True
+
+    bets = _with_defaults(t["Bets"], SHEETS_BY_NAME["Bets"]).drop_duplicates("bet").set_index("bet")
+    for i, (b, k, dy, ay) in enumerate(zip(t["Bets"]["bet"], t["Bets"]["tech"], t["Bets"]["decide_year"], t["Bets"]["available_year"], strict=False)):
+        if dy is not None and years and dy not in year_set:
+            problems.append(Problem("Bets", ref("Bets", "decide_year", i), f"decide_year {dy} is not a model year", "one of the years in Years"))
+        if k in tech_set:
+            if techs.at[k, "class"] != "power":
+                problems.append(Problem("Bets", ref("Bets", "tech", i), f"bet {b} unlocks {k}, which is not a power tech", "a power tech"))
+            for r in regions_l:
+                for y in years:
+                    if (k, r, y) in capex and (ay is None or y >= ay) and (k, r, y) not in max_build:
+                        problems.append(Problem("TechCosts", "", f"bet tech {k} has no max_build in {r} {y}", "a max_build for every region and year where the bet's tech may be built"))
+                        break
+                else:
+                    continue
+                break
+
+    if settings.bet_mode == "stochastic" and len(bets):
+        pass  # refused by build_model with a clear message (a later issue builds the extensive form)
+
+    if problems:
+        raise InputError(problems)
+
+    return InputData(
+        source=raw.source,
+        settings=settings,
+        years=tuple(years),
+        period_length=period_length,
+        carbon_price=carbon_price,
+        co2_cap=co2_cap,
+        regions=regions,
+        slices=tuple(slices),
+        slice_day=slice_day,
+        slice_hours=slice_hours,
+        slice_prev=slice_prev,
+        techs=techs,
+        fab_inputs=fab_inputs,
+        commodities=tuple(commodities),
+        capex=capex,
+        fixed_om=fixed_om,
+        max_build=max_build,
+        max_capacity=max_capacity,
+        cf=cf,
+        existing=dict(existing),
+        fleet_h100e=dict(fleet_h),
+        fleet_kw=dict(fleet_k),
+        accelerators=accelerators,
+        price=price,
+        external_max=external_max,
+        chip_routes=chip_routes,
+        compute_routes=compute_routes,
+        demand=demand,
+        partners=partners,
+        budget=budget,
+        partner_allowed=partner_allowed,
+        bets=bets,
+        scenarios=t["Scenarios"],
+        sweep=t["Sweep"],
+        warnings=tuple(warnings),
+    )
+
+
+def _with_defaults(df: pd.DataFrame, sheet: Sheet) -> pd.DataFrame:
+    """Blank cells take the column default (non-resolved sheets, §5.2)."""
+    out = df.copy()
+    for c in sheet.columns:
+        if c.default is not None and c.name in out:
+            out[c.name] = [c.default if v is None else v for v in out[c.name].tolist()]
+    return out

@@ -1,0 +1,391 @@
+"""The single source of truth for every input sheet and column (DESIGN §4.1).
+
+The reader, the validator, the template writer and the About sheet all read these declarations, so adding
+a column is one line here plus its use in a component.
+
+Types
+-----
+``id``    text identifier (trimmed; numbers are read as their text, e.g. ``2030`` → ``"2030"``)
+``text``  free text
+``int``   whole number (years)
+``float`` real number (plain numeric text such as ``"12000"`` is accepted)
+``bool``  TRUE/FALSE, true/false, yes/no, 1/0
+``enum``  one of ``choices``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TECH_CLASSES = ("power", "storage", "fab", "datacenter")
+SEGMENTS = ("training", "inference")
+BET_MODES = ("stochastic", "succeed", "fail")
+OPS = ("set", "scale", "add")
+ACCELERATOR = "accelerator"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input sheet.
+
+    Attributes
+    ----------
+    name : snake_case header as it appears in row 1 of the sheet.
+    dtype : one of ``id``, ``text``, ``int``, ``float``, ``bool``, ``enum``.
+    unit : unit of the values (DESIGN §3), shown in the template's header comments.
+    default : value a blank cell takes; ``None`` means blank stays "not given" (NaN).
+    required : a blank cell is an error.
+    description : one line shown in the template and in error hints.
+    min, max : inclusive bounds of the value (numbers only).
+    choices : allowed values of an ``enum`` column.
+    ref : ``Sheet.column`` whose values this id must be one of (checked after reading).
+    wildcard : a blank cell means "all" (§4.2).
+    key : part of the row's identity; duplicate keys are an error.
+    """
+
+    name: str
+    dtype: str
+    unit: str = ""
+    default: Any = None
+    required: bool = False
+    description: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    ref: str | None = None
+    wildcard: bool = False
+    key: bool = False
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One input sheet: its columns, whether it must exist, and what it is for."""
+
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = False
+    description: str = ""
+    kind: str = "table"  # "table" or "settings" (key/value rows)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Header names in declaration order."""
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Columns that identify a row (duplicates are an error)."""
+        return tuple(c.name for c in self.columns if c.key)
+
+    def column(self, name: str) -> Column:
+        """The declaration of column ``name`` (KeyError if unknown)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of the Settings sheet."""
+
+    key: str
+    dtype: str
+    default: Any
+    description: str
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+C = Column
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("base_year", "int", None, "year to which money is discounted (default: first model year)"),
+    Setting("discount_rate", "float", 0.05, "social discount rate d", "fraction", 0.0, 1.0),
+    Setting(
+        "last_period_length",
+        "int",
+        None,
+        "years the last model year stands for (default: the last step between model years, or 1)",
+        "years",
+        1,
+    ),
+    Setting("unserved_penalty_usd", "float", 200000.0, "penalty per H100e-year of unserved demand", "$/H100e-yr", 0.0),
+    Setting("market_finance", "bool", True, "capital not covered by partners may come from the market at the region's wacc"),
+    Setting("integer_modules", "bool", True, "build techs with a module_size in whole modules (MIP)"),
+    Setting("bet_mode", "enum", "stochastic", "how R&D bets are treated (§8)", choices=BET_MODES),
+    Setting("time_limit_s", "float", None, "solver time limit", "s", 0.0),
+    Setting("mip_gap", "float", 1e-4, "relative MIP gap at which the solver stops", "fraction", 0.0, 1.0),
+    Setting("threads", "int", None, "solver threads (default: the solver's choice)", "", 1),
+)
+SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
+
+_BOOL_DOC = "TRUE/FALSE"
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet(
+        "Settings",
+        (C("key", "id", required=True, key=True, description="setting name"), C("value", "text", description="setting value")),
+        required=True,
+        description="Model-wide settings as key/value rows.",
+        kind="settings",
+    ),
+    Sheet(
+        "Years",
+        (
+            C("year", "int", "year", required=True, key=True, description="model year (strictly increasing)"),
+            C("carbon_price_usd", "float", "$/tCO2", 0.0, min=0.0, description="carbon price"),
+            C("co2_cap_t", "float", "tCO2/yr", None, min=0.0, description="coalition emission cap (blank = none)"),
+        ),
+        required=True,
+        description="The model years; each stands for the years up to the next one.",
+    ),
+    Sheet(
+        "Regions",
+        (
+            C("region", "id", required=True, key=True, description="region id"),
+            C("name", "text", description="display name"),
+            C("coalition", "bool", _BOOL_DOC, True, description="member of the coalition (a player in §9)"),
+            C("wacc", "float", "fraction", 0.08, min=0.0, max=1.0, description="market cost of capital in this region"),
+            C("pue", "float", "ratio", 1.2, min=1.0, description="data-center power usage effectiveness"),
+            C("grid_max_mw", "float", "MW", 0.0, min=0.0, description="grid import limit"),
+            C("grid_price_usd", "float", "$/MWh", 0.0, min=0.0, description="grid electricity price"),
+            C("grid_co2_t", "float", "tCO2/MWh", 0.0, min=0.0, description="grid emission factor"),
+            C("chips_external_allowed", "bool", _BOOL_DOC, True, description="may buy commodities from outside the coalition"),
+            C("min_domestic_training", "float", "share", 0.0, min=0.0, max=1.0, description="share of served training demand hosted at home"),
+            C("min_domestic_inference", "float", "share", 0.0, min=0.0, max=1.0, description="share of served inference demand hosted at home"),
+            C("min_clean_share", "float", "share", 0.0, min=0.0, max=1.0, description="share of load met by clean generation"),
+        ),
+        required=True,
+        description="Countries or regions: where things can be built and whose demand is served.",
+    ),
+    Sheet(
+        "TimeSlices",
+        (
+            C("slice", "id", required=True, key=True, description="slice id (one hour), in chronological order"),
+            C("day", "id", required=True, description="representative day the slice belongs to"),
+            C("hours", "float", "h/yr", required=True, min=0.0, description="hours of the year the slice stands for (sum 8760)"),
+        ),
+        required=True,
+        description="Hourly slices grouped in representative days.",
+    ),
+    Sheet(
+        "Technologies",
+        (
+            C("tech", "id", required=True, key=True, description="technology id"),
+            C("class", "enum", required=True, choices=TECH_CLASSES, description="power|storage|fab|datacenter"),
+            C("life", "float", "years", required=True, min=1.0, description="economic and technical life"),
+            C("lead", "float", "years", 0.0, min=0.0, description="years from build to operation"),
+            C("module_size", "float", "capacity", None, min=0.0, description="whole-module size (blank = continuous)"),
+            C("variable_cost_usd", "float", "$/MWh or $/unit", 0.0, min=0.0, description="variable cost per MWh (power) or per unit of output (fab)"),
+            C("co2_t", "float", "tCO2/MWh", 0.0, min=0.0, description="emissions per MWh generated"),
+            C("clean", "bool", _BOOL_DOC, False, description="counts toward min_clean_share"),
+            C("availability", "float", "0..1", 1.0, min=0.0, max=1.0, description="availability of a power tech without profile"),
+            C("duration_h", "float", "h", None, min=0.0, description="storage energy / power (required for storage)"),
+            C("efficiency", "float", "0..1", 1.0, min=0.0, max=1.0, description="storage round-trip efficiency (applied on charge)"),
+            C("output", "id", description="fab: commodity made"),
+            C("electricity_mwh", "float", "MWh/unit", 0.0, min=0.0, description="fab: electricity per unit of output"),
+            C("max_region_share", "float", "share", None, min=0.0, max=1.0, description="fab: max share of coalition production in one region"),
+        ),
+        required=True,
+        description="Every buildable asset: power plants, storage, fabs and data centers.",
+    ),
+    Sheet(
+        "FabInputs",
+        (
+            C("tech", "id", required=True, key=True, ref="Technologies.tech", description="fab tech"),
+            C("commodity", "id", required=True, key=True, description="input commodity"),
+            C("quantity", "float", "units/unit", required=True, min=0.0, description="input per unit of output"),
+        ),
+        description="Bill of materials of each fab.",
+    ),
+    Sheet(
+        "TechCosts",
+        (
+            C("tech", "id", required=True, key=True, ref="Technologies.tech", description="technology"),
+            C("region", "id", key=True, wildcard=True, ref="Regions.region", description="region (blank = all)"),
+            C("year", "int", "year", key=True, wildcard=True, description="year (blank = all; interpolated)"),
+            C("capex_musd", "float", "$M per unit of capacity", min=0.0, description="capital cost (blank everywhere = cannot be built)"),
+            C("fixed_om_musd", "float", "$M per unit per yr", min=0.0, description="fixed O&M (default 0)"),
+            C("max_build", "float", "capacity/yr", min=0.0, description="build limit per year"),
+            C("max_capacity", "float", "capacity", min=0.0, description="limit on total capacity incl. existing"),
+        ),
+        required=True,
+        description="Costs and limits by tech, region and year (resolved by §4.2).",
+    ),
+    Sheet(
+        "Profiles",
+        (
+            C("tech", "id", required=True, key=True, ref="Technologies.tech", description="power tech"),
+            C("region", "id", key=True, wildcard=True, ref="Regions.region", description="region (blank = all)"),
+            C("slice", "id", required=True, key=True, ref="TimeSlices.slice", description="slice"),
+            C("cf", "float", "0..1", required=True, min=0.0, max=1.0, description="availability in that hour"),
+        ),
+        description="Hourly availability of power techs.",
+    ),
+    Sheet(
+        "ExistingCapacity",
+        (
+            C("tech", "id", required=True, ref="Technologies.tech", description="technology"),
+            C("region", "id", required=True, ref="Regions.region", description="region"),
+            C("capacity", "float", "capacity", required=True, min=0.0, description="installed capacity"),
+            C("retire_year", "int", "year", description="available in model years before this (blank = never)"),
+        ),
+        description="Capacity already installed.",
+    ),
+    Sheet(
+        "ExistingFleet",
+        (
+            C("region", "id", required=True, ref="Regions.region", description="region"),
+            C("h100e", "float", "H100e", required=True, min=0.0, description="installed compute"),
+            C("kw_it", "float", "kW", required=True, min=0.0, description="IT power of that fleet"),
+            C("retire_year", "int", "year", description="available in model years before this (blank = never)"),
+        ),
+        description="Accelerators already installed.",
+    ),
+    Sheet(
+        "Accelerators",
+        (
+            C("year", "int", "year", required=True, key=True, description="vintage"),
+            C("h100e_per_chip", "float", "H100e/chip", required=True, min=0.0, description="compute per chip"),
+            C("kw_per_chip", "float", "kW/chip", required=True, min=0.0, description="IT power per chip incl. server and network"),
+            C("system_capex_usd", "float", "$/chip", 0.0, min=0.0, description="system capex per chip excluding the accelerator"),
+            C("life", "float", "years", 5.0, min=1.0, description="accelerator life"),
+        ),
+        required=True,
+        description="Accelerator vintages (interpolated to model years).",
+    ),
+    Sheet(
+        "Commodities",
+        (
+            C("commodity", "id", required=True, key=True, description="commodity id"),
+            C("year", "int", "year", key=True, wildcard=True, description="year (blank = all; interpolated)"),
+            C("external_price_usd", "float", "$/unit", min=0.0, description="price outside the coalition (blank = cannot buy)"),
+            C("external_max", "float", "units/yr", min=0.0, description="limit on external purchases (blank = none)"),
+        ),
+        required=True,
+        description="What can be bought from outside the coalition.",
+    ),
+    Sheet(
+        "ChipRoutes",
+        (
+            C("from", "id", key=True, wildcard=True, ref="Regions.region", description="origin (blank = all)"),
+            C("to", "id", key=True, wildcard=True, ref="Regions.region", description="destination (blank = all)"),
+            C("commodity", "id", key=True, wildcard=True, description="commodity (blank = all)"),
+            C("allowed", "bool", _BOOL_DOC, True, description="FALSE = export control"),
+            C("cost_usd", "float", "$/unit", 0.0, min=0.0, description="shipping cost"),
+        ),
+        description="Shipping rules between regions.",
+    ),
+    Sheet(
+        "ComputeRoutes",
+        (
+            C("host", "id", key=True, wildcard=True, ref="Regions.region", description="host region (blank = all)"),
+            C("consumer", "id", key=True, wildcard=True, ref="Regions.region", description="consumer region (blank = all)"),
+            C("segment", "enum", key=True, wildcard=True, choices=SEGMENTS, description="training|inference (blank = both)"),
+            C("allowed", "bool", _BOOL_DOC, True, description="FALSE = may not serve"),
+        ),
+        description="Which hosts may serve which consumers.",
+    ),
+    Sheet(
+        "Demand",
+        (
+            C("region", "id", key=True, wildcard=True, ref="Regions.region", description="consumer region"),
+            C("segment", "enum", key=True, wildcard=True, choices=SEGMENTS, description="training|inference"),
+            C("year", "int", "year", key=True, wildcard=True, description="year (interpolated)"),
+            C("h100e", "float", "H100e", required=True, min=0.0, description="compute capacity needed through the year"),
+        ),
+        required=True,
+        description="AI compute demand.",
+    ),
+    Sheet(
+        "Partners",
+        (
+            C("partner", "id", required=True, key=True, description="partner id"),
+            C("wacc", "float", "fraction", required=True, min=0.0, max=1.0, description="partner's cost of capital"),
+            C("home_region", "id", ref="Regions.region", description="home region (for §9)"),
+        ),
+        description="Financing partners.",
+    ),
+    Sheet(
+        "PartnerBudgets",
+        (
+            C("partner", "id", required=True, key=True, ref="Partners.partner", description="partner"),
+            C("year", "int", "year", key=True, wildcard=True, description="year (blank = all; interpolated)"),
+            C("budget_musd", "float", "$M/yr", required=True, min=0.0, description="capital per year"),
+        ),
+        description="Partner budgets per year.",
+    ),
+    Sheet(
+        "PartnerRules",
+        (
+            C("partner", "id", required=True, key=True, ref="Partners.partner", description="partner"),
+            C("region", "id", key=True, wildcard=True, ref="Regions.region", description="region (blank = all)"),
+            C("class", "enum", key=True, wildcard=True, choices=(*TECH_CLASSES, ACCELERATOR), description="asset class (blank = all)"),
+            C("allowed", "bool", _BOOL_DOC, required=True, description="may finance"),
+        ),
+        description="Where each partner's money may go.",
+    ),
+    Sheet(
+        "Bets",
+        (
+            C("bet", "id", required=True, key=True, description="bet id"),
+            C("tech", "id", required=True, ref="Technologies.tech", description="power tech it unlocks"),
+            C("rd_cost_musd", "float", "$M", 0.0, min=0.0, description="R&D cost if funded"),
+            C("decide_year", "int", "year", required=True, description="model year when funding is decided"),
+            C("available_year", "int", "year", required=True, description="first year the tech can be built"),
+            C("probability", "float", "0..1", required=True, min=0.0, max=1.0, description="probability of success"),
+        ),
+        description="R&D bets (§8).",
+    ),
+    Sheet(
+        "Scenarios",
+        (
+            C("scenario", "id", required=True, description="scenario name"),
+            C("sheet", "id", required=True, description="sheet to change"),
+            C("where", "text", description="key=value;key=value (blank = all rows)"),
+            C("column", "id", required=True, description="column to change"),
+            C("op", "enum", default="set", choices=OPS, description="set|scale|add"),
+            C("value", "text", description="new value, factor or increment"),
+        ),
+        description="Named what-if changes (§7).",
+    ),
+    Sheet(
+        "Sweep",
+        (
+            C("parameter", "text", required=True, description="Sheet.column"),
+            C("where", "text", description="key=value;key=value (blank = all rows)"),
+            C("low", "float", required=True, description="low end"),
+            C("high", "float", required=True, description="high end"),
+            C("op", "enum", default="set", choices=OPS, description="set|scale|add"),
+            C("steps", "int", default=3, min=1, description="grid points"),
+        ),
+        description="Ranges for sensitivity sweeps (§7).",
+    ),
+)
+
+SHEETS_BY_NAME: dict[str, Sheet] = {s.name: s for s in SHEETS}
+REQUIRED_SHEETS = tuple(s.name for s in SHEETS if s.required)
+
+
+@dataclass(frozen=True)
+class Units:
+    """The fixed units of DESIGN §3 (shown in the template's About sheet)."""
+
+    rows: tuple[tuple[str, str], ...] = field(
+        default=(
+            ("money in capital and budgets", "$M (million US dollars, constant base-year dollars)"),
+            ("per-item prices", "$ per unit (_usd columns), $/MWh, $/tCO2"),
+            ("power", "MW; energy MWh; storage energy MWh"),
+            ("compute", "H100e = one H100-equivalent of dense BF16 throughput"),
+            ("chips and components", "units (dies, HBM stacks, accelerators)"),
+            ("fab capacity", "units of its output commodity per year"),
+            ("emissions", "tCO2"),
+        )
+    )
+
+
+UNITS = Units()

@@ -1,0 +1,291 @@
+"""Solve a built model with HiGHS and report what happened (DESIGN §2, §6; PERFORMANCE.md).
+
+The hand-off is Pyomo's ``LinearStandardFormCompiler`` feeding ``highspy.Highs.passModel`` directly: the
+fastest Pyomo path measured at scale, and the one that keeps the row and column maps needed for duals,
+infeasibility explanations and warm re-solves. The legacy LP-file ``SolverFactory('highs')`` is never used
+(it loads a point for unbounded models).
+
+Duals: for an LP, HiGHS's row duals; for a MIP, the integers are fixed at their optimal values and the LP
+is re-solved (DESIGN §2, ``solve.py``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution", "error")
+
+# HiGHS fixes its thread pool at the first run in a process (PERFORMANCE.md): remember what was used.
+_THREADS_IN_PROCESS: int | None = None
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Solver options; ``None`` means the Settings sheet's value (or HiGHS's default).
+
+    Attributes
+    ----------
+    time_limit_s : stop after this many seconds (the best solution found is kept, status ``feasible``).
+    mip_gap : relative MIP gap at which branch and bound stops.
+    threads : HiGHS threads; fixed once per process by HiGHS itself.
+    solver : HiGHS ``solver`` option: ``choose``, ``simplex`` or ``ipm``.
+    run_crossover : HiGHS ``run_crossover`` for ``ipm``: ``on``, ``off`` or ``choose``.
+    duals : compute duals (prices); for a MIP this re-solves the LP with integers fixed.
+    log : print HiGHS's log to the terminal.
+    highs_options : further HiGHS options by name (checked before solving).
+    """
+
+    time_limit_s: float | None = None
+    mip_gap: float | None = None
+    threads: int | None = None
+    solver: str | None = None
+    run_crossover: str | None = None
+    duals: bool = True
+    log: bool = False
+    highs_options: dict[str, Any] = field(default_factory=dict)
+
+    def merged(self, settings: Any) -> SolveOptions:
+        """These options with blanks filled from the model's Settings."""
+        return replace(
+            self,
+            time_limit_s=self.time_limit_s if self.time_limit_s is not None else settings.time_limit_s,
+            mip_gap=self.mip_gap if self.mip_gap is not None else settings.mip_gap,
+            threads=self.threads if self.threads is not None else settings.threads,
+        )
+
+
+@dataclass
+class Solution:
+    """What a solve produced: status, objective, timings, sizes, and the model with values loaded.
+
+    ``status`` is one of ``optimal`` (solved to the requested gap), ``feasible`` (stopped with a
+    solution, e.g. by the time limit), ``infeasible``, ``unbounded``, ``no_solution`` or ``error``.
+    """
+
+    model: pyo.ConcreteModel
+    status: str
+    termination: str
+    objective: float | None
+    mip_gap: float | None
+    solve_seconds: float
+    handoff_seconds: float
+    variables: int
+    constraints: int
+    nonzeros: int
+    is_mip: bool
+    options: SolveOptions
+    message: str = ""
+    duals: dict[Any, float] = field(default_factory=dict)
+    build_seconds: float = 0.0
+
+    @property
+    def has_solution(self) -> bool:
+        """True when variable values were loaded (optimal or feasible)."""
+        return self.status in ("optimal", "feasible")
+
+    def dual(self, con: Any) -> float | None:
+        """Dual of a constraint (``$M`` of objective per unit of right-hand side), if computed."""
+        return self.duals.get(con)
+
+
+class SolverOptionError(ValueError):
+    """An option name or value HiGHS does not know."""
+
+
+def check_highs_options(options: dict[str, Any]) -> None:
+    """Reject misspelled HiGHS options before solving (HiGHS only logs and ignores them)."""
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    bad = []
+    for name, value in options.items():
+        status, _ = h.getOptionValue(name)
+        if status != highspy.HighsStatus.kOk:
+            bad.append(f"unknown HiGHS option {name!r}")
+            continue
+        if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+            bad.append(f"HiGHS option {name!r} does not accept {value!r}")
+    if bad:
+        raise SolverOptionError("; ".join(bad))
+
+
+@dataclass
+class StandardForm:
+    """The LP/MIP in matrix form with the maps back to Pyomo components."""
+
+    lp: Any  # highspy.HighsLp
+    columns: list[Any]
+    rows: list[tuple[Any, int]]
+    offset: float
+    integer_cols: np.ndarray
+
+
+def compile_model(model: pyo.ConcreteModel) -> StandardForm:
+    """Compile the Pyomo model to a ``highspy.HighsLp`` (columns, rows, bounds, integrality)."""
+    sf = LinearStandardFormCompiler().write(model, mixed_form=True)
+    A = sf.A.tocsc()
+    n, mrows = len(sf.columns), len(sf.rows)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = mrows
+    c = sf.c.toarray().ravel() if n else np.zeros(0)
+    lp.col_cost_ = c.astype(float)
+    lb = np.array([-highspy.kHighsInf if v.lb is None else v.lb for v in sf.columns], dtype=float)
+    ub = np.array([highspy.kHighsInf if v.ub is None else v.ub for v in sf.columns], dtype=float)
+    lp.col_lower_ = lb
+    lp.col_upper_ = ub
+    rhs = np.asarray(sf.rhs, dtype=float)
+    sense = np.array([s for _, s in sf.rows], dtype=int)
+    lp.row_lower_ = np.where(sense <= 0, rhs, -highspy.kHighsInf)
+    lp.row_upper_ = np.where(sense >= 0, rhs, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = mrows
+    lp.offset_ = float(sf.c_offset[0]) if len(sf.c_offset) else 0.0
+    integer = np.array([v.is_integer() or v.is_binary() for v in sf.columns], dtype=bool)
+    if integer.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous for f in integer]
+    return StandardForm(lp, list(sf.columns), list(sf.rows), lp.offset_, np.flatnonzero(integer))
+
+
+_BANNER_SHOWN = False
+
+
+def new_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` whose one-time licence banner goes to stderr, not stdout.
+
+    HiGHS prints it from C on the first construction in a process; stdout must stay clean for
+    ``--json`` output, so fd 1 points at stderr for that moment and the C buffer is flushed.
+    """
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        h = highspy.Highs()
+        try:
+            ctypes.CDLL(None).fflush(None)
+        except (OSError, AttributeError):
+            pass
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_SHOWN = True
+    return h
+
+
+def _new_highs(opts: SolveOptions) -> highspy.Highs:
+    global _THREADS_IN_PROCESS
+    h = new_highs()
+    h.setOptionValue("output_flag", bool(opts.log))
+    if opts.time_limit_s is not None:
+        h.setOptionValue("time_limit", float(opts.time_limit_s))
+    if opts.mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(opts.mip_gap))
+        # an absolute gap of HiGHS's default 1e-6 $M would stop short of a requested 1e-9 relative gap
+        h.setOptionValue("mip_abs_gap", 0.0)
+    if opts.threads is not None and _THREADS_IN_PROCESS in (None, opts.threads):
+        h.setOptionValue("threads", int(opts.threads))
+        _THREADS_IN_PROCESS = int(opts.threads)
+    if opts.solver:
+        h.setOptionValue("solver", opts.solver)
+    if opts.run_crossover:
+        h.setOptionValue("run_crossover", opts.run_crossover)
+    for k, v in opts.highs_options.items():
+        h.setOptionValue(k, v)
+    return h
+
+
+def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solution:
+    """Solve ``model`` with HiGHS, load the solution into it and compute duals.
+
+    Parameters
+    ----------
+    model : a model from :func:`optimizer.model.build_model`.
+    options : solver options; blanks take the Settings sheet's values.
+
+    Returns
+    -------
+    Solution
+        never raises for solver outcomes: an infeasible, unbounded or failed solve is a status.
+    """
+    opts = (options or SolveOptions()).merged(model.data.settings)
+    if opts.highs_options:
+        check_highs_options(opts.highs_options)
+    dv = model.derived
+    t0 = time.perf_counter()
+    sf = compile_model(model)
+    handoff = time.perf_counter() - t0
+    n, mrows = len(sf.columns), len(sf.rows)
+    nnz = len(sf.lp.a_matrix_.value_)
+    is_mip = bool(len(sf.integer_cols))
+
+    def result(status: str, term: str, msg: str = "", obj=None, gap=None, secs=0.0) -> Solution:
+        return Solution(model, status, term, obj, gap, secs, handoff, n, mrows, nnz, is_mip, opts, msg)
+
+    if dv.infeasible:
+        return result("infeasible", "infeasible_input", "; ".join(dv.infeasible))
+
+    h = _new_highs(opts)
+    t1 = time.perf_counter()
+    h.passModel(sf.lp)
+    h.run()
+    secs = time.perf_counter() - t1
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    MS = highspy.HighsModelStatus
+    has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    gap = float(info.mip_gap) if is_mip and has_point else (0.0 if has_point else None)
+    if gap is not None and not math.isfinite(gap):
+        gap = None
+    if ms == MS.kOptimal:
+        status, term = "optimal", "optimal"
+    elif ms == MS.kInfeasible:
+        return result("infeasible", "infeasible", "the model is infeasible", secs=secs)
+    elif ms in (MS.kUnbounded, MS.kUnboundedOrInfeasible):
+        return result("unbounded", h.modelStatusToString(ms).lower().replace(" ", "_"), "the model is unbounded (or infeasible)", secs=secs)
+    elif ms in (MS.kTimeLimit, MS.kIterationLimit, MS.kSolutionLimit, MS.kInterrupt, MS.kObjectiveBound, MS.kObjectiveTarget):
+        term = h.modelStatusToString(ms).lower().replace(" ", "_")
+        if not has_point:
+            return result("no_solution", term, f"stopped ({term}) without a feasible solution", secs=secs)
+        status = "feasible"
+    else:
+        return result("error", h.modelStatusToString(ms).lower().replace(" ", "_"), f"HiGHS: {h.modelStatusToString(ms)}", secs=secs)
+
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    for var, val in zip(sf.columns, x, strict=True):
+        var.set_value(float(val), skip_validation=True)
+    obj = float(info.objective_function_value)
+    sol = result(status, term, "", obj, gap, secs)
+    if opts.duals:
+        row_dual = None
+        if not is_mip:
+            row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+        else:
+            ic = sf.integer_cols
+            fixed = np.round(x[ic])
+            h.changeColsIntegrality(len(ic), ic.astype(np.int32), np.array([highspy.HighsVarType.kContinuous] * len(ic)))
+            h.changeColsBounds(len(ic), ic.astype(np.int32), fixed, fixed)
+            h.run()
+            if h.getModelStatus() == MS.kOptimal:
+                row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+            else:
+                sol.message = "duals unavailable: the LP with integers fixed did not solve"
+        if row_dual is not None:
+            sol.duals = {con: float(d) for (con, _s), d in zip(sf.rows, row_dual, strict=True)}
+    return sol
