@@ -1,0 +1,144 @@
+"""Layer 4: the user's paths through the real command (subprocesses, as an analyst runs them)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.conftest import ROOT
+
+CLI = str(ROOT / "cli.py")
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, CLI, *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=600)
+
+
+def worked_check_workbook(path: Path) -> Path:
+    """The DESIGN §5.1 case written with openpyxl directly (independently of the planner's writer)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    sheets = {
+        "Settings": [["key", "value"], ["base_year", 2030], ["last_period_length", 1]],
+        "Years": [["year"], [2030]],
+        "Regions": [["region", "wacc", "pue", "grid_max_mw", "grid_price_usd"], ["R", 0.10, 1.2, 10, 50]],
+        "TimeSlices": [["slice", "day", "hours"], ["h1", "d1", 8760]],
+        "Technologies": [["tech", "class", "life"], ["dc", "datacenter", 20]],
+        "TechCosts": [["tech", "region", "year", "capex_musd"], ["dc", None, None, 10]],
+        "Accelerators": [["year", "h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"], [2030, 1, 1.0, 10000, 5]],
+        "Commodities": [["commodity", "year", "external_price_usd"], ["accelerator", None, 20000]],
+        "Demand": [["region", "segment", "year", "h100e"], ["R", "inference", 2030, 1000]],
+    }
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_worked_check_through_cli(tmp_path):
+    """§5.1: 10·CRF(0.1,5) + 10·CRF(0.1,20) + 20 + 1.2·8760·50/1e6 = 24.338171 $M."""
+    w = worked_check_workbook(tmp_path / "W.xlsx")
+    before = w.read_bytes()
+    out = tmp_path / "res.xlsx"
+    p = run("solve", str(w), "--json", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)  # stdout holds the JSON object and nothing else
+    crf = lambda i, n: i * (1 + i) ** n / ((1 + i) ** n - 1)  # noqa: E731
+    expected = 10 * crf(0.1, 5) + 10 * crf(0.1, 20) + 20.0 + 1.2 * 8760 * 50 / 1e6
+    assert s["objective_musd"] == pytest.approx(expected, rel=1e-6)
+    assert s["objective_musd"] == pytest.approx(24.338171, rel=1e-6)
+    assert s["status"] == "optimal"
+    assert sum(v for k, v in s.items() if k.startswith("cost_")) == pytest.approx(expected, rel=1e-9)
+    assert w.read_bytes() == before, "reading must never modify the input"
+    wb = openpyxl.load_workbook(out)
+    for sheet in ("Summary", "Dashboard", "Capacity", "Capital", "Chips", "Trade", "Compute", "Energy", "Emissions", "Prices", "Bets", "Run"):
+        assert sheet in wb.sheetnames
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["objective_musd"] == pytest.approx(expected, rel=1e-9)
+    # timings go to stderr as it goes
+    for stage in ("read", "build", "solve", "write"):
+        assert stage in p.stderr
+
+
+def test_default_output_path(tmp_path):
+    w = worked_check_workbook(tmp_path / "case.xlsx")
+    p = run("solve", str(w), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "outputs" / "case_results.xlsx").exists()
+    assert "objective" in p.stderr and p.stdout == ""
+
+
+def test_template_then_validate_explains_what_is_missing(tmp_path):
+    t = tmp_path / "T.xlsx"
+    assert run("template", str(t)).returncode == 0
+    wb = openpyxl.load_workbook(t)
+    assert wb.sheetnames[0] == "About"
+    assert wb["Regions"]["A1"].comment is not None and "Required" in wb["Regions"]["A1"].comment.text
+    assert wb["Technologies"].data_validations.dataValidation, "dropdowns for enums"
+    p = run("validate", str(t))
+    assert p.returncode == 2
+    for sheet in ("Years", "Regions", "TimeSlices", "Technologies", "Accelerators", "Commodities", "Demand"):
+        assert f"{sheet}!" in p.stderr, sheet
+    assert "Traceback" not in p.stderr
+
+
+def test_convert_roundtrip_solves_alike(tmp_path, tiny_path):
+    x = tmp_path / "tiny.xlsx"
+    assert run("convert", str(tiny_path), str(x)).returncode == 0
+    back = tmp_path / "back"
+    assert run("convert", str(x), str(back)).returncode == 0
+    objs = []
+    for src in (tiny_path, x, back):
+        p = run("solve", str(src), "--json", "-o", str(tmp_path / "r.xlsx"))
+        assert p.returncode == 0, p.stderr
+        objs.append(json.loads(p.stdout)["objective_musd"])
+    assert objs[1] == pytest.approx(objs[0], rel=1e-9) and objs[2] == pytest.approx(objs[0], rel=1e-9)
+
+
+def test_bad_cell_is_named_and_nothing_is_solved(tmp_path, tiny_path):
+    case = shutil.copytree(tiny_path, tmp_path / "case")
+    f = case / "TechCosts.csv"
+    f.write_text(f.read_text().replace("solar,,2030,1.0", "solar,,2030,lots"))
+    p = run("solve", str(case), "-o", str(tmp_path / "r.xlsx"))
+    assert p.returncode == 2
+    assert "TechCosts!D2: text 'lots' where a number belongs" in p.stderr
+    assert "Traceback" not in p.stderr and not (tmp_path / "r.xlsx").exists()
+
+
+def test_infeasible_says_why_and_writes_nothing(tmp_path, tiny_path):
+    case = shutil.copytree(tiny_path, tmp_path / "case")
+    (case / "TechCosts.csv").write_text((case / "TechCosts.csv").read_text() + "gas,A,,,,,5\n")
+    p = run("solve", str(case), "--json", "-o", str(tmp_path / "r.xlsx"))
+    assert p.returncode == 1
+    assert json.loads(p.stdout)["status"] == "infeasible"
+    assert "max_capacity" in p.stderr and "gas" in p.stderr
+    assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_stochastic_mode_is_refused_clearly(tiny_path, tmp_path):
+    p = run("solve", str(tiny_path), "--bet-mode", "stochastic", "-o", str(tmp_path / "r.xlsx"))
+    assert p.returncode == 2
+    assert "stochastic" in p.stderr and "succeed" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_bet_modes_bracket_each_other(tiny_path, tmp_path):
+    """With the option to fund, 'succeed' can never cost more than 'fail'."""
+    res = {}
+    for mode in ("succeed", "fail"):
+        p = run("solve", str(tiny_path), "--bet-mode", mode, "--json", "-o", str(tmp_path / f"{mode}.xlsx"))
+        assert p.returncode == 0, p.stderr
+        res[mode] = json.loads(p.stdout)["objective_musd"]
+    assert res["succeed"] <= res["fail"] + 1e-6
+
+
+def test_help_teaches():
+    p = run("solve", "--help")
+    assert p.returncode == 0 and "--mip-gap" in p.stdout and "Exit status" in p.stdout

@@ -1,0 +1,32 @@
+"""Layer 3: reference cases — objective (rel 1e-6) plus variable and constraint counts.
+
+A change to any figure below must be deliberate: update it in the same commit as the change to the
+mathematics, with a line in the history comment saying why.
+
+History
+-------
+- 2026-11-29: first baseline (core of issue 2).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from optimizer.data_io import load_inputs
+from optimizer.model import build_model
+from optimizer.solve import solve
+
+REFERENCE = {
+    # case folder: (objective $M, variables, constraints, integer model)
+    "tiny": (262.57648169553516, 106, 90, True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFERENCE))
+def test_reference_case(case, tiny_path):
+    """Objective and problem size of each reference case are unchanged."""
+    objective, nvars, ncons, is_mip = REFERENCE[case]
+    sol = solve(build_model(load_inputs(tiny_path.parent / case)))
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(objective, rel=1e-6)
+    assert (sol.variables, sol.constraints, sol.is_mip) == (nvars, ncons, is_mip)
