@@ -64,14 +64,42 @@ def main() -> None:
 
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Results workbook (default: outputs/<input stem>_results.xlsx).")
-@click.option("--bet-mode", type=click.Choice(["succeed", "fail", "stochastic"]), help="Override Settings bet_mode: every R&D bet succeeds, fails, or the two-stage plan.")
-@click.option("--time-limit", type=float, help="Solver time limit in seconds (overrides Settings time_limit_s).")
-@click.option("--mip-gap", type=float, help="Relative MIP gap (overrides Settings mip_gap), e.g. 1e-9 for the exact optimum.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Results workbook (default: outputs/<input stem>_results.xlsx).",
+)
+@click.option(
+    "--bet-mode",
+    type=click.Choice(["succeed", "fail", "stochastic"]),
+    help="Override Settings bet_mode: every R&D bet succeeds, fails, or the two-stage plan.",
+)
+@click.option(
+    "--time-limit",
+    type=float,
+    help="Solver time limit in seconds (overrides Settings time_limit_s).",
+)
+@click.option(
+    "--mip-gap",
+    type=float,
+    help="Relative MIP gap (overrides Settings mip_gap), e.g. 1e-9 for the exact optimum.",
+)
 @click.option("--threads", type=int, help="Solver threads (overrides Settings threads).")
-@click.option("--solver", type=click.Choice(["choose", "simplex", "ipm"]), help="HiGHS algorithm for LPs (default: HiGHS chooses).")
-@click.option("--plots/--no-plots", default=False, help="Also write PNG charts next to the results workbook.")
-@click.option("--json", "as_json", is_flag=True, help="Print the Summary as one JSON object on stdout (and nothing else on stdout).")
+@click.option(
+    "--solver",
+    type=click.Choice(["choose", "simplex", "ipm"]),
+    help="HiGHS algorithm for LPs (default: HiGHS chooses).",
+)
+@click.option(
+    "--plots/--no-plots", default=False, help="Also write PNG charts next to the results workbook."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the Summary as one JSON object on stdout (and nothing else on stdout).",
+)
 @click.option("--log", is_flag=True, help="Show the HiGHS log on stderr.")
 def solve(
     input_path: Path,
@@ -114,7 +142,9 @@ def solve(
         _fail(str(exc), EXIT_BAD_INPUT)
     build_s = time.perf_counter() - t1
     _say(f"build     {build_s:7.2f} s", quiet)
-    opts = SolveOptions(time_limit_s=time_limit, mip_gap=mip_gap, threads=threads, solver=solver, log=log)
+    opts = SolveOptions(
+        time_limit_s=time_limit, mip_gap=mip_gap, threads=threads, solver=solver, log=log
+    )
     try:
         sol = run_solve(model, opts)
     except SolverOptionError as exc:
@@ -129,7 +159,9 @@ def solve(
     if not sol.has_solution:
         if as_json:
             click.echo(json.dumps(summary(sol), default=_json_default))
-        _fail(f"{sol.status}: {sol.message or sol.termination}. No results written.", EXIT_NOT_SOLVED)
+        _fail(
+            f"{sol.status}: {sol.message or sol.termination}. No results written.", EXIT_NOT_SOLVED
+        )
     out = output or Path("outputs") / f"{input_path.stem}_results.xlsx"
     t2 = time.perf_counter()
     try:
@@ -141,9 +173,13 @@ def solve(
     if as_json:
         click.echo(json.dumps(s, default=_json_default))
     else:
-        _say(f"objective {s['objective_musd']:,.3f} $M (net present cost)   unserved {s['unserved_h100e']:,.0f} H100e")
+        _say(
+            f"objective {s['objective_musd']:,.3f} $M (net present cost)   unserved {s['unserved_h100e']:,.0f} H100e"
+        )
         if sol.status == "feasible":
-            _say(f"note: stopped before proving optimality ({sol.termination}); the gap is {sol.mip_gap}")
+            _say(
+                f"note: stopped before proving optimality ({sol.termination}); the gap is {sol.mip_gap}"
+            )
     sys.exit(EXIT_OK)
 
 

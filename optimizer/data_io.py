@@ -149,7 +149,16 @@ def read_raw(path: str | Path) -> RawBook:
     """
     p = Path(path)
     if not p.exists():
-        raise InputError([Problem(str(p), "", "file or folder not found", "an .xlsx workbook or a folder of CSV files")])
+        raise InputError(
+            [
+                Problem(
+                    str(p),
+                    "",
+                    "file or folder not found",
+                    "an .xlsx workbook or a folder of CSV files",
+                )
+            ]
+        )
     if p.is_dir():
         return _read_csv_folder(p)
     return _read_xlsx(p)
@@ -206,7 +215,14 @@ def _check_zip(path: Path) -> None:
         suffix = path.suffix.lower()
         hint = " (an old .xls? save it as .xlsx)" if suffix == ".xls" else ""
         raise InputError(
-            [Problem(path.name, "", f"not an .xlsx workbook{hint}", "an Excel .xlsx file or a folder of CSV files")]
+            [
+                Problem(
+                    path.name,
+                    "",
+                    f"not an .xlsx workbook{hint}",
+                    "an Excel .xlsx file or a folder of CSV files",
+                )
+            ]
         )
     with zipfile.ZipFile(path) as z:
         infos = z.infolist()
@@ -214,7 +230,9 @@ def _check_zip(path: Path) -> None:
         packed = sum(i.compress_size for i in infos) or 1
         names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
-        raise InputError([Problem(path.name, "", "a zip file but not an .xlsx workbook", "an Excel .xlsx file")])
+        raise InputError(
+            [Problem(path.name, "", "a zip file but not an .xlsx workbook", "an Excel .xlsx file")]
+        )
     if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
         raise InputError(
             [
@@ -240,7 +258,9 @@ def _read_xlsx(path: Path) -> RawBook:
             msg = "refused: the workbook's XML declares entities (an XML bomb?)"
         else:
             msg = f"cannot be read as a workbook ({type(exc).__name__}: {exc})"
-        raise InputError([Problem(path.name, "", msg, "a workbook saved by Excel or LibreOffice")]) from None
+        raise InputError(
+            [Problem(path.name, "", msg, "a workbook saved by Excel or LibreOffice")]
+        ) from None
     formulas = None
     tables: dict[str, RawTable] = {}
     extra: list[str] = []
@@ -252,7 +272,12 @@ def _read_xlsx(path: Path) -> RawBook:
             low = {n.lower(): n for n in SHEETS_BY_NAME}
             if name.lower() in low:
                 problems.append(
-                    Problem(ws.title, "", "sheet name in the wrong case or with spaces", f"name it {low[name.lower()]!r}")
+                    Problem(
+                        ws.title,
+                        "",
+                        "sheet name in the wrong case or with spaces",
+                        f"name it {low[name.lower()]!r}",
+                    )
                 )
             else:
                 extra.append(ws.title)
@@ -322,7 +347,9 @@ def _expected(col: Column | Any) -> str:
     if d == "enum":
         return "one of " + ", ".join(col.choices)
     if d == "int":
-        return "a whole number" + (" (a year)" if "year" in col.unit or "year" in getattr(col, "name", "") else "")
+        return "a whole number" + (
+            " (a year)" if "year" in col.unit or "year" in getattr(col, "name", "") else ""
+        )
     if d == "float":
         rng = ""
         if col.min is not None and col.max is not None:
@@ -374,7 +401,9 @@ def convert(value: Any, col: Column | Any) -> Any:
     if isinstance(value, bool):
         raise _Bad(f"{value} (a boolean) where a number belongs", _expected(col))
     if isinstance(value, datetime | date | time):
-        raise _Bad(f"a date ({value}) where a number belongs (format the cell as a number)", _expected(col))
+        raise _Bad(
+            f"a date ({value}) where a number belongs (format the cell as a number)", _expected(col)
+        )
     if isinstance(value, str):
         if not _NUMERIC_TEXT.match(value):
             raise _Bad(f"text {value!r} where a number belongs", _expected(col))
@@ -392,7 +421,10 @@ def convert(value: Any, col: Column | Any) -> Any:
         return value
     value = float(value)
     if abs(value) >= 1e20:
-        raise _Bad(f"{value:g} is too large (the solver treats ≥ 1e20 as infinite)", "a finite number below 1e20")
+        raise _Bad(
+            f"{value:g} is too large (the solver treats ≥ 1e20 as infinite)",
+            "a finite number below 1e20",
+        )
     if col.min is not None and value < col.min:
         what = "negative" if col.min == 0 else f"below {col.min:g}"
         raise _Bad(f"{value:g} is {what}", _expected(col))
@@ -412,7 +444,11 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
     seen = set()
     for h in t.headers:
         if h in seen:
-            problems.append(Problem(sheet.name, t.column_ref(h), f"column {h!r} appears twice", "each column once"))
+            problems.append(
+                Problem(
+                    sheet.name, t.column_ref(h), f"column {h!r} appears twice", "each column once"
+                )
+            )
         seen.add(h)
         if h not in names:
             near = [n for n in names if n.lower() == h.lower().replace(" ", "_")]
@@ -421,7 +457,12 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
     for c in sheet.columns:
         if c.required and c.name not in t.headers:
             problems.append(
-                Problem(sheet.name, "1:1", f"missing required column {c.name!r}", f"a header cell {c.name!r} in row 1")
+                Problem(
+                    sheet.name,
+                    "1:1",
+                    f"missing required column {c.name!r}",
+                    f"a header cell {c.name!r} in row 1",
+                )
             )
     out: dict[str, list[Any]] = {n: [] for n in names}
     for i, row in enumerate(t.rows):
@@ -433,7 +474,11 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
             ref = t.cell_ref(c.name, i)
             v = None
             if cell.error:
-                problems.append(Problem(sheet.name, ref, f"error value {cell.value}", "a value (fix the formula)"))
+                problems.append(
+                    Problem(
+                        sheet.name, ref, f"error value {cell.value}", "a value (fix the formula)"
+                    )
+                )
             elif cell.formula:
                 problems.append(
                     Problem(
@@ -444,7 +489,11 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
                     )
                 )
             elif cell.merged and (c.key or c.required):
-                problems.append(Problem(sheet.name, ref, "merged cell in a key column", "unmerge and fill every row"))
+                problems.append(
+                    Problem(
+                        sheet.name, ref, "merged cell in a key column", "unmerge and fill every row"
+                    )
+                )
             else:
                 try:
                     v = convert(cell.value, c)
@@ -453,7 +502,11 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
                     v = None
                 else:
                     if v is None and c.required:
-                        problems.append(Problem(sheet.name, ref, f"blank {c.name}", f"{_expected(c)} (required)"))
+                        problems.append(
+                            Problem(
+                                sheet.name, ref, f"blank {c.name}", f"{_expected(c)} (required)"
+                            )
+                        )
             out[c.name].append(v)
     df = pd.DataFrame({n: pd.Series(out[n], dtype=object) for n in names})
     return df
@@ -464,18 +517,29 @@ def _settings(t: RawTable | None, years: list[int], problems: list[Problem]) -> 
     if t is not None:
         for h in ("key", "value"):
             if h not in t.headers:
-                problems.append(Problem("Settings", "1:1", f"missing column {h!r}", "columns key and value"))
+                problems.append(
+                    Problem("Settings", "1:1", f"missing column {h!r}", "columns key and value")
+                )
                 return _settings(None, years, problems)
         for h in t.headers:
             if h not in ("key", "value"):
-                problems.append(Problem("Settings", t.column_ref(h), f"unknown column {h!r}", "columns key and value"))
+                problems.append(
+                    Problem(
+                        "Settings",
+                        t.column_ref(h),
+                        f"unknown column {h!r}",
+                        "columns key and value",
+                    )
+                )
         seen: set[str] = set()
         for i, row in enumerate(t.rows):
             kc = row[t.headers.index("key")]
             vc = row[t.headers.index("value")]
             key = str(kc.value).strip() if kc.value is not None else ""
             if not key:
-                problems.append(Problem("Settings", t.cell_ref("key", i), "blank key", "a setting name"))
+                problems.append(
+                    Problem("Settings", t.cell_ref("key", i), "blank key", "a setting name")
+                )
                 continue
             s = SETTINGS_BY_KEY.get(key)
             if s is None:
@@ -489,11 +553,20 @@ def _settings(t: RawTable | None, years: list[int], problems: list[Problem]) -> 
                 )
                 continue
             if key in seen:
-                problems.append(Problem("Settings", t.cell_ref("key", i), f"setting {key!r} given twice", "each key once"))
+                problems.append(
+                    Problem(
+                        "Settings",
+                        t.cell_ref("key", i),
+                        f"setting {key!r} given twice",
+                        "each key once",
+                    )
+                )
             seen.add(key)
             ref = t.cell_ref("value", i)
             if vc.error or vc.formula:
-                problems.append(Problem("Settings", ref, "error value or uncalculated formula", "a plain value"))
+                problems.append(
+                    Problem("Settings", ref, "error value or uncalculated formula", "a plain value")
+                )
                 continue
             try:
                 v = convert(vc.value, s)
@@ -548,7 +621,9 @@ def _resolve(
         return out
     keycols = fixed + wild
     groups: dict[tuple, list[int]] = defaultdict(list)
-    for i, key in enumerate(zip(*(df[c] for c in keycols), strict=False) if keycols else [()] * len(df)):
+    for i, key in enumerate(
+        zip(*(df[c] for c in keycols), strict=False) if keycols else [()] * len(df)
+    ):
         groups[tuple(key)].append(i)
     # Specificity levels: every subset of wildcard columns, ordered as §5.2 says.
     nw = len(wild)
@@ -684,7 +759,9 @@ class InputData:
     existing: dict[tuple[str, str, int], float]
     fleet_h100e: dict[tuple[str, int], float]
     fleet_kw: dict[tuple[str, int], float]
-    accelerators: pd.DataFrame  # index model year: h100e_per_chip, kw_per_chip, system_capex_usd, life
+    accelerators: (
+        pd.DataFrame
+    )  # index model year: h100e_per_chip, kw_per_chip, system_capex_usd, life
     price: dict[tuple[str, int], float]
     external_max: dict[tuple[str, int], float]
     chip_routes: dict[tuple[str, str, str], float]  # (m, from, to) allowed → cost $/unit
@@ -736,10 +813,19 @@ def _typed(raw: RawBook, problems: list[Problem]) -> dict[str, pd.DataFrame]:
 def parse(raw: RawBook) -> InputData:
     """Validate and resolve a :class:`RawBook` (see :func:`load_inputs`)."""
     problems: list[Problem] = list(raw.problems)
-    warnings = [f"sheet {s!r} is not part of the input schema and was ignored" for s in raw.extra_sheets]
+    warnings = [
+        f"sheet {s!r} is not part of the input schema and was ignored" for s in raw.extra_sheets
+    ]
     for name in REQUIRED_SHEETS:
         if name not in raw.tables:
-            problems.append(Problem(name, "", "missing required sheet", f"a sheet named {name!r} (see `cli.py template`)"))
+            problems.append(
+                Problem(
+                    name,
+                    "",
+                    "missing required sheet",
+                    f"a sheet named {name!r} (see `cli.py template`)",
+                )
+            )
     t = _typed(raw, problems)
 
     def ref(sheet: str, col: str, i: int) -> str:
@@ -770,21 +856,43 @@ def parse(raw: RawBook) -> InputData:
     for i in range(1, len(yd)):
         a, b = yd["year"].iat[i - 1], yd["year"].iat[i]
         if a is not None and b is not None and b <= a:
-            problems.append(Problem("Years", ref("Years", "year", i), f"year {b} does not follow {a}", "strictly increasing years"))
+            problems.append(
+                Problem(
+                    "Years",
+                    ref("Years", "year", i),
+                    f"year {b} does not follow {a}",
+                    "strictly increasing years",
+                )
+            )
     if "Years" in raw.tables and not years:
         problems.append(Problem("Years", "A2", "no model years", "at least one year"))
     settings = _settings(raw.tables.get("Settings"), years, problems)
     if settings.last_period_length is not None and settings.last_period_length < 1:
-        problems.append(Problem("Settings", "", "last_period_length below 1", "a whole number of years ≥ 1"))
-    period_length = {y: (years[i + 1] - y if i + 1 < len(years) else settings.last_period_length) for i, y in enumerate(years)}
-    carbon_price = {y: float(p) if p is not None else 0.0 for y, p in zip(yd["year"], yd["carbon_price_usd"], strict=False) if y is not None}
-    co2_cap = {y: float(c) for y, c in zip(yd["year"], yd["co2_cap_t"], strict=False) if y is not None and c is not None}
+        problems.append(
+            Problem("Settings", "", "last_period_length below 1", "a whole number of years ≥ 1")
+        )
+    period_length = {
+        y: (years[i + 1] - y if i + 1 < len(years) else settings.last_period_length)
+        for i, y in enumerate(years)
+    }
+    carbon_price = {
+        y: float(p) if p is not None else 0.0
+        for y, p in zip(yd["year"], yd["carbon_price_usd"], strict=False)
+        if y is not None
+    }
+    co2_cap = {
+        y: float(c)
+        for y, c in zip(yd["year"], yd["co2_cap_t"], strict=False)
+        if y is not None and c is not None
+    }
     year_set = set(years)
 
     # Regions -------------------------------------------------------------------------------------------
     rd = t["Regions"]
     dup_keys("Regions", ["region"])
-    regions = _with_defaults(rd, SHEETS_BY_NAME["Regions"]).drop_duplicates("region").set_index("region")
+    regions = (
+        _with_defaults(rd, SHEETS_BY_NAME["Regions"]).drop_duplicates("region").set_index("region")
+    )
     region_set = set(regions.index)
     if "Regions" in raw.tables and not region_set:
         problems.append(Problem("Regions", "A2", "no regions", "at least one region"))
@@ -794,14 +902,30 @@ def parse(raw: RawBook) -> InputData:
     dup_keys("TimeSlices", ["slice"])
     slices = [s for s in sd["slice"].tolist() if s is not None]
     slice_day = {s: d for s, d in zip(sd["slice"], sd["day"], strict=False) if s is not None}
-    slice_hours = {s: float(h) if h is not None else 0.0 for s, h in zip(sd["slice"], sd["hours"], strict=False) if s is not None}
+    slice_hours = {
+        s: float(h) if h is not None else 0.0
+        for s, h in zip(sd["slice"], sd["hours"], strict=False)
+        if s is not None
+    }
     total = sum(slice_hours.values())
     if "TimeSlices" in raw.tables and slices and abs(total - HOURS_PER_YEAR) > 0.01:
         problems.append(
-            Problem("TimeSlices", f"C2:C{len(sd) + 1}", f"hours sum to {total:g}", "hours summing to 8760 (±0.01)")
+            Problem(
+                "TimeSlices",
+                f"C2:C{len(sd) + 1}",
+                f"hours sum to {total:g}",
+                "hours summing to 8760 (±0.01)",
+            )
         )
     if "TimeSlices" in raw.tables and not slices:
-        problems.append(Problem("TimeSlices", "A2", "no time slices", "at least one slice (one hour each) with hours summing to 8760"))
+        problems.append(
+            Problem(
+                "TimeSlices",
+                "A2",
+                "no time slices",
+                "at least one slice (one hour each) with hours summing to 8760",
+            )
+        )
     slice_prev: dict[str, str] = {}
     by_day: dict[str, list[str]] = defaultdict(list)
     for s in slices:
@@ -813,20 +937,57 @@ def parse(raw: RawBook) -> InputData:
     # Technologies --------------------------------------------------------------------------------------
     td = t["Technologies"]
     dup_keys("Technologies", ["tech"])
-    techs = _with_defaults(td, SHEETS_BY_NAME["Technologies"]).drop_duplicates("tech").set_index("tech")
+    techs = (
+        _with_defaults(td, SHEETS_BY_NAME["Technologies"]).drop_duplicates("tech").set_index("tech")
+    )
     tech_set = set(techs.index)
     if "Technologies" in raw.tables and not tech_set:
-        problems.append(Problem("Technologies", "A2", "no technologies", "at least one data-center technology (class datacenter)"))
+        problems.append(
+            Problem(
+                "Technologies",
+                "A2",
+                "no technologies",
+                "at least one data-center technology (class datacenter)",
+            )
+        )
     for i, row in td.iterrows():
         k, cls = row["tech"], row["class"]
         if cls == "storage" and row["duration_h"] is None:
-            problems.append(Problem("Technologies", ref("Technologies", "duration_h", i), f"storage {k} has no duration_h", "hours of storage energy per MW"))
+            problems.append(
+                Problem(
+                    "Technologies",
+                    ref("Technologies", "duration_h", i),
+                    f"storage {k} has no duration_h",
+                    "hours of storage energy per MW",
+                )
+            )
         if cls == "fab" and row["output"] is None:
-            problems.append(Problem("Technologies", ref("Technologies", "output", i), f"fab {k} has no output", "the commodity it makes"))
+            problems.append(
+                Problem(
+                    "Technologies",
+                    ref("Technologies", "output", i),
+                    f"fab {k} has no output",
+                    "the commodity it makes",
+                )
+            )
         if cls != "fab" and row["output"] is not None:
-            problems.append(Problem("Technologies", ref("Technologies", "output", i), f"{k} is a {cls}, only fabs have an output", "blank"))
+            problems.append(
+                Problem(
+                    "Technologies",
+                    ref("Technologies", "output", i),
+                    f"{k} is a {cls}, only fabs have an output",
+                    "blank",
+                )
+            )
         if row["module_size"] is not None and row["module_size"] <= 0:
-            problems.append(Problem("Technologies", ref("Technologies", "module_size", i), "module_size must be positive", "a positive size, or blank for continuous"))
+            problems.append(
+                Problem(
+                    "Technologies",
+                    ref("Technologies", "module_size", i),
+                    "module_size must be positive",
+                    "a positive size, or blank for continuous",
+                )
+            )
 
     # Commodities and fab inputs -----------------------------------------------------------------------
     fd = t["FabInputs"]
@@ -834,21 +995,44 @@ def parse(raw: RawBook) -> InputData:
     fab_inputs = {}
     for i, (f, m, q) in enumerate(zip(fd["tech"], fd["commodity"], fd["quantity"], strict=False)):
         if f in tech_set and techs.at[f, "class"] != "fab":
-            problems.append(Problem("FabInputs", ref("FabInputs", "tech", i), f"{f} is not a fab", "a tech of class fab"))
+            problems.append(
+                Problem(
+                    "FabInputs",
+                    ref("FabInputs", "tech", i),
+                    f"{f} is not a fab",
+                    "a tech of class fab",
+                )
+            )
         if f is not None and m is not None and q is not None:
             fab_inputs[(f, m)] = float(q)
     cd = t["Commodities"]
     dup_keys("Commodities", ["commodity", "year"])
     commodities: list[str] = []
-    for m in [*cd["commodity"].tolist(), *[o for o in techs["output"].tolist() if o is not None], *fd["commodity"].tolist(), ACCELERATOR]:
+    for m in [
+        *cd["commodity"].tolist(),
+        *[o for o in techs["output"].tolist() if o is not None],
+        *fd["commodity"].tolist(),
+        ACCELERATOR,
+    ]:
         if m is not None and m not in commodities:
             commodities.append(m)
     if "Commodities" in raw.tables and ACCELERATOR not in set(cd["commodity"]):
-        problems.append(Problem("Commodities", "A2", f"the commodity {ACCELERATOR!r} is missing", f"a row for {ACCELERATOR!r} (what data centers deploy)"))
+        problems.append(
+            Problem(
+                "Commodities",
+                "A2",
+                f"the commodity {ACCELERATOR!r} is missing",
+                f"a row for {ACCELERATOR!r} (what data centers deploy)",
+            )
+        )
     comm_set = set(commodities)
 
     # id references -------------------------------------------------------------------------------------
-    known = {"Regions.region": region_set, "Technologies.tech": tech_set, "TimeSlices.slice": set(slices)}
+    known = {
+        "Regions.region": region_set,
+        "Technologies.tech": tech_set,
+        "TimeSlices.slice": set(slices),
+    }
     pd_ = t["Partners"]
     known["Partners.partner"] = {p for p in pd_["partner"] if p is not None}
     for sheet in SHEETS:
@@ -861,14 +1045,35 @@ def parse(raw: RawBook) -> InputData:
             for i, v in enumerate(df[c.name].tolist()):
                 if v is not None and v not in known[c.ref]:
                     what = c.ref.split(".")[0]
-                    problems.append(Problem(sheet.name, ref(sheet.name, c.name, i), f"unknown {c.name} {v!r}", f"an id listed in {what}"))
+                    problems.append(
+                        Problem(
+                            sheet.name,
+                            ref(sheet.name, c.name, i),
+                            f"unknown {c.name} {v!r}",
+                            f"an id listed in {what}",
+                        )
+                    )
     for i, m in enumerate(t["ChipRoutes"]["commodity"].tolist()):
         if m is not None and m not in comm_set:
-            problems.append(Problem("ChipRoutes", ref("ChipRoutes", "commodity", i), f"unknown commodity {m!r}", "a commodity of Commodities, FabInputs or a fab output"))
+            problems.append(
+                Problem(
+                    "ChipRoutes",
+                    ref("ChipRoutes", "commodity", i),
+                    f"unknown commodity {m!r}",
+                    "a commodity of Commodities, FabInputs or a fab output",
+                )
+            )
     for sheet_name in ("TechCosts", "Commodities", "PartnerBudgets", "Demand"):
         for i, y in enumerate(t[sheet_name]["year"].tolist()):
             if y is not None and not (1900 <= y <= 2500):
-                problems.append(Problem(sheet_name, ref(sheet_name, "year", i), f"year {y} is out of range", "a year such as 2030"))
+                problems.append(
+                    Problem(
+                        sheet_name,
+                        ref(sheet_name, "year", i),
+                        f"year {y} is out of range",
+                        "a year such as 2030",
+                    )
+                )
     dup_keys("TechCosts", ["tech", "region", "year"])
     dup_keys("Profiles", ["tech", "region", "slice"])
     dup_keys("Accelerators", ["year"])
@@ -881,27 +1086,58 @@ def parse(raw: RawBook) -> InputData:
     regions_l = list(regions.index)
     tc = t["TechCosts"]
     tc_targets = [(k, r) for k in techs.index for r in regions_l]
-    res = _resolve(tc, "TechCosts", ["tech"], ["region"], "year", ["capex_musd", "fixed_om_musd", "max_build", "max_capacity"], tc_targets, years, problems)
-    capex, fixed_om, max_build, max_capacity = (res[c] for c in ("capex_musd", "fixed_om_musd", "max_build", "max_capacity"))
+    res = _resolve(
+        tc,
+        "TechCosts",
+        ["tech"],
+        ["region"],
+        "year",
+        ["capex_musd", "fixed_om_musd", "max_build", "max_capacity"],
+        tc_targets,
+        years,
+        problems,
+    )
+    capex, fixed_om, max_build, max_capacity = (
+        res[c] for c in ("capex_musd", "fixed_om_musd", "max_build", "max_capacity")
+    )
 
     pr = t["Profiles"]
     power = [k for k in techs.index if techs.at[k, "class"] == "power"]
     for i, k in enumerate(pr["tech"].tolist()):
         if k in tech_set and techs.at[k, "class"] != "power":
-            problems.append(Problem("Profiles", ref("Profiles", "tech", i), f"{k} is not a power tech", "a tech of class power"))
+            problems.append(
+                Problem(
+                    "Profiles",
+                    ref("Profiles", "tech", i),
+                    f"{k} is not a power tech",
+                    "a tech of class power",
+                )
+            )
     profiled = {k for k in pr["tech"].tolist() if k is not None}
     # _resolve keys by (tech, region); profiles also key on slice, so resolve per slice by grouping.
     cf: dict[tuple[str, str, str], float] = {}
     if not pr.empty:
         for h in set(pr["slice"].tolist()):
             sub = pr[pr["slice"] == h].reset_index(drop=True)
-            r2 = _resolve(sub, "Profiles", ["tech"], ["region"], None, ["cf"], [(p, r) for p in power if p in profiled for r in regions_l], years, problems)
+            r2 = _resolve(
+                sub,
+                "Profiles",
+                ["tech"],
+                ["region"],
+                None,
+                ["cf"],
+                [(p, r) for p in power if p in profiled for r in regions_l],
+                years,
+                problems,
+            )
             for (p, r), v in r2["cf"].items():
                 cf[(p, r, h)] = v
 
     existing: dict[tuple[str, str, int], float] = defaultdict(float)
     ed = t["ExistingCapacity"]
-    for k, r, c, ry in zip(ed["tech"], ed["region"], ed["capacity"], ed["retire_year"], strict=False):
+    for k, r, c, ry in zip(
+        ed["tech"], ed["region"], ed["capacity"], ed["retire_year"], strict=False
+    ):
         if k is None or r is None or c is None:
             continue
         for y in years:
@@ -910,7 +1146,9 @@ def parse(raw: RawBook) -> InputData:
     fleet_h: dict[tuple[str, int], float] = defaultdict(float)
     fleet_k: dict[tuple[str, int], float] = defaultdict(float)
     fl = t["ExistingFleet"]
-    for r, h, kw, ry in zip(fl["region"], fl["h100e"], fl["kw_it"], fl["retire_year"], strict=False):
+    for r, h, kw, ry in zip(
+        fl["region"], fl["h100e"], fl["kw_it"], fl["retire_year"], strict=False
+    ):
         if r is None or h is None or kw is None:
             continue
         for y in years:
@@ -921,23 +1159,60 @@ def parse(raw: RawBook) -> InputData:
     ad = _with_defaults(t["Accelerators"], SHEETS_BY_NAME["Accelerators"])
     acc_rows = {}
     if "Accelerators" in raw.tables and ad.empty:
-        problems.append(Problem("Accelerators", "A2", "no accelerator vintages", "at least one row"))
+        problems.append(
+            Problem("Accelerators", "A2", "no accelerator vintages", "at least one row")
+        )
     elif not ad.empty and ad["year"].notna().any():
         ad2 = ad[ad["year"].notna()]
         for col in ("h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"):
-            pts = [(int(y), float(v)) for y, v in zip(ad2["year"], ad2[col], strict=False) if v is not None]
+            pts = [
+                (int(y), float(v))
+                for y, v in zip(ad2["year"], ad2[col], strict=False)
+                if v is not None
+            ]
             for y in years:
                 acc_rows.setdefault(y, {})[col] = interpolate(pts, y) if pts else math.nan
-    accelerators = pd.DataFrame.from_dict(acc_rows, orient="index") if acc_rows else pd.DataFrame(columns=["h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"])
+    accelerators = (
+        pd.DataFrame.from_dict(acc_rows, orient="index")
+        if acc_rows
+        else pd.DataFrame(columns=["h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"])
+    )
 
-    cres = _resolve(cd, "Commodities", ["commodity"], [], "year", ["external_price_usd", "external_max"], [(m,) for m in commodities], years, problems)
+    cres = _resolve(
+        cd,
+        "Commodities",
+        ["commodity"],
+        [],
+        "year",
+        ["external_price_usd", "external_max"],
+        [(m,) for m in commodities],
+        years,
+        problems,
+    )
     price = {(m, y): v for (m, y), v in cres["external_price_usd"].items()}
     external_max = {(m, y): v for (m, y), v in cres["external_max"].items()}
 
     dd = t["Demand"]
     if "Demand" in raw.tables and dd.empty:
-        problems.append(Problem("Demand", "A2", "no demand rows", "rows of region, segment, year, h100e: the compute to plan for"))
-    dres = _resolve(dd, "Demand", [], ["region", "segment"], "year", ["h100e"], [(c, g) for c in regions_l for g in SEGMENTS], years, problems)
+        problems.append(
+            Problem(
+                "Demand",
+                "A2",
+                "no demand rows",
+                "rows of region, segment, year, h100e: the compute to plan for",
+            )
+        )
+    dres = _resolve(
+        dd,
+        "Demand",
+        [],
+        ["region", "segment"],
+        "year",
+        ["h100e"],
+        [(c, g) for c in regions_l for g in SEGMENTS],
+        years,
+        problems,
+    )
     demand = {(g, c, y): v for (c, g, y), v in dres["h100e"].items() if v > 0}
 
     # Routes: most specific row wins; on a tie FALSE wins (§5.2).
@@ -959,15 +1234,40 @@ def parse(raw: RawBook) -> InputData:
     kidx = _route_table(comp_rt, ["host", "consumer", "segment"])
     callowed = comp_rt["allowed"].tolist()
     compute_routes = frozenset(
-        (g, r, c) for g in SEGMENTS for r in regions_l for c in regions_l if all(callowed[i] for i in _match_rules(kidx, (r, c, g)))
+        (g, r, c)
+        for g in SEGMENTS
+        for r in regions_l
+        for c in regions_l
+        if all(callowed[i] for i in _match_rules(kidx, (r, c, g)))
     )
 
-    partners = _with_defaults(pd_, SHEETS_BY_NAME["Partners"]).drop_duplicates("partner").set_index("partner")
+    partners = (
+        _with_defaults(pd_, SHEETS_BY_NAME["Partners"])
+        .drop_duplicates("partner")
+        .set_index("partner")
+    )
     bd = t["PartnerBudgets"]
     for j in partners.index:
         if j not in set(bd["partner"]):
-            problems.append(Problem("PartnerBudgets", "", f"partner {j!r} has no budget row", "at least one PartnerBudgets row per partner"))
-    bres = _resolve(bd, "PartnerBudgets", ["partner"], [], "year", ["budget_musd"], [(j,) for j in partners.index], years, problems)
+            problems.append(
+                Problem(
+                    "PartnerBudgets",
+                    "",
+                    f"partner {j!r} has no budget row",
+                    "at least one PartnerBudgets row per partner",
+                )
+            )
+    bres = _resolve(
+        bd,
+        "PartnerBudgets",
+        ["partner"],
+        [],
+        "year",
+        ["budget_musd"],
+        [(j,) for j in partners.index],
+        years,
+        problems,
+    )
     budget = {(j, y): v for (j, y), v in bres["budget_musd"].items()}
     rules = t["PartnerRules"]
     ridx = _route_table(rules, ["partner", "region", "class"])
@@ -980,16 +1280,49 @@ def parse(raw: RawBook) -> InputData:
                 partner_allowed[(j, r, cls)] = all(rallowed[i] for i in rows) if rows else True
 
     bets = _with_defaults(t["Bets"], SHEETS_BY_NAME["Bets"]).drop_duplicates("bet").set_index("bet")
-    for i, (b, k, dy, ay) in enumerate(zip(t["Bets"]["bet"], t["Bets"]["tech"], t["Bets"]["decide_year"], t["Bets"]["available_year"], strict=False)):
+    for i, (b, k, dy, ay) in enumerate(
+        zip(
+            t["Bets"]["bet"],
+            t["Bets"]["tech"],
+            t["Bets"]["decide_year"],
+            t["Bets"]["available_year"],
+            strict=False,
+        )
+    ):
         if dy is not None and years and dy not in year_set:
-            problems.append(Problem("Bets", ref("Bets", "decide_year", i), f"decide_year {dy} is not a model year", "one of the years in Years"))
+            problems.append(
+                Problem(
+                    "Bets",
+                    ref("Bets", "decide_year", i),
+                    f"decide_year {dy} is not a model year",
+                    "one of the years in Years",
+                )
+            )
         if k in tech_set:
             if techs.at[k, "class"] != "power":
-                problems.append(Problem("Bets", ref("Bets", "tech", i), f"bet {b} unlocks {k}, which is not a power tech", "a power tech"))
+                problems.append(
+                    Problem(
+                        "Bets",
+                        ref("Bets", "tech", i),
+                        f"bet {b} unlocks {k}, which is not a power tech",
+                        "a power tech",
+                    )
+                )
             for r in regions_l:
                 for y in years:
-                    if (k, r, y) in capex and (ay is None or y >= ay) and (k, r, y) not in max_build:
-                        problems.append(Problem("TechCosts", "", f"bet tech {k} has no max_build in {r} {y}", "a max_build for every region and year where the bet's tech may be built"))
+                    if (
+                        (k, r, y) in capex
+                        and (ay is None or y >= ay)
+                        and (k, r, y) not in max_build
+                    ):
+                        problems.append(
+                            Problem(
+                                "TechCosts",
+                                "",
+                                f"bet tech {k} has no max_build in {r} {y}",
+                                "a max_build for every region and year where the bet's tech may be built",
+                            )
+                        )
                         break
                 else:
                     continue

@@ -78,7 +78,11 @@ def derive(data: InputData, bet_mode: str | None = None) -> Derived:
     length = dict(data.period_length)
     df = {y: sum((1 + d) ** -(y + t - y0) for t in range(length[y])) for y in years}
     dp = {y: (1 + d) ** -(y - y0) for y in years}
-    acc_life = {int(y): float(data.accelerators.at[y, "life"]) for y in years} if len(data.accelerators) else {}
+    acc_life = (
+        {int(y): float(data.accelerators.at[y, "life"]) for y in years}
+        if len(data.accelerators)
+        else {}
+    )
     return Derived(years, y0, length, df, dp, acc_life, bet_mode or s.bet_mode)
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyomo.environ as pyo
 
 from optimizer.components.objective import CATEGORIES
 from optimizer.schema import ACCELERATOR
@@ -29,13 +28,30 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "Summary": ["metric", "value"],
     "Capacity": ["tech", "class", "region", "year", "built", "capacity"],
     "Capital": ["partner", "tech", "region", "year", "musd"],
-    "Chips": ["commodity", "region", "year", "produced", "bought", "shipped_in", "shipped_out", "deployed"],
+    "Chips": [
+        "commodity",
+        "region",
+        "year",
+        "produced",
+        "bought",
+        "shipped_in",
+        "shipped_out",
+        "deployed",
+    ],
     "Trade": ["commodity", "from", "to", "year", "units"],
     "Compute": ["segment", "host", "consumer", "year", "served", "unserved"],
     "Energy": ["region", "year", "tech", "mwh", "curtailed_mwh"],
     "Emissions": ["region", "year", "source", "tco2"],
     "Prices": ["price", "region", "segment", "year", "slice", "partner", "value", "unit"],
-    "Bets": ["bet", "tech", "funded", "rd_cost_musd", "decide_year", "available_year", "probability"],
+    "Bets": [
+        "bet",
+        "tech",
+        "funded",
+        "rd_cost_musd",
+        "decide_year",
+        "available_year",
+        "probability",
+    ],
     "Run": ["key", "value"],
 }
 UNSERVED_HOST = "(unserved)"
@@ -78,7 +94,9 @@ def summary(sol: Solution) -> dict[str, Any]:
     return out
 
 
-def tables(sol: Solution, scenario: str | None = None, extra_run: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+def tables(
+    sol: Solution, scenario: str | None = None, extra_run: dict[str, Any] | None = None
+) -> dict[str, pd.DataFrame]:
     """Every results table of §6, keyed by sheet name, in sheet order."""
     m = sol.model
     data = m.data
@@ -126,7 +144,10 @@ def tables(sol: Solution, scenario: str | None = None, extra_run: dict[str, Any]
             trade.append((c, a, b, y, u))
     for r, v in m.DEPLOY:
         chips[(ACCELERATOR, r, v)][4] += _val(m.v_deploy[r, v])
-    out["Chips"] = _frame("Chips", [(c, r, y, *vals) for (c, r, y), vals in chips.items() if any(abs(x) > EPS for x in vals)])
+    out["Chips"] = _frame(
+        "Chips",
+        [(c, r, y, *vals) for (c, r, y), vals in chips.items() if any(abs(x) > EPS for x in vals)],
+    )
     out["Trade"] = _frame("Trade", trade)
 
     # Compute
@@ -159,9 +180,16 @@ def tables(sol: Solution, scenario: str | None = None, extra_run: dict[str, Any]
         energy[(r, y, "grid")][0] += hours[h] * g
         emis[(r, y, "grid")] += hours[h] * g * float(data.regions.at[r, "grid_co2_t"])
     for st, r, y, h in m.STORAGE:
-        energy[(r, y, st)][0] += hours[h] * (_val(m.v_discharge[st, r, y, h]) - _val(m.v_charge[st, r, y, h]))
-    out["Energy"] = _frame("Energy", [(r, y, k, a, b) for (r, y, k), (a, b) in energy.items() if abs(a) > EPS or b > EPS])
-    out["Emissions"] = _frame("Emissions", [(r, y, k, v) for (r, y, k), v in emis.items() if v > EPS])
+        energy[(r, y, st)][0] += hours[h] * (
+            _val(m.v_discharge[st, r, y, h]) - _val(m.v_charge[st, r, y, h])
+        )
+    out["Energy"] = _frame(
+        "Energy",
+        [(r, y, k, a, b) for (r, y, k), (a, b) in energy.items() if abs(a) > EPS or b > EPS],
+    )
+    out["Emissions"] = _frame(
+        "Emissions", [(r, y, k, v) for (r, y, k), v in emis.items() if v > EPS]
+    )
 
     # Prices from duals
     rows = []
@@ -174,7 +202,18 @@ def tables(sol: Solution, scenario: str | None = None, extra_run: dict[str, Any]
             if (r, y, h) in m.c_electricity_balance:
                 d = sol.dual(m.c_electricity_balance[r, y, h])
                 if d is not None and hours[h] > 0:
-                    rows.append(("electricity", r, None, y, h, None, d * 1e6 / (dv.df[y] * hours[h]), "$/MWh"))
+                    rows.append(
+                        (
+                            "electricity",
+                            r,
+                            None,
+                            y,
+                            h,
+                            None,
+                            d * 1e6 / (dv.df[y] * hours[h]),
+                            "$/MWh",
+                        )
+                    )
         for j, v in m.BUDGET_ROWS:
             d = sol.dual(m.c_budget[j, v])
             if d is not None:
@@ -187,7 +226,17 @@ def tables(sol: Solution, scenario: str | None = None, extra_run: dict[str, Any]
     for b in data.bets.index:
         row = data.bets.loc[b]
         funded = round(_val(m.v_fund[b])) if b in m.v_fund else 0
-        rows.append((b, row["tech"], int(funded), float(row["rd_cost_musd"]), int(row["decide_year"]), int(row["available_year"]), float(row["probability"])))
+        rows.append(
+            (
+                b,
+                row["tech"],
+                int(funded),
+                float(row["rd_cost_musd"]),
+                int(row["decide_year"]),
+                int(row["available_year"]),
+                float(row["probability"]),
+            )
+        )
     out["Bets"] = _frame("Bets", rows)
     out["Run"] = _frame("Run", list(run_info(sol, scenario, extra_run).items()))
     return out
@@ -206,7 +255,9 @@ def input_sha256(source: str | Path) -> str:
     return h.hexdigest()
 
 
-def run_info(sol: Solution, scenario: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_info(
+    sol: Solution, scenario: str | None = None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Provenance for the Run sheet: input and its hash, scenario, options, versions, time."""
     import openpyxl
 
@@ -249,7 +300,9 @@ def _dist_version(name: str) -> str:
         return ""
 
 
-def write_results(sol: Solution, path: str | Path, scenario: str | None = None, plots: bool = False) -> Path:
+def write_results(
+    sol: Solution, path: str | Path, scenario: str | None = None, plots: bool = False
+) -> Path:
     """Write the results workbook of §6 (atomically) and return its path."""
     from optimizer.report import write_plots, write_results_workbook
 

@@ -11,6 +11,7 @@ is re-solved (DESIGN §2, ``solve.py``).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
 import os
@@ -59,7 +60,9 @@ class SolveOptions:
         """These options with blanks filled from the model's Settings."""
         return replace(
             self,
-            time_limit_s=self.time_limit_s if self.time_limit_s is not None else settings.time_limit_s,
+            time_limit_s=self.time_limit_s
+            if self.time_limit_s is not None
+            else settings.time_limit_s,
             mip_gap=self.mip_gap if self.mip_gap is not None else settings.mip_gap,
             threads=self.threads if self.threads is not None else settings.threads,
         )
@@ -157,7 +160,10 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
     lp.offset_ = float(sf.c_offset[0]) if len(sf.c_offset) else 0.0
     integer = np.array([v.is_integer() or v.is_binary() for v in sf.columns], dtype=bool)
     if integer.any():
-        lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous for f in integer]
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+            for f in integer
+        ]
     return StandardForm(lp, list(sf.columns), list(sf.rows), lp.offset_, np.flatnonzero(integer))
 
 
@@ -178,10 +184,8 @@ def new_highs() -> highspy.Highs:
     try:
         os.dup2(2, 1)
         h = highspy.Highs()
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).fflush(None)
-        except (OSError, AttributeError):
-            pass
     finally:
         os.dup2(saved, 1)
         os.close(saved)
@@ -236,7 +240,9 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
     is_mip = bool(len(sf.integer_cols))
 
     def result(status: str, term: str, msg: str = "", obj=None, gap=None, secs=0.0) -> Solution:
-        return Solution(model, status, term, obj, gap, secs, handoff, n, mrows, nnz, is_mip, opts, msg)
+        return Solution(
+            model, status, term, obj, gap, secs, handoff, n, mrows, nnz, is_mip, opts, msg
+        )
 
     if dv.infeasible:
         return result("infeasible", "infeasible_input", "; ".join(dv.infeasible))
@@ -258,14 +264,33 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
     elif ms == MS.kInfeasible:
         return result("infeasible", "infeasible", "the model is infeasible", secs=secs)
     elif ms in (MS.kUnbounded, MS.kUnboundedOrInfeasible):
-        return result("unbounded", h.modelStatusToString(ms).lower().replace(" ", "_"), "the model is unbounded (or infeasible)", secs=secs)
-    elif ms in (MS.kTimeLimit, MS.kIterationLimit, MS.kSolutionLimit, MS.kInterrupt, MS.kObjectiveBound, MS.kObjectiveTarget):
+        return result(
+            "unbounded",
+            h.modelStatusToString(ms).lower().replace(" ", "_"),
+            "the model is unbounded (or infeasible)",
+            secs=secs,
+        )
+    elif ms in (
+        MS.kTimeLimit,
+        MS.kIterationLimit,
+        MS.kSolutionLimit,
+        MS.kInterrupt,
+        MS.kObjectiveBound,
+        MS.kObjectiveTarget,
+    ):
         term = h.modelStatusToString(ms).lower().replace(" ", "_")
         if not has_point:
-            return result("no_solution", term, f"stopped ({term}) without a feasible solution", secs=secs)
+            return result(
+                "no_solution", term, f"stopped ({term}) without a feasible solution", secs=secs
+            )
         status = "feasible"
     else:
-        return result("error", h.modelStatusToString(ms).lower().replace(" ", "_"), f"HiGHS: {h.modelStatusToString(ms)}", secs=secs)
+        return result(
+            "error",
+            h.modelStatusToString(ms).lower().replace(" ", "_"),
+            f"HiGHS: {h.modelStatusToString(ms)}",
+            secs=secs,
+        )
 
     x = np.asarray(h.getSolution().col_value, dtype=float)
     for var, val in zip(sf.columns, x, strict=True):
@@ -279,7 +304,9 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
         else:
             ic = sf.integer_cols
             fixed = np.round(x[ic])
-            h.changeColsIntegrality(len(ic), ic.astype(np.int32), np.array([highspy.HighsVarType.kContinuous] * len(ic)))
+            h.changeColsIntegrality(
+                len(ic), ic.astype(np.int32), np.array([highspy.HighsVarType.kContinuous] * len(ic))
+            )
             h.changeColsBounds(len(ic), ic.astype(np.int32), fixed, fixed)
             h.run()
             if h.getModelStatus() == MS.kOptimal:

@@ -27,8 +27,17 @@ _MAX_ROWS = 5000  # dropdowns cover this many data rows
 
 def _column_comment(col: Column) -> str:
     parts = [col.description or col.name]
-    kind = {"id": "id", "text": "text", "int": "whole number", "float": "number", "bool": "TRUE/FALSE", "enum": "one of " + "|".join(col.choices)}[col.dtype]
-    parts.append(f"Type: {kind}" + (f"; unit: {col.unit}" if col.unit and col.dtype not in ("bool",) else ""))
+    kind = {
+        "id": "id",
+        "text": "text",
+        "int": "whole number",
+        "float": "number",
+        "bool": "TRUE/FALSE",
+        "enum": "one of " + "|".join(col.choices),
+    }[col.dtype]
+    parts.append(
+        f"Type: {kind}" + (f"; unit: {col.unit}" if col.unit and col.dtype not in ("bool",) else "")
+    )
     if col.required:
         parts.append("Required.")
     elif col.default is not None:
@@ -61,13 +70,19 @@ def _format_sheet(ws: Any, sheet: Sheet) -> None:
         rng = f"{_letter(j)}2:{_letter(j)}{_MAX_ROWS}"
         dv = None
         if col.dtype == "enum":
-            dv = DataValidation(type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True)
+            dv = DataValidation(
+                type="list", formula1='"' + ",".join(col.choices) + '"', allow_blank=True
+            )
         elif col.dtype == "bool":
             dv = DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True)
         elif col.ref:
             ref_sheet, ref_col = col.ref.split(".")
             k = SHEETS_BY_NAME[ref_sheet].column_names.index(ref_col)
-            dv = DataValidation(type="list", formula1=f"={ref_sheet}!${_letter(k)}$2:${_letter(k)}${_MAX_ROWS}", allow_blank=True)
+            dv = DataValidation(
+                type="list",
+                formula1=f"={ref_sheet}!${_letter(k)}$2:${_letter(k)}${_MAX_ROWS}",
+                allow_blank=True,
+            )
             dv.showErrorMessage = False  # ids may be typed before the referenced row exists
         if dv is not None:
             dv.add(rng)
@@ -90,7 +105,10 @@ def _about(ws: Any) -> None:
         r += 1
 
     put("AI-infrastructure planner: input workbook", bold=True)
-    put("How to use", "Fill the sheets (one table each, column names in row 1). Hover a header for its meaning, type, unit and default. Orange headers are required. Run `python cli.py validate FILE` to check, then `python cli.py solve FILE`.")
+    put(
+        "How to use",
+        "Fill the sheets (one table each, column names in row 1). Hover a header for its meaning, type, unit and default. Orange headers are required. Run `python cli.py validate FILE` to check, then `python cli.py solve FILE`.",
+    )
     r += 1
     put("Units", bold=True)
     for what, unit in UNITS.rows:
@@ -102,7 +120,11 @@ def _about(ws: Any) -> None:
     r += 1
     put("Settings keys", bold=True)
     for s in SETTINGS:
-        d = "first model year" if s.key == "base_year" else ("last step between years, or 1" if s.key == "last_period_length" else s.default)
+        d = (
+            "first model year"
+            if s.key == "base_year"
+            else ("last step between years, or 1" if s.key == "last_period_length" else s.default)
+        )
         put(s.key, f"{s.description} (default: {d if d is not None else 'none'})")
 
 
@@ -181,7 +203,12 @@ def write_csv_folder(book: RawBook, folder: str | Path) -> list[Path]:
         for row in t.rows:
             w.writerow(["" if c.value is None else safe_csv_text(_plain(c.value)) for c in row])
         text = buf.getvalue()
-        out.append(atomic_write(folder / f"{name}.csv", lambda p, text=text: Path(p).write_text(text, encoding="utf-8")))
+        out.append(
+            atomic_write(
+                folder / f"{name}.csv",
+                lambda p, text=text: Path(p).write_text(text, encoding="utf-8"),
+            )
+        )
     return out
 
 

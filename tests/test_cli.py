@@ -17,7 +17,9 @@ CLI = str(ROOT / "cli.py")
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, CLI, *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=600)
+    return subprocess.run(
+        [sys.executable, CLI, *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=600
+    )
 
 
 def worked_check_workbook(path: Path) -> Path:
@@ -27,11 +29,17 @@ def worked_check_workbook(path: Path) -> Path:
     sheets = {
         "Settings": [["key", "value"], ["base_year", 2030], ["last_period_length", 1]],
         "Years": [["year"], [2030]],
-        "Regions": [["region", "wacc", "pue", "grid_max_mw", "grid_price_usd"], ["R", 0.10, 1.2, 10, 50]],
+        "Regions": [
+            ["region", "wacc", "pue", "grid_max_mw", "grid_price_usd"],
+            ["R", 0.10, 1.2, 10, 50],
+        ],
         "TimeSlices": [["slice", "day", "hours"], ["h1", "d1", 8760]],
         "Technologies": [["tech", "class", "life"], ["dc", "datacenter", 20]],
         "TechCosts": [["tech", "region", "year", "capex_musd"], ["dc", None, None, 10]],
-        "Accelerators": [["year", "h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"], [2030, 1, 1.0, 10000, 5]],
+        "Accelerators": [
+            ["year", "h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"],
+            [2030, 1, 1.0, 10000, 5],
+        ],
         "Commodities": [["commodity", "year", "external_price_usd"], ["accelerator", None, 20000]],
         "Demand": [["region", "segment", "year", "h100e"], ["R", "inference", 2030, 1000]],
     }
@@ -56,10 +64,25 @@ def test_worked_check_through_cli(tmp_path):
     assert s["objective_musd"] == pytest.approx(expected, rel=1e-6)
     assert s["objective_musd"] == pytest.approx(24.338171, rel=1e-6)
     assert s["status"] == "optimal"
-    assert sum(v for k, v in s.items() if k.startswith("cost_")) == pytest.approx(expected, rel=1e-9)
+    assert sum(v for k, v in s.items() if k.startswith("cost_")) == pytest.approx(
+        expected, rel=1e-9
+    )
     assert w.read_bytes() == before, "reading must never modify the input"
     wb = openpyxl.load_workbook(out)
-    for sheet in ("Summary", "Dashboard", "Capacity", "Capital", "Chips", "Trade", "Compute", "Energy", "Emissions", "Prices", "Bets", "Run"):
+    for sheet in (
+        "Summary",
+        "Dashboard",
+        "Capacity",
+        "Capital",
+        "Chips",
+        "Trade",
+        "Compute",
+        "Energy",
+        "Emissions",
+        "Prices",
+        "Bets",
+        "Run",
+    ):
         assert sheet in wb.sheetnames
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["objective_musd"] == pytest.approx(expected, rel=1e-9)
@@ -81,11 +104,21 @@ def test_template_then_validate_explains_what_is_missing(tmp_path):
     assert run("template", str(t)).returncode == 0
     wb = openpyxl.load_workbook(t)
     assert wb.sheetnames[0] == "About"
-    assert wb["Regions"]["A1"].comment is not None and "Required" in wb["Regions"]["A1"].comment.text
+    assert (
+        wb["Regions"]["A1"].comment is not None and "Required" in wb["Regions"]["A1"].comment.text
+    )
     assert wb["Technologies"].data_validations.dataValidation, "dropdowns for enums"
     p = run("validate", str(t))
     assert p.returncode == 2
-    for sheet in ("Years", "Regions", "TimeSlices", "Technologies", "Accelerators", "Commodities", "Demand"):
+    for sheet in (
+        "Years",
+        "Regions",
+        "TimeSlices",
+        "Technologies",
+        "Accelerators",
+        "Commodities",
+        "Demand",
+    ):
         assert f"{sheet}!" in p.stderr, sheet
     assert "Traceback" not in p.stderr
 
@@ -100,7 +133,9 @@ def test_convert_roundtrip_solves_alike(tmp_path, tiny_path):
         p = run("solve", str(src), "--json", "-o", str(tmp_path / "r.xlsx"))
         assert p.returncode == 0, p.stderr
         objs.append(json.loads(p.stdout)["objective_musd"])
-    assert objs[1] == pytest.approx(objs[0], rel=1e-9) and objs[2] == pytest.approx(objs[0], rel=1e-9)
+    assert objs[1] == pytest.approx(objs[0], rel=1e-9) and objs[2] == pytest.approx(
+        objs[0], rel=1e-9
+    )
 
 
 def test_bad_cell_is_named_and_nothing_is_solved(tmp_path, tiny_path):
@@ -133,7 +168,15 @@ def test_bet_modes_bracket_each_other(tiny_path, tmp_path):
     """With the option to fund, 'succeed' can never cost more than 'fail'."""
     res = {}
     for mode in ("succeed", "fail"):
-        p = run("solve", str(tiny_path), "--bet-mode", mode, "--json", "-o", str(tmp_path / f"{mode}.xlsx"))
+        p = run(
+            "solve",
+            str(tiny_path),
+            "--bet-mode",
+            mode,
+            "--json",
+            "-o",
+            str(tmp_path / f"{mode}.xlsx"),
+        )
         assert p.returncode == 0, p.stderr
         res[mode] = json.loads(p.stdout)["objective_musd"]
     assert res["succeed"] <= res["fail"] + 1e-6

@@ -95,7 +95,9 @@ def test_duals_have_economic_signs(tiny_solution):
     assert (elec > 0).all(), "region A has load, so its electricity is worth something"
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(k=st.sampled_from([0.5, 2.0, 3.0, 10.0]))
 def test_scaling_money_scales_objective(k, tiny_path, tmp_path_factory):
     """Every cost, price and budget × k (and the unserved penalty) ⇒ objective × k, same plan."""
@@ -114,7 +116,9 @@ def test_scaling_money_scales_objective(k, tiny_path, tmp_path_factory):
     assert _objective(folder) == pytest.approx(k * base, rel=1e-6)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 10_000))
 def test_row_order_changes_nothing(seed, tiny_path, tmp_path_factory):
     """Shuffling the rows of every order-free sheet leaves the optimum unchanged."""
@@ -131,8 +135,25 @@ def test_row_order_changes_nothing(seed, tiny_path, tmp_path_factory):
 def test_unused_expensive_tech_changes_nothing(tiny_path, tmp_path):
     base = _objective(tiny_path)
     folder = _copy(tiny_path, tmp_path / "case")
-    _edit(folder, "Technologies", lambda df: pd.concat([df, pd.DataFrame([{"tech": "gold_plated", "class": "power", "life": "20"}])]).fillna(""))
-    _edit(folder, "TechCosts", lambda df: pd.concat([df, pd.DataFrame([{"tech": "gold_plated", "capex_musd": "1000", "fixed_om_musd": "50"}])]).fillna(""))
+    _edit(
+        folder,
+        "Technologies",
+        lambda df: pd.concat(
+            [df, pd.DataFrame([{"tech": "gold_plated", "class": "power", "life": "20"}])]
+        ).fillna(""),
+    )
+    _edit(
+        folder,
+        "TechCosts",
+        lambda df: pd.concat(
+            [
+                df,
+                pd.DataFrame(
+                    [{"tech": "gold_plated", "capex_musd": "1000", "fixed_om_musd": "50"}]
+                ),
+            ]
+        ).fillna(""),
+    )
     assert _objective(folder) == pytest.approx(base, rel=1e-7)
 
 
@@ -140,7 +161,21 @@ def test_isolated_region_without_demand_changes_nothing(tiny_path, tmp_path):
     """A region with no demand, cut off from chips and from serving anyone, cannot change the plan."""
     base = _objective(tiny_path)
     folder = _copy(tiny_path, tmp_path / "case")
-    _edit(folder, "Regions", lambda df: pd.concat([df, pd.DataFrame([{"region": "Z", "name": "Zed", "chips_external_allowed": "FALSE"}])]).fillna(""))
-    _edit(folder, "ChipRoutes", lambda df: pd.concat([df, pd.DataFrame([{"to": "Z", "allowed": "FALSE"}])]).fillna(""))
-    _edit(folder, "ComputeRoutes", lambda df: pd.concat([df, pd.DataFrame([{"host": "Z", "allowed": "FALSE"}])]).fillna(""))
+    _edit(
+        folder,
+        "Regions",
+        lambda df: pd.concat(
+            [df, pd.DataFrame([{"region": "Z", "name": "Zed", "chips_external_allowed": "FALSE"}])]
+        ).fillna(""),
+    )
+    _edit(
+        folder,
+        "ChipRoutes",
+        lambda df: pd.concat([df, pd.DataFrame([{"to": "Z", "allowed": "FALSE"}])]).fillna(""),
+    )
+    _edit(
+        folder,
+        "ComputeRoutes",
+        lambda df: pd.concat([df, pd.DataFrame([{"host": "Z", "allowed": "FALSE"}])]).fillna(""),
+    )
     assert _objective(folder) == pytest.approx(base, rel=1e-7)

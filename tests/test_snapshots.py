@@ -21,7 +21,12 @@ SNAPSHOTS = ROOT / "tests" / "snapshots"
 # Which constraints each component declares (DESIGN §5 numbering in the comments).
 COMPONENTS = {
     "capacity": ["c_modules", "c_max_capacity"],  # 10
-    "compute": ["c_datacenter_capacity", "c_compute_capacity", "c_demand_balance", "c_sovereignty"],  # 4-7
+    "compute": [
+        "c_datacenter_capacity",
+        "c_compute_capacity",
+        "c_demand_balance",
+        "c_sovereignty",
+    ],  # 4-7
     "chips": ["c_fab_capacity", "c_fab_share", "c_commodity_balance", "c_external_max"],  # 8-9
     "power": [
         "c_gen_limit",
@@ -69,4 +74,6 @@ def test_component_lp_snapshot(component, tiny_path, tmp_path):
     assert base == test, f"{component}: the LP differs from {snap.name} (diff printed above)"
     for name in COMPONENTS[component]:
         # an empty family would make the snapshot vacuous: the tiny instance must exercise each one
-        assert f"{name}(" in text or f"{name}\n" in text or f"{name}:" in text, f"{name} has no rows on the tiny instance"
+        assert f"{name}(" in text or f"{name}\n" in text or f"{name}:" in text, (
+            f"{name} has no rows on the tiny instance"
+        )

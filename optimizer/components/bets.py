@@ -47,7 +47,9 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         gate += [(b, kk, r, v) for (kk, r, v) in m.BUILD if kk == k]
         cost = float(data.bets.at[b, "rd_cost_musd"])
         if cost:
-            m.reg.cost["bets"][b].add(dv.dp[int(data.bets.at[b, "decide_year"])] * cost, m.v_fund[b])
+            m.reg.cost["bets"][b].add(
+                dv.dp[int(data.bets.at[b, "decide_year"])] * cost, m.v_fund[b]
+            )
     m.BET_GATE = pyo.Set(initialize=gate, dimen=4, ordered=True)
     m.c_bet_build = pyo.Constraint(m.BET_GATE, rule=bet_build_rule)
 

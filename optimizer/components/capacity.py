@@ -34,12 +34,12 @@ def buildable(m: pyo.ConcreteModel, data: InputData) -> list[tuple[str, str, int
     blocked: set[str] = set()
     for _b, row in data.bets.iterrows():
         k = row["tech"]
-        first_year[k] = max(first_year.get(k, -10**9), int(row["available_year"]))
+        first_year[k] = max(first_year.get(k, -(10**9)), int(row["available_year"]))
         if dv.bet_mode == "fail":
             blocked.add(k)
     out = []
-    for (k, r, v) in data.capex:
-        if k in blocked or v < first_year.get(k, -10**9):
+    for k, r, v in data.capex:
+        if k in blocked or v < first_year.get(k, -(10**9)):
             continue
         out.append((k, r, v))
     return out
@@ -68,12 +68,16 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         mb = data.max_build.get((k, r, v))
         return (0.0, None if mb is None else mb * dv.length[v])
 
-    m.v_build = pyo.Var(m.BUILD, bounds=build_bounds, doc="capacity added in period v (total over the period)")
+    m.v_build = pyo.Var(
+        m.BUILD, bounds=build_bounds, doc="capacity added in period v (total over the period)"
+    )
 
     modular = [
         (k, r, v)
         for (k, r, v) in build_index
-        if data.settings.integer_modules and techs.at[k, "module_size"] is not None and not _isnan(techs.at[k, "module_size"])
+        if data.settings.integer_modules
+        and techs.at[k, "module_size"] is not None
+        and not _isnan(techs.at[k, "module_size"])
     ]
     m.MODULAR = pyo.Set(initialize=modular, dimen=3, ordered=True)
     m.v_modules = pyo.Var(m.MODULAR, within=pyo.NonNegativeIntegers, doc="whole modules built")

@@ -78,7 +78,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     ext_ok = {r: bool(data.regions.at[r, "chips_external_allowed"]) for r in regions}
     out_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
     in_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for (c, a, b) in data.chip_routes:
+    for c, a, b in data.chip_routes:
         out_routes[(c, a)].append(b)
         in_routes[(c, b)].append(a)
     buy_index, ship_index = [], []
@@ -94,10 +94,16 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
             if (c, y) in data.price:
                 buy_index += [(c, r, y) for r in regions if ext_ok[r] and r in useful]
             ship_index += [
-                (c, a, b, y) for a in regions if a in useful for b in out_routes[(c, a)] if b in useful
+                (c, a, b, y)
+                for a in regions
+                if a in useful
+                for b in out_routes[(c, a)]
+                if b in useful
             ]
     m.BUY = pyo.Set(initialize=buy_index, dimen=3, ordered=True)
-    m.v_buy = pyo.Var(m.BUY, within=pyo.NonNegativeReals, doc="units bought outside the coalition per year")
+    m.v_buy = pyo.Var(
+        m.BUY, within=pyo.NonNegativeReals, doc="units bought outside the coalition per year"
+    )
     m.SHIP = pyo.Set(initialize=ship_index, dimen=4, ordered=True)
     m.v_ship = pyo.Var(m.SHIP, within=pyo.NonNegativeReals, doc="units shipped per year")
     for c, r, y in buy_index:
@@ -120,7 +126,9 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for c, r, y in buy_index:
         buys_by_cy[(c, y)].append(m.v_buy[c, r, y])
     m.buys_by_cy = buys_by_cy
-    m.EXTERNAL_MAX = pyo.Set(initialize=[k for k in buys_by_cy if k in data.external_max], dimen=2, ordered=True)
+    m.EXTERNAL_MAX = pyo.Set(
+        initialize=[k for k in buys_by_cy if k in data.external_max], dimen=2, ordered=True
+    )
     m.c_external_max = pyo.Constraint(m.EXTERNAL_MAX, rule=external_max_rule)
 
 

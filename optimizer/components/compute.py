@@ -51,9 +51,13 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
             dc_cap.setdefault((r, y), Lin()).add_lin(e)
     m.dc_cap = dc_cap
 
-    deploy_index = [(r, v) for r in data.regions.index for v in dv.years if (r, v) in dc_cap and len(acc)]
+    deploy_index = [
+        (r, v) for r in data.regions.index for v in dv.years if (r, v) in dc_cap and len(acc)
+    ]
     m.DEPLOY = pyo.Set(initialize=deploy_index, dimen=2, ordered=True)
-    m.v_deploy = pyo.Var(m.DEPLOY, within=pyo.NonNegativeReals, doc="accelerators deployed in period v (total)")
+    m.v_deploy = pyo.Var(
+        m.DEPLOY, within=pyo.NonNegativeReals, doc="accelerators deployed in period v (total)"
+    )
 
     it: dict[tuple[str, int], Lin] = {}
     comp: dict[tuple[str, int], Lin] = {}
@@ -94,9 +98,13 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         if (g, r, c) in data.compute_routes and (r, y) in comp
     ]
     m.SERVE = pyo.Set(initialize=serve_index, dimen=4, ordered=True)
-    m.v_serve = pyo.Var(m.SERVE, within=pyo.NonNegativeReals, doc="H100e of host r serving consumer c")
+    m.v_serve = pyo.Var(
+        m.SERVE, within=pyo.NonNegativeReals, doc="H100e of host r serving consumer c"
+    )
     m.DEMAND = pyo.Set(initialize=list(data.demand), dimen=3, ordered=True)
-    m.v_unserved = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals, doc="H100e of demand left unserved")
+    m.v_unserved = pyo.Var(
+        m.DEMAND, within=pyo.NonNegativeReals, doc="H100e of demand left unserved"
+    )
 
     served_by_host: dict[tuple[str, int], list] = defaultdict(list)
     served_to: dict[tuple[str, str, int], list] = defaultdict(list)

@@ -53,11 +53,31 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for k, r, v in m.BUILD:
         c = data.capex[(k, r, v)]
         if c > 0:
-            items.append(((k, r, v), Lin().add(c, m.v_build[k, r, v]), techs.at[k, "class"], r, v, float(techs.at[k, "life"]), float(techs.at[k, "lead"])))
+            items.append(
+                (
+                    (k, r, v),
+                    Lin().add(c, m.v_build[k, r, v]),
+                    techs.at[k, "class"],
+                    r,
+                    v,
+                    float(techs.at[k, "life"]),
+                    float(techs.at[k, "lead"]),
+                )
+            )
     for r, v in m.DEPLOY:
         c = float(data.accelerators.at[v, "system_capex_usd"]) / 1e6
         if c > 0:
-            items.append(((ACCELERATOR, r, v), Lin().add(c, m.v_deploy[r, v]), ACCELERATOR, r, v, dv.acc_life[v], 0.0))
+            items.append(
+                (
+                    (ACCELERATOR, r, v),
+                    Lin().add(c, m.v_deploy[r, v]),
+                    ACCELERATOR,
+                    r,
+                    v,
+                    dv.acc_life[v],
+                    0.0,
+                )
+            )
 
     def annuity(i: float, cls: str, v: int, life: float, lead: float) -> float:
         return dv.acc_annuity(i, v) if cls == ACCELERATOR else dv.annuity(i, life, lead, v)
@@ -81,7 +101,9 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
             fin_index.append((j, k, r, v))
         fin_items.append((key, amount, cls, r, v, life, lead, fins))
     m.FIN = pyo.Set(initialize=fin_index, dimen=4, ordered=True)
-    m.v_fin = pyo.Var(m.FIN, within=pyo.NonNegativeReals, doc="capital raised from financier j ($M)")
+    m.v_fin = pyo.Var(
+        m.FIN, within=pyo.NonNegativeReals, doc="capital raised from financier j ($M)"
+    )
     m.fin_items = fin_items
     m.FIN_ROWS = pyo.Set(initialize=list(range(len(fin_items))), ordered=True)
     m.c_finance = pyo.Constraint(m.FIN_ROWS, rule=finance_rule)
@@ -91,7 +113,11 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         k = _key[0]
         for j in fins:
             var = m.v_fin[j, k, r, v]
-            i = float(data.regions.at[r, "wacc"]) if j == MARKET else float(data.partners.at[j, "wacc"])
+            i = (
+                float(data.regions.at[r, "wacc"])
+                if j == MARKET
+                else float(data.partners.at[j, "wacc"])
+            )
             m.reg.cost["capital"][(j, k, r, v)].add(annuity(i, cls, v, life, lead), var)
             m.fin_terms.append((j, k, r, v, Lin().add(1.0, var)))
             if j != MARKET:

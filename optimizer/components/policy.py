@@ -55,7 +55,9 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         if price:
             m.reg.cost["carbon"][y].add_lin(e, dv.df[y] * price / 1e6)
 
-    m.EMISSION_CAP = pyo.Set(initialize=[y for y in dv.years if y in data.co2_cap and y in total], ordered=True)
+    m.EMISSION_CAP = pyo.Set(
+        initialize=[y for y in dv.years if y in data.co2_cap and y in total], ordered=True
+    )
     m.c_emission_cap = pyo.Constraint(m.EMISSION_CAP, rule=emission_cap_rule)
 
     clean = {p for p in data.techs_of("power") if bool(techs.at[p, "clean"])}
@@ -67,7 +69,8 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     rows = [
         (r, y)
         for (r, y) in m.reg.load
-        if float(data.regions.at[r, "min_clean_share"]) > 0 and (m.reg.load[(r, y)].has_vars or m.reg.load[(r, y)].const > 0)
+        if float(data.regions.at[r, "min_clean_share"]) > 0
+        and (m.reg.load[(r, y)].has_vars or m.reg.load[(r, y)].const > 0)
     ]
     m.CLEAN_ROWS = pyo.Set(initialize=rows, dimen=2, ordered=True)
     m.c_clean_share = pyo.Constraint(m.CLEAN_ROWS, rule=clean_share_rule)

@@ -54,12 +54,22 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.c_gen_limit = pyo.Constraint(m.GEN, rule=gen_limit_rule)
 
     # The balance exists where load or supply exists; a region with load gets the grid if it has one.
-    active = {(r, y) for (r, y) in m.reg.load} | {(r, y) for (_k, r, y) in m.CAP if _k in power or _k in storage}
+    active = {(r, y) for (r, y) in m.reg.load} | {
+        (r, y) for (_k, r, y) in m.CAP if _k in power or _k in storage
+    }
     grid_index = [
-        (r, y, h) for r in regions.index for y in dv.years if (r, y) in active and regions.at[r, "grid_max_mw"] > 0 for h in slices
+        (r, y, h)
+        for r in regions.index
+        for y in dv.years
+        if (r, y) in active and regions.at[r, "grid_max_mw"] > 0
+        for h in slices
     ]
     m.GRID = pyo.Set(initialize=grid_index, dimen=3, ordered=True)
-    m.v_grid = pyo.Var(m.GRID, bounds=lambda _m, r, y, h: (0.0, float(regions.at[r, "grid_max_mw"])), doc="grid import (MW)")
+    m.v_grid = pyo.Var(
+        m.GRID,
+        bounds=lambda _m, r, y, h: (0.0, float(regions.at[r, "grid_max_mw"])),
+        doc="grid import (MW)",
+    )
 
     sto_index = [(s, r, y, h) for (s, r, y) in m.CAP if s in storage for h in slices]
     m.STORAGE = pyo.Set(initialize=sto_index, dimen=4, ordered=True)
