@@ -8,6 +8,7 @@ this module closes the balances and the objective from them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -51,7 +52,13 @@ class Derived:
     dp: dict[int, float]  # DP_y: a lump sum in year y
     acc_life: dict[int, float]
     bet_mode: str
+    unit: float = 1.0  # chips, fab output and compute are modelled in units of `unit` (see derive)
+    fab_techs: frozenset[str] = frozenset()
     infeasible: list[str] = field(default_factory=list)  # constant-only constraints found violated
+
+    def cap_unit(self, k: str) -> float:
+        """Model units per user unit of capacity: fabs count output in ``unit``s, the rest as given."""
+        return self.unit if k in self.fab_techs else 1.0
 
     def online(self, lead: float, life: float, v: int, y: int) -> bool:
         """``online(k,v,y) ⇔ v + lead ≤ y < v + lead + life``."""
@@ -83,7 +90,13 @@ def derive(data: InputData, bet_mode: str | None = None) -> Derived:
         if len(data.accelerators)
         else {}
     )
-    return Derived(years, y0, length, df, dp, acc_life, bet_mode or s.bet_mode)
+    # Demand reaches 1e9 H100e in large studies; solvers want numbers near 1. Chips, fab output and
+    # compute are therefore modelled in units of a power of ten that brings the largest demand to
+    # ~1e3 (1 for small cases, so hand-sized cases keep their natural units). Results convert back.
+    peak = max(data.demand.values(), default=0.0)
+    unit = 10.0 ** max(0, math.floor(math.log10(peak)) - 3) if peak > 0 else 1.0
+    fabs = frozenset(data.techs_of("fab"))
+    return Derived(years, y0, length, df, dp, acc_life, bet_mode or s.bet_mode, unit, fabs)
 
 
 def build_model(data: InputData, bet_mode: str | None = None) -> pyo.ConcreteModel:

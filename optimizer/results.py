@@ -80,7 +80,7 @@ def summary(sol: Solution) -> dict[str, Any]:
         "constraints": sol.constraints,
     }
     if sol.has_solution:
-        out["unserved_h100e"] = sum(_val(v) for v in m.v_unserved.values())
+        out["unserved_h100e"] = sum(_val(v) for v in m.v_unserved.values()) * m.derived.unit
         out["capital_musd"] = sum(e.value(_val) for (_j, _k, _r, _v, e) in m.fin_terms)
         for cat in CATEGORIES:
             out[f"cost_{cat}_musd"] = m.cost_lines[cat].value(_val)
@@ -110,6 +110,7 @@ def tables(
         out["Run"] = _frame("Run", list(run_info(sol, scenario, extra_run).items()))
         return out
     techs = data.techs
+    u = dv.unit  # chips, fab output and compute are modelled in units of u (model.derive)
 
     # Capacity
     rows = []
@@ -118,7 +119,8 @@ def tables(
         built = _val(m.v_build[k, r, y]) if (k, r, y) in m.v_build else 0.0
         cap = m.cap[(k, r, y)].value(_val) if (k, r, y) in m.cap else 0.0
         if abs(built) > EPS or abs(cap) > EPS:
-            rows.append((k, techs.at[k, "class"], r, y, built, cap))
+            cu = dv.cap_unit(k)
+            rows.append((k, techs.at[k, "class"], r, y, built * cu, cap * cu))
     out["Capacity"] = _frame("Capacity", rows)
 
     # Capital
@@ -132,18 +134,18 @@ def tables(
     # Chips
     chips: dict[tuple[str, str, int], list[float]] = defaultdict(lambda: [0.0] * 5)
     for f, r, y in m.PROD:
-        chips[(techs.at[f, "output"], r, y)][0] += _val(m.v_prod[f, r, y])
+        chips[(techs.at[f, "output"], r, y)][0] += _val(m.v_prod[f, r, y]) * u
     for c, r, y in m.BUY:
-        chips[(c, r, y)][1] += _val(m.v_buy[c, r, y])
+        chips[(c, r, y)][1] += _val(m.v_buy[c, r, y]) * u
     trade = []
     for c, a, b, y in m.SHIP:
-        u = _val(m.v_ship[c, a, b, y])
-        chips[(c, b, y)][2] += u
-        chips[(c, a, y)][3] += u
-        if u > EPS:
-            trade.append((c, a, b, y, u))
+        units = _val(m.v_ship[c, a, b, y]) * u
+        chips[(c, b, y)][2] += units
+        chips[(c, a, y)][3] += units
+        if units > EPS:
+            trade.append((c, a, b, y, units))
     for r, v in m.DEPLOY:
-        chips[(ACCELERATOR, r, v)][4] += _val(m.v_deploy[r, v])
+        chips[(ACCELERATOR, r, v)][4] += _val(m.v_deploy[r, v]) * u
     out["Chips"] = _frame(
         "Chips",
         [(c, r, y, *vals) for (c, r, y), vals in chips.items() if any(abs(x) > EPS for x in vals)],
@@ -153,13 +155,13 @@ def tables(
     # Compute
     rows = []
     for g, r, c, y in m.SERVE:
-        v = _val(m.v_serve[g, r, c, y])
+        v = _val(m.v_serve[g, r, c, y]) * u
         if v > EPS:
             rows.append((g, r, c, y, v, 0.0))
     for g, c, y in m.DEMAND:
-        u = _val(m.v_unserved[g, c, y])
-        if u > EPS:
-            rows.append((g, UNSERVED_HOST, c, y, 0.0, u))
+        un = _val(m.v_unserved[g, c, y]) * u
+        if un > EPS:
+            rows.append((g, UNSERVED_HOST, c, y, 0.0, un))
     out["Compute"] = _frame("Compute", rows)
 
     # Energy and emissions
@@ -197,7 +199,7 @@ def tables(
         for g, c, y in m.DEMAND:
             d = sol.dual(m.c_demand_balance[g, c, y])
             if d is not None:
-                rows.append(("compute", c, g, y, None, None, d * 1e6 / dv.df[y], "$/H100e-yr"))
+                rows.append(("compute", c, g, y, None, None, d * 1e6 / (dv.df[y] * u), "$/H100e-yr"))
         for r, y, h in m.ELECTRICITY_ROWS:
             if (r, y, h) in m.c_electricity_balance:
                 d = sol.dual(m.c_electricity_balance[r, y, h])

@@ -59,5 +59,5 @@ def bet_build_rule(m: pyo.ConcreteModel, b: str, k: str, r: str, v: int):
 
     .. math:: build_{k,r,v} \le max\_build_{k,r,v} \cdot len_v \cdot fund_b
     """
-    mb = m.data.max_build[(k, r, v)] * m.derived.length[v]
+    mb = m.data.max_build[(k, r, v)] * m.derived.length[v] / m.derived.cap_unit(k)
     return Lin().add(1.0, m.v_build[k, r, v]).add(-mb, m.v_fund[b]).expr() <= 0.0

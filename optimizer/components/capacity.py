@@ -66,7 +66,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
 
     def build_bounds(_m, k, r, v):
         mb = data.max_build.get((k, r, v))
-        return (0.0, None if mb is None else mb * dv.length[v])
+        return (0.0, None if mb is None else mb * dv.length[v] / dv.cap_unit(k))
 
     m.v_build = pyo.Var(
         m.BUILD, bounds=build_bounds, doc="capacity added in period v (total over the period)"
@@ -87,7 +87,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     cap: dict[tuple[str, str, int], Lin] = {}
     for (k, r, y), c in data.existing.items():
         if c > 0 and k in techs.index:
-            cap.setdefault((k, r, y), Lin()).const += c
+            cap.setdefault((k, r, y), Lin()).const += c / dv.cap_unit(k)
     by_kr: dict[tuple[str, str], list[int]] = defaultdict(list)
     for k, r, v in build_index:
         by_kr[(k, r)].append(v)
@@ -106,12 +106,15 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         mc = data.max_capacity.get(key)
         if mc is None:
             continue
+        mc /= dv.cap_unit(key[0])
         if cap[key].has_vars:
             limited.append(key)
         elif cap[key].const > mc + 1e-9:
             k, r, y = key
+            u = dv.cap_unit(k)
             dv.infeasible.append(
-                f"existing capacity of {k} in {r} in {y} ({cap[key].const:g}) is above its max_capacity ({mc:g}) (TechCosts)"
+                f"existing capacity of {k} in {r} in {y} ({cap[key].const * u:g}) is above its max_capacity "
+                f"({mc * u:g}) (TechCosts)"
             )
     m.MAX_CAPACITY = pyo.Set(initialize=limited, dimen=3, ordered=True)
     m.c_max_capacity = pyo.Constraint(m.MAX_CAPACITY, rule=max_capacity_rule)
@@ -122,7 +125,8 @@ def modules_rule(m: pyo.ConcreteModel, k: str, r: str, v: int):
 
     .. math:: build_{k,r,v} = module\_size_k \cdot n_{k,r,v} \qquad \forall (k,r,v) \in MODULAR
     """
-    return m.v_build[k, r, v] == float(m.data.techs.at[k, "module_size"]) * m.v_modules[k, r, v]
+    size = float(m.data.techs.at[k, "module_size"]) / m.derived.cap_unit(k)
+    return m.v_build[k, r, v] == size * m.v_modules[k, r, v]
 
 
 def max_capacity_rule(m: pyo.ConcreteModel, k: str, r: str, y: int):
@@ -131,7 +135,8 @@ def max_capacity_rule(m: pyo.ConcreteModel, k: str, r: str, y: int):
     .. math:: cap_{k,r,y} \le max\_capacity_{k,r,y}
     """
     e = m.cap[(k, r, y)]
-    return e.expr(drop_const=True) <= m.data.max_capacity[(k, r, y)] - e.const
+    limit = m.data.max_capacity[(k, r, y)] / m.derived.cap_unit(k)
+    return e.expr(drop_const=True) <= limit - e.const
 
 
 def _isnan(x) -> bool:

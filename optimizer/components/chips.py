@@ -47,6 +47,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.v_prod = pyo.Var(m.PROD, within=pyo.NonNegativeReals, doc="fab output per year")
     m.c_fab_capacity = pyo.Constraint(m.PROD, rule=fab_capacity_rule)
 
+    u = dv.unit  # every commodity flow is in units of `u` (model.derive)
     inputs_of: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for (f, c), q in data.fab_inputs.items():
         inputs_of[f].append((c, q))
@@ -57,10 +58,10 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
             m.reg.use[(c, r, y)].add(q, var)
         mwh = float(techs.at[f, "electricity_mwh"])
         if mwh:
-            m.reg.load[(r, y)].add(mwh / 8760.0, var)
+            m.reg.load[(r, y)].add(mwh * u / 8760.0, var)
         vc = float(techs.at[f, "variable_cost_usd"])
         if vc:
-            m.reg.cost["supply_chain"][("prod", f, r, y)].add(dv.df[y] * vc / 1e6, var)
+            m.reg.cost["supply_chain"][("prod", f, r, y)].add(dv.df[y] * vc * u / 1e6, var)
 
     share_rows = []
     prod_by_fy: dict[tuple[str, int], list] = defaultdict(list)
@@ -109,14 +110,14 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for c, r, y in buy_index:
         var = m.v_buy[c, r, y]
         m.reg.supply[(c, r, y)].add(1.0, var)
-        m.reg.cost["supply_chain"][("buy", c, r, y)].add(dv.df[y] * data.price[(c, y)] / 1e6, var)
+        m.reg.cost["supply_chain"][("buy", c, r, y)].add(dv.df[y] * data.price[(c, y)] * u / 1e6, var)
     for c, a, b, y in ship_index:
         var = m.v_ship[c, a, b, y]
         m.reg.supply[(c, b, y)].add(1.0, var)
         m.reg.use[(c, a, y)].add(1.0, var)
         cost = data.chip_routes[(c, a, b)]
         if cost:
-            m.reg.cost["supply_chain"][("ship", c, a, b, y)].add(dv.df[y] * cost / 1e6, var)
+            m.reg.cost["supply_chain"][("ship", c, a, b, y)].add(dv.df[y] * cost * u / 1e6, var)
 
     keys = list(dict.fromkeys([*m.reg.supply, *m.reg.use]))
     m.COMMODITY_ROWS = pyo.Set(initialize=keys, dimen=3, ordered=True)
@@ -189,4 +190,4 @@ def external_max_rule(m: pyo.ConcreteModel, c: str, y: int):
     e = Lin()
     for var in m.buys_by_cy[(c, y)]:
         e.add(1.0, var)
-    return e.expr() <= m.data.external_max[(c, y)]
+    return e.expr() <= m.data.external_max[(c, y)] / m.derived.unit

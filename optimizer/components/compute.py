@@ -63,14 +63,15 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     comp: dict[tuple[str, int], Lin] = {}
     for (r, y), kw in data.fleet_kw.items():
         it.setdefault((r, y), Lin()).const += kw / 1000.0
+    u = dv.unit  # deploy, serve and unserved are in units of `u` chips / H100e (model.derive)
     for (r, y), h in data.fleet_h100e.items():
-        comp.setdefault((r, y), Lin()).const += h
+        comp.setdefault((r, y), Lin()).const += h / u
     for r, v in deploy_index:
         var = m.v_deploy[r, v]
         kw, h = float(acc.at[v, "kw_per_chip"]), float(acc.at[v, "h100e_per_chip"])
         for y in dv.years:
             if dv.alive(v, y):
-                it.setdefault((r, y), Lin()).add(kw / 1000.0, var)
+                it.setdefault((r, y), Lin()).add(kw / 1000.0 * u, var)
                 comp.setdefault((r, y), Lin()).add(h, var)
         m.reg.use[(ACCELERATOR, r, v)].add(1.0 / dv.length[v], var)
     m.it, m.compute = it, comp
@@ -124,7 +125,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.SOVEREIGNTY = pyo.Set(initialize=sov, dimen=3, ordered=True)
     m.c_sovereignty = pyo.Constraint(m.SOVEREIGNTY, rule=sovereignty_rule)
 
-    penalty = data.settings.unserved_penalty_usd / 1e6
+    penalty = data.settings.unserved_penalty_usd / 1e6 * u
     for g, c, y in data.demand:
         m.reg.cost["unserved"][(g, c, y)].add(dv.df[y] * penalty, m.v_unserved[g, c, y])
 
@@ -162,7 +163,7 @@ def demand_balance_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
     for var in m.served_to.get((g, c, y), ()):
         e.add(1.0, var)
     e.add(1.0, m.v_unserved[g, c, y])
-    return e.expr() == m.data.demand[(g, c, y)]
+    return e.expr() == m.data.demand[(g, c, y)] / m.derived.unit
 
 
 def sovereignty_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
@@ -174,4 +175,4 @@ def sovereignty_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
     e = Lin().add(share, m.v_unserved[g, c, y])
     if (g, c, c, y) in m.v_serve:
         e.add(1.0, m.v_serve[g, c, c, y])
-    return e.expr() >= share * m.data.demand[(g, c, y)]
+    return e.expr() >= share * m.data.demand[(g, c, y)] / m.derived.unit

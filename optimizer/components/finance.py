@@ -51,7 +51,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     # (item, amount $M as Lin of the asset variable, class, region, vintage, life, lead)
     items: list[tuple[tuple, Lin, str, str, int, float, float]] = []
     for k, r, v in m.BUILD:
-        c = data.capex[(k, r, v)]
+        c = data.capex[(k, r, v)] * dv.cap_unit(k)  # $M per model unit of capacity
         if c > 0:
             items.append(
                 (
@@ -65,7 +65,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
                 )
             )
     for r, v in m.DEPLOY:
-        c = float(data.accelerators.at[v, "system_capex_usd"]) / 1e6
+        c = float(data.accelerators.at[v, "system_capex_usd"]) / 1e6 * dv.unit
         if c > 0:
             items.append(
                 (

@@ -30,7 +30,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for (k, r, y), cap in m.cap.items():
         om = data.fixed_om.get((k, r, y))
         if om:
-            m.reg.cost["fixed_om"][(k, r, y)].add_lin(cap, dv.df[y] * om)
+            m.reg.cost["fixed_om"][(k, r, y)].add_lin(cap, dv.df[y] * om * dv.cap_unit(k))
     totals = {}
     for cat in CATEGORIES:
         e = Lin()
