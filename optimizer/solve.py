@@ -25,6 +25,8 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from optimizer.diagnose import explain_infeasibility, explain_unbounded
+
 STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution", "error")
 
 # HiGHS fixes its thread pool at the first run in a process (PERFORMANCE.md): remember what was used.
@@ -43,6 +45,7 @@ class SolveOptions:
     solver : HiGHS ``solver`` option: ``choose``, ``simplex`` or ``ipm``.
     run_crossover : HiGHS ``run_crossover`` for ``ipm``: ``on``, ``off`` or ``choose``.
     duals : compute duals (prices); for a MIP this re-solves the LP with integers fixed.
+    explain : on infeasibility, compute HiGHS's irreducible infeasible subsystem and name its limits.
     log : print HiGHS's log to the terminal.
     highs_options : further HiGHS options by name (checked before solving).
     """
@@ -53,6 +56,7 @@ class SolveOptions:
     solver: str | None = None
     run_crossover: str | None = None
     duals: bool = True
+    explain: bool = True
     log: bool = False
     highs_options: dict[str, Any] = field(default_factory=dict)
 
@@ -262,14 +266,14 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
     if ms == MS.kOptimal:
         status, term = "optimal", "optimal"
     elif ms == MS.kInfeasible:
-        return result("infeasible", "infeasible", "the model is infeasible", secs=secs)
+        why = explain_infeasibility(h, sf.columns, sf.rows) if opts.explain else ""
+        msg = "the model is infeasible" + (f": {why}" if why else "")
+        return result("infeasible", "infeasible", msg, secs=secs)
     elif ms in (MS.kUnbounded, MS.kUnboundedOrInfeasible):
-        return result(
-            "unbounded",
-            h.modelStatusToString(ms).lower().replace(" ", "_"),
-            "the model is unbounded (or infeasible)",
-            secs=secs,
-        )
+        why = explain_unbounded(h, sf.columns) if opts.explain else ""
+        term = h.modelStatusToString(ms).lower().replace(" ", "_")
+        msg = "the model is unbounded (or infeasible)" + (f": {why}" if why else "")
+        return result("unbounded", term, msg, secs=secs)
     elif ms in (
         MS.kTimeLimit,
         MS.kIterationLimit,

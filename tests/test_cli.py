@@ -185,3 +185,18 @@ def test_bet_modes_bracket_each_other(tiny_path, tmp_path):
 def test_help_teaches():
     p = run("solve", "--help")
     assert p.returncode == 0 and "--mip-gap" in p.stdout and "Exit status" in p.stdout
+
+
+def test_infeasible_budget_is_named_with_region_and_year(tmp_path, tiny_path):
+    """market_finance FALSE and a tiny budget: the existing fleet forces clean power and data centers
+    in A that nobody can pay for. The IIS names the budget, the region and the years."""
+    case = shutil.copytree(tiny_path, tmp_path / "case")
+    s = (case / "Settings.csv").read_text().replace("market_finance,TRUE", "market_finance,FALSE")
+    (case / "Settings.csv").write_text(s)
+    (case / "PartnerBudgets.csv").write_text("partner,year,budget_musd\nfund,,0.1\n")
+    (case / "ExistingFleet.csv").write_text("region,h100e,kw_it,retire_year\nA,500,7000,\n")
+    p = run("solve", str(case), "-o", str(tmp_path / "r.xlsx"))
+    assert p.returncode == 1
+    assert "the budget of partner fund in 2030 (PartnerBudgets)" in p.stderr
+    assert " in A " in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "r.xlsx").exists()
