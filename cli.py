@@ -14,6 +14,7 @@ import json
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +63,75 @@ def main() -> None:
     """
 
 
+def _safe_name(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def _solve_one(
+    data: Any, label: str, out: Path, bet_mode: str | None, opts: Any, plots: bool, as_json: bool
+):
+    """Build, solve and write one run; returns (summary, tables) or exits on a non-input failure."""
+    from optimizer.model import ModelError, build_model
+    from optimizer.report import write_plots, write_results_workbook
+    from optimizer.results import summary, tables
+    from optimizer.solve import SolverOptionError
+    from optimizer.solve import solve as run_solve
+    from optimizer.workbook import OutputLockedError
+
+    tag = f"[{label}] " if label else ""
+    t1 = time.perf_counter()
+    try:
+        model = build_model(data, bet_mode=bet_mode)
+    except ModelError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    build_s = time.perf_counter() - t1
+    _say(f"{tag}build     {build_s:7.2f} s")
+    try:
+        sol = run_solve(model, opts)
+    except SolverOptionError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    sol.build_seconds = build_s
+    gap = f", gap {sol.mip_gap:.2e}" if sol.is_mip and sol.mip_gap is not None else ""
+    _say(
+        f"{tag}solve     {sol.solve_seconds:7.2f} s  {sol.status}{gap}  "
+        f"({sol.variables:,} variables, {sol.constraints:,} constraints; hand-off {sol.handoff_seconds:.2f} s)"
+    )
+    s = summary(sol)
+    if label:
+        s = {"scenario": label, **s}
+    if not sol.has_solution:
+        return s, None, sol
+    t2 = time.perf_counter()
+    t = tables(sol, scenario=label or None)
+    try:
+        path = write_results_workbook(t, out)
+        if plots:
+            write_plots(t, path.parent / (path.stem + "_plots"))
+    except OutputLockedError as exc:
+        _fail(str(exc), EXIT_ERROR)
+    _say(f"{tag}write     {time.perf_counter() - t2:7.2f} s  {path}")
+    return s, t, sol
+
+
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Results workbook (default: outputs/<input stem>_results.xlsx).",
+    help="Results workbook (default: outputs/<input stem>_results.xlsx). With scenarios: the folder for the workbooks.",
+)
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    metavar="NAME",
+    help="Solve the base and this scenario of the Scenarios sheet (repeatable); writes one workbook per run and comparison.xlsx.",
+)
+@click.option(
+    "--all-scenarios",
+    is_flag=True,
+    help="Solve the base and every scenario of the Scenarios sheet, then compare them.",
 )
 @click.option(
     "--bet-mode",
@@ -92,87 +155,114 @@ def main() -> None:
     help="HiGHS algorithm for LPs (default: HiGHS chooses).",
 )
 @click.option(
+    "--highs-option",
+    "highs_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any other HiGHS option, checked before solving (repeatable), e.g. presolve=off.",
+)
+@click.option(
     "--plots/--no-plots", default=False, help="Also write PNG charts next to the results workbook."
 )
 @click.option(
     "--json",
     "as_json",
     is_flag=True,
-    help="Print the Summary as one JSON object on stdout (and nothing else on stdout).",
+    help="Print the Summary as one JSON object on stdout (one line per run with scenarios) and nothing else on stdout.",
 )
 @click.option("--log", is_flag=True, help="Show the HiGHS log on stderr.")
 def solve(
     input_path: Path,
     output: Path | None,
+    scenarios: tuple[str, ...],
+    all_scenarios: bool,
     bet_mode: str | None,
     time_limit: float | None,
     mip_gap: float | None,
     threads: int | None,
     solver: str | None,
+    highs_options: tuple[str, ...],
     plots: bool,
     as_json: bool,
     log: bool,
 ) -> None:
     """Solve INPUT (an .xlsx workbook or a folder of CSV files) and write the results workbook.
 
+    With --scenario/--all-scenarios, the base and each named scenario are solved, each into its own
+    workbook (<input stem>__<scenario>.xlsx in the output folder), then compared side by side in
+    comparison.xlsx.
+
     Exit status: 0 optimal or feasible (results written), 1 not solved (infeasible, unbounded, no
     solution in the time limit; no results written), 2 bad input (every problem listed), 3 error.
     """
-    from optimizer.data_io import InputError, load_inputs
-    from optimizer.model import ModelError, build_model
-    from optimizer.results import summary, write_results
-    from optimizer.solve import SolveOptions, SolverOptionError
-    from optimizer.solve import solve as run_solve
-    from optimizer.workbook import OutputLockedError
+    from optimizer.data_io import InputError, parse, read_raw
+    from optimizer.scenarios import BASE, apply_changes, scenario_changes
+    from optimizer.solve import SolveOptions
 
-    quiet = False
     t0 = time.perf_counter()
+    hopts: dict[str, Any] = {}
+    for item in highs_options:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--highs-option {item!r}: expected NAME=VALUE", EXIT_BAD_INPUT)
+        hopts[name.strip()] = _option_value(value.strip())
     try:
-        data = load_inputs(input_path)
+        raw = read_raw(input_path)
+        runs: list[tuple[str, Any]] = []
+        if scenarios or all_scenarios:
+            changes = scenario_changes(raw)
+            names = list(changes) if all_scenarios else list(scenarios)
+            unknown = [n for n in names if n not in changes]
+            if unknown:
+                known = ", ".join(changes) or "none"
+                _fail(
+                    f"no scenario named {', '.join(map(repr, unknown))} in the Scenarios sheet (known: {known})",
+                    EXIT_BAD_INPUT,
+                )
+            problems = []
+            parsed = [(BASE, None)]
+            for n in names:
+                try:
+                    parsed.append((n, apply_changes(raw, changes[n])))
+                except InputError as exc:
+                    problems += exc.problems
+            if problems:
+                raise InputError(problems)
+            for n, book in parsed:
+                try:
+                    runs.append((n, parse(book if book is not None else raw)))
+                except InputError as exc:
+                    tag = "" if n == BASE else f" (in scenario {n})"
+                    problems += [replace(p, message=p.message + tag) for p in exc.problems]
+            if problems:
+                raise InputError(problems)
+        else:
+            runs.append(("", parse(raw)))
     except InputError as exc:
         _input_problems(exc)
         sys.exit(EXIT_BAD_INPUT)
-    for w in data.warnings:
+    for w in runs[0][1].warnings:
         _say(f"warning: {w}")
-    _say(f"read      {time.perf_counter() - t0:7.2f} s  {input_path}", quiet)
-    t1 = time.perf_counter()
-    try:
-        model = build_model(data, bet_mode=bet_mode)
-    except ModelError as exc:
-        _fail(str(exc), EXIT_BAD_INPUT)
-    build_s = time.perf_counter() - t1
-    _say(f"build     {build_s:7.2f} s", quiet)
+    _say(f"read      {time.perf_counter() - t0:7.2f} s  {input_path}")
     opts = SolveOptions(
-        time_limit_s=time_limit, mip_gap=mip_gap, threads=threads, solver=solver, log=log
+        time_limit_s=time_limit,
+        mip_gap=mip_gap,
+        threads=threads,
+        solver=solver,
+        log=log,
+        highs_options=hopts,
     )
-    try:
-        sol = run_solve(model, opts)
-    except SolverOptionError as exc:
-        _fail(str(exc), EXIT_BAD_INPUT)
-    sol.build_seconds = build_s
-    gap = f", gap {sol.mip_gap:.2e}" if sol.is_mip and sol.mip_gap is not None else ""
-    _say(
-        f"solve     {sol.solve_seconds:7.2f} s  {sol.status}{gap}  "
-        f"({sol.variables:,} variables, {sol.constraints:,} constraints; hand-off {sol.handoff_seconds:.2f} s)",
-        quiet,
-    )
-    if not sol.has_solution:
+
+    if len(runs) == 1 and not runs[0][0]:
+        out = output or Path("outputs") / f"{input_path.stem}_results.xlsx"
+        s, t, sol = _solve_one(runs[0][1], "", out, bet_mode, opts, plots, as_json)
         if as_json:
-            click.echo(json.dumps(summary(sol), default=_json_default))
-        _fail(
-            f"{sol.status}: {sol.message or sol.termination}. No results written.", EXIT_NOT_SOLVED
-        )
-    out = output or Path("outputs") / f"{input_path.stem}_results.xlsx"
-    t2 = time.perf_counter()
-    try:
-        path = write_results(sol, out, plots=plots)
-    except OutputLockedError as exc:
-        _fail(str(exc), EXIT_ERROR)
-    _say(f"write     {time.perf_counter() - t2:7.2f} s  {path}", quiet)
-    s = summary(sol)
-    if as_json:
-        click.echo(json.dumps(s, default=_json_default))
-    else:
+            click.echo(json.dumps(s, default=_json_default))
+        if t is None:
+            _fail(
+                f"{sol.status}: {sol.message or sol.termination}. No results written.",
+                EXIT_NOT_SOLVED,
+            )
         _say(
             f"objective {s['objective_musd']:,.3f} $M (net present cost)   unserved {s['unserved_h100e']:,.0f} H100e"
         )
@@ -180,27 +270,123 @@ def solve(
             _say(
                 f"note: stopped before proving optimality ({sol.termination}); the gap is {sol.mip_gap}"
             )
+        sys.exit(EXIT_OK)
+
+    from optimizer.compare import write_comparison
+
+    folder = output or Path("outputs")
+    solved: dict[str, Any] = {}
+    failed = []
+    for label, data in runs:
+        out = folder / f"{input_path.stem}__{_safe_name(label)}.xlsx"
+        s, t, sol = _solve_one(data, label, out, bet_mode, opts, plots, as_json)
+        if as_json:
+            click.echo(json.dumps(s, default=_json_default))
+        if t is None:
+            failed.append(f"{label}: {sol.status}")
+            _say(f"[{label}] {sol.status}: {sol.message or sol.termination}")
+            continue
+        solved[label] = t
+    if solved:
+        path = write_comparison(solved, folder / "comparison.xlsx")
+        _say(f"compared {len(solved)} runs in {path}")
+    if failed:
+        _fail("not solved: " + "; ".join(failed), EXIT_NOT_SOLVED)
     sys.exit(EXIT_OK)
+
+
+def _option_value(v: str) -> Any:
+    low = v.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return v
+
+
+@main.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("outputs/comparison.xlsx"),
+    show_default=True,
+    help="Comparison workbook to write.",
+)
+def compare(results: tuple[Path, ...], output: Path) -> None:
+    """Compare results workbooks side by side (the first is the base for differences).
+
+    Example: solve two edited copies of an input, then
+    `python cli.py compare outputs/a_results.xlsx outputs/b_results.xlsx -o comparison.xlsx`.
+    """
+    from optimizer.compare import read_results, write_comparison
+
+    runs = {}
+    for p in results:
+        name = p.stem.removesuffix("_results")
+        while name in runs:
+            name += "'"
+        try:
+            runs[name] = read_results(p)
+        except ValueError as exc:
+            _fail(str(exc), EXIT_BAD_INPUT)
+    path = write_comparison(runs, output)
+    click.echo(f"wrote {path}")
 
 
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-def validate(input_path: Path) -> None:
+@click.option(
+    "--annotate",
+    "annotate_path",
+    metavar="OUT.xlsx",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a copy of INPUT with every problem cell filled red or orange and a comment "
+    "saying what to fix, plus a Problems sheet listing all of them (for a CSV folder: the "
+    "converted workbook). INPUT itself is never changed.",
+)
+def validate(input_path: Path, annotate_path: Path | None) -> None:
     """Check INPUT and list every problem as `Sheet!Cell: what is wrong — what is expected`.
 
     Nothing is built or solved and the input is never modified. Exit status 0 when the input is valid,
-    2 when it has problems.
+    2 when it has problems (or --annotate names the input itself), 3 when the copy cannot be written.
     """
-    from optimizer.data_io import InputError, load_inputs
+    from optimizer.data_io import InputError, parse, read_raw
     from optimizer.model import ModelError, build_model
 
+    if annotate_path is not None and annotate_path.resolve() == input_path.resolve():
+        _fail(f"--annotate {annotate_path} is the input itself; name a new file", EXIT_BAD_INPUT)
+    raw = data = None
+    problems = []
     try:
-        data = load_inputs(input_path)
+        raw = read_raw(input_path)  # None afterwards means unreadable: the copy must not reopen it
+        data = parse(raw)
     except InputError as exc:
         _input_problems(exc)
-        sys.exit(EXIT_BAD_INPUT)
-    for w in data.warnings:
+        problems = exc.problems
+    warnings = list(data.warnings) if data is not None else []
+    if data is None and raw is not None:
+        warnings = [
+            f"sheet {s!r} is not part of the input schema and was ignored" for s in raw.extra_sheets
+        ]
+    for w in warnings:
         _say(f"warning: {w}")
+    if annotate_path is not None:
+        from optimizer.annotate import annotate
+        from optimizer.workbook import OutputLockedError
+
+        try:
+            path = annotate(input_path, problems, annotate_path, raw=raw, warnings=warnings)
+        except OutputLockedError as exc:
+            _fail(str(exc), EXIT_ERROR)
+        n = len(problems)
+        _say(f"wrote {path} ({n} problem{'s' if n != 1 else ''} marked)")
+    if data is None:
+        sys.exit(EXIT_BAD_INPUT)
     if data.settings.bet_mode == "stochastic" and len(data.bets):
         try:
             build_model(data)

@@ -1,0 +1,309 @@
+"""Named what-if scenarios: changes applied to the raw sheets before resolution (DESIGN §7).
+
+A change is ``(sheet, where, column, op, value)``: ``where`` selects rows by ``key=value;key=value``
+over the sheet's columns (blank = every row; ``key=`` selects rows whose cell is blank, e.g. the
+all-regions rows); ``op`` is ``set``, ``scale`` or ``add``. ``set`` on a row that does not exist adds it
+when ``where`` names every key column of the sheet. Changes act on the cells as the user wrote them, so
+the usual validation and §4.2 resolution then apply to the changed workbook exactly as to a hand-edited
+copy. Sweeps (§7) reuse :class:`Change` for each sampled point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from optimizer.data_io import (
+    InputData,
+    InputError,
+    Problem,
+    RawBook,
+    RawCell,
+    RawTable,
+    _Bad,
+    convert,
+    parse,
+)
+from optimizer.schema import OPS, SETTINGS_BY_KEY, SHEETS_BY_NAME, Column
+
+BASE = "base"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to the raw input; ``origin`` says where it was written (for error messages)."""
+
+    sheet: str
+    where: str
+    column: str
+    op: str
+    value: Any
+    origin: str = ""
+
+
+def parse_where(where: str | None) -> list[tuple[str, str | None]]:
+    """``"region=UAE;tech=solar"`` → ``[("region", "UAE"), ("tech", "solar")]``; ``key=`` → ``(key, None)``."""
+    out: list[tuple[str, str | None]] = []
+    if where is None or not str(where).strip():
+        return out
+    for part in str(where).split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise ValueError(f"{part!r} is not key=value")
+        k, v = part.split("=", 1)
+        v = v.strip()
+        out.append((k.strip(), v if v else None))
+    return out
+
+
+def scenario_changes(raw: RawBook) -> dict[str, list[Change]]:
+    """The changes of every scenario in the raw ``Scenarios`` sheet, by scenario name (sheet order)."""
+    t = raw.tables.get("Scenarios")
+    out: dict[str, list[Change]] = {}
+    if t is None:
+        return out
+    problems: list[Problem] = []
+    sheet = SHEETS_BY_NAME["Scenarios"]
+    for i, row in enumerate(t.rows):
+        cells = {h: c.value for h, c in zip(t.headers, row, strict=False)}
+        vals = {}
+        for col in sheet.columns:
+            try:
+                vals[col.name] = convert(cells.get(col.name), col)
+            except _Bad as b:
+                problems.append(
+                    Problem(
+                        "Scenarios",
+                        t.cell_ref(col.name, i)
+                        if col.name in t.headers
+                        else f"A{t.row_numbers[i]}",
+                        b.message,
+                        b.expected,
+                    )
+                )
+        name = vals.get("scenario")
+        if not name:
+            problems.append(
+                Problem(
+                    "Scenarios",
+                    f"A{t.row_numbers[i]}",
+                    "blank scenario name",
+                    "a name for the scenario",
+                )
+            )
+            continue
+        origin = f"Scenarios!A{t.row_numbers[i]} ({name})"
+        out.setdefault(name, []).append(
+            Change(
+                vals.get("sheet") or "",
+                vals.get("where") or "",
+                vals.get("column") or "",
+                vals.get("op") or "set",
+                cells.get("value"),
+                origin,
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _row_value(t: RawTable, row: list[RawCell], col: Column | Any, name: str) -> Any:
+    if name not in t.headers:
+        return None
+    try:
+        return convert(row[t.headers.index(name)].value, col)
+    except _Bad:
+        return row[t.headers.index(name)].value
+
+
+def _column_decl(sheet: str, name: str, row_key: Any = None) -> Column | Any | None:
+    decl = SHEETS_BY_NAME[sheet]
+    if decl.kind == "settings" and name == "value" and row_key in SETTINGS_BY_KEY:
+        return SETTINGS_BY_KEY[row_key]
+    return decl.column(name) if name in decl.column_names else None
+
+
+def apply_changes(raw: RawBook, changes: list[Change]) -> RawBook:
+    """A copy of ``raw`` with ``changes`` applied in order; every bad change is reported at once."""
+    book = raw.copy()
+    problems: list[Problem] = []
+    for ch in changes:
+        err = _apply(book, ch)
+        if err:
+            where = ch.origin.split(" ")[0] if ch.origin else "Scenarios"
+            sheet, _, cell = where.partition("!")
+            problems.append(Problem(sheet or "Scenarios", cell, f"{err}{_tag(ch)}", _hint(ch, err)))
+    if problems:
+        raise InputError(problems)
+    return book
+
+
+def _tag(ch: Change) -> str:
+    name = ch.origin.partition(" ")[2]
+    return f" {name}" if name else ""
+
+
+def _hint(ch: Change, err: str) -> str:
+    if "unknown sheet" in err:
+        return "one of " + ", ".join(n for n in SHEETS_BY_NAME if n not in ("Scenarios", "Sweep"))
+    if "unknown column" in err and ch.sheet in SHEETS_BY_NAME:
+        return "one of " + ", ".join(SHEETS_BY_NAME[ch.sheet].column_names)
+    if "matches no row" in err:
+        return "a where that selects existing rows, or one naming every key to add a row with set"
+    if "number" in err:
+        return "a number"
+    return "a valid change"
+
+
+def _apply(book: RawBook, ch: Change) -> str:
+    if ch.sheet not in SHEETS_BY_NAME or ch.sheet in ("Scenarios", "Sweep"):
+        return f"unknown sheet {ch.sheet!r}"
+    decl = SHEETS_BY_NAME[ch.sheet]
+    if ch.column not in decl.column_names:
+        return f"unknown column {ch.column!r} of {ch.sheet}"
+    if ch.op not in OPS:
+        return f"unknown op {ch.op!r}"
+    try:
+        where = parse_where(ch.where)
+    except ValueError as exc:
+        return f"bad where: {exc}"
+    for k, _v in where:
+        if k not in decl.column_names:
+            return f"unknown key {k!r} in where (not a column of {ch.sheet})"
+    if ch.op in ("scale", "add"):
+        try:
+            num = convert(ch.value, Column("value", "float"))
+        except _Bad:
+            num = None
+        if num is None:
+            return f"{ch.op} needs a number, got {ch.value!r}"
+    t = book.tables.get(ch.sheet)
+    if t is None:
+        t = RawTable(
+            ch.sheet,
+            list(decl.column_names),
+            [chr(65 + i) for i in range(len(decl.column_names))],
+            [],
+            [],
+        )
+        book.tables[ch.sheet] = t
+    if ch.column not in t.headers:
+        t.headers.append(ch.column)
+        t.letters.append(_next_letter(t.letters))
+        for row in t.rows:
+            row.append(RawCell(None))
+    matched = []
+    for i, row in enumerate(t.rows):
+        ok = True
+        for k, v in where:
+            key_cell = (
+                row[t.headers.index("key")].value
+                if decl.kind == "settings" and "key" in t.headers
+                else None
+            )
+            col = _column_decl(ch.sheet, k, key_cell)
+            have = _row_value(t, row, col, k) if col is not None else None
+            want = None
+            if v is not None:
+                try:
+                    want = convert(v, col) if col is not None else v
+                except _Bad:
+                    want = v
+            if have != want:
+                ok = False
+                break
+        if ok:
+            matched.append(i)
+    j = t.headers.index(ch.column)
+    if not matched:
+        keys = set(decl.keys)
+        if ch.op == "set" and keys and keys <= {k for k, _ in where}:
+            new = [RawCell(None) for _ in t.headers]
+            for k, v in where:
+                if k not in t.headers:
+                    t.headers.append(k)
+                    t.letters.append(_next_letter(t.letters))
+                    for row in t.rows:
+                        row.append(RawCell(None))
+                    new.append(RawCell(None))
+                new[t.headers.index(k)] = RawCell(v)
+            new[j] = RawCell(ch.value)
+            t.rows.append(new)
+            t.row_numbers.append((t.row_numbers[-1] if t.row_numbers else 1) + 1)
+            return ""
+        return f"where {ch.where!r} matches no row of {ch.sheet}"
+    changed = 0
+    for i in matched:
+        cell = t.rows[i][j]
+        if ch.op == "set":
+            t.rows[i][j] = RawCell(ch.value)
+            changed += 1
+            continue
+        if cell.value is None:
+            continue  # a blank is "not given here" (§5.2): there is nothing to scale or shift
+        key_cell = t.rows[i][t.headers.index("key")].value if decl.kind == "settings" else None
+        col = _column_decl(ch.sheet, ch.column, key_cell) or Column(ch.column, "float")
+        try:
+            cur = convert(cell.value, Column(ch.column, "float"))
+        except _Bad:
+            return f"{ch.sheet}!{t.cell_ref(ch.column, i)} holds {cell.value!r}, which is not a number to {ch.op}"
+        num = float(convert(ch.value, Column("value", "float")))
+        new = cur * num if ch.op == "scale" else cur + num
+        if getattr(col, "dtype", "float") == "int":
+            new = round(new)
+        t.rows[i][j] = RawCell(new)
+        changed += 1
+    if not changed:
+        return f"where {ch.where!r} selects only blank {ch.column} cells of {ch.sheet}: nothing to {ch.op}"
+    return ""
+
+
+def _next_letter(letters: list[str]) -> str:
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    return get_column_letter((column_index_from_string(letters[-1]) if letters else 0) + 1)
+
+
+def scenario_names(raw: RawBook) -> list[str]:
+    """Scenario names in the order they first appear in the Scenarios sheet."""
+    return list(scenario_changes(raw))
+
+
+def scenario_input(raw: RawBook, name: str) -> InputData:
+    """Resolve the input as scenario ``name`` sees it (``base`` = no changes)."""
+    if name == BASE:
+        return parse(raw)
+    changes = scenario_changes(raw)
+    if name not in changes:
+        known = ", ".join(changes) or "none"
+        raise InputError(
+            [Problem("Scenarios", "", f"no scenario named {name!r}", f"one of: {known}")]
+        )
+    return parse(apply_changes(raw, changes[name]))
+
+
+def check_all(raw: RawBook) -> None:
+    """Apply and validate every scenario, raising one :class:`InputError` listing all problems."""
+    problems: list[Problem] = []
+    try:
+        changes = scenario_changes(raw)
+    except InputError as exc:
+        raise exc from None
+    for name, chs in changes.items():
+        try:
+            parse(apply_changes(raw, chs))
+        except InputError as exc:
+            problems += [
+                Problem(
+                    p.sheet,
+                    p.cell,
+                    p.message + ("" if p.sheet == "Scenarios" else f" (in scenario {name})"),
+                    p.expected,
+                )
+                for p in exc.problems
+            ]
+    if problems:
+        raise InputError(problems)
