@@ -19,6 +19,7 @@ import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,52 @@ MAX_COMPRESSION_RATIO = 200.0
 HOURS_PER_YEAR = 8760.0
 EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA")
 _NUMERIC_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+# HiGHS drops matrix coefficients with |a| <= 1e-9 (option small_matrix_value) with only a log line,
+# and then may report a wrong "optimal" (RELIABILITY.md). Values that enter the constraint matrix are
+# therefore either zero or large enough that, after the unit scaling the model applies, they stay
+# ten times above that threshold: the margin covers the further factors (pue, efficiency, hours)
+# some of them are multiplied by.
+MIN_COEFFICIENT = 1e-8
+# (sheet, column) -> (factor the model multiplies the value by, how it enters the model)
+MATRIX_COLUMNS: dict[tuple[str, str], tuple[float, str]] = {
+    ("Accelerators", "kw_per_chip"): (1e-3, "kW ÷ 1000 = MW of IT load per chip"),
+    ("Accelerators", "h100e_per_chip"): (1.0, "H100e per chip"),
+    ("Accelerators", "system_capex_usd"): (1e-6, "$ ÷ 10⁶ = $M financed per chip"),
+    ("Technologies", "electricity_mwh"): (
+        1 / HOURS_PER_YEAR,
+        "MWh ÷ 8760 = MW of load per unit/yr",
+    ),
+    ("Technologies", "availability"): (1.0, "share of capacity available"),
+    ("Technologies", "efficiency"): (1.0, "storage efficiency"),
+    ("Technologies", "duration_h"): (1.0, "MWh of storage per MW"),
+    ("Technologies", "module_size"): (1.0, "capacity per module"),
+    ("Technologies", "max_region_share"): (1.0, "share of production"),
+    ("Technologies", "co2_t"): (1.0, "tCO2 per MWh"),
+    ("Profiles", "cf"): (1.0, "share of capacity available"),
+    ("FabInputs", "quantity"): (1.0, "units of input per unit of output"),
+    ("TechCosts", "capex_musd"): (1.0, "$M financed per unit of capacity"),
+    ("TimeSlices", "hours"): (1.0, "hours weighting the slice"),
+    ("Regions", "grid_co2_t"): (1.0, "tCO2 per MWh"),
+    ("Regions", "min_domestic_training"): (1.0, "share"),
+    ("Regions", "min_domestic_inference"): (1.0, "share"),
+    ("Regions", "min_clean_share"): (1.0, "share"),
+}
+
+
+def _check_coefficient(sheet: str, column: str, value: Any) -> None:
+    """Raise ``_Bad`` when a nonzero value would reach the solver as a coefficient it drops."""
+    entry = MATRIX_COLUMNS.get((sheet, column))
+    if entry is None or not isinstance(value, int | float) or value == 0:
+        return
+    factor, meaning = entry
+    if abs(value) * factor < MIN_COEFFICIENT:
+        smallest = MIN_COEFFICIENT / factor
+        raise _Bad(
+            f"{value:g} is too small: as {meaning} it is {abs(value) * factor:.2g}, which the "
+            "solver would silently drop as zero (it ignores coefficients ≤ 1e-9)",
+            f"zero, or at least {smallest:.3g}",
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -188,10 +235,21 @@ def _csv_value(v: str) -> Any:
     return None if v == "" else v
 
 
-def _table_from_rows(name: str, rows: list[list[RawCell]]) -> RawTable:
+def _table_from_rows(
+    name: str, rows: list[list[RawCell]], row_numbers: list[int] | None = None
+) -> RawTable:
+    """Build a table from rows of cells; ``rows[0]`` is the header row (Excel row 1).
+
+    ``row_numbers`` gives the Excel row number of each row when rows were read sparsely (rows with no
+    cell at all left out); by default rows are consecutive from row 1.
+    """
     if not rows:
         return RawTable(name, [], [], [], [])
-    header = rows[0]
+    numbers_in = row_numbers or list(range(1, len(rows) + 1))
+    header = rows[0] if numbers_in[0] == 1 else []
+    body = list(zip(rows, numbers_in, strict=True))
+    if numbers_in[0] == 1:
+        body = body[1:]
     headers, letters, idx = [], [], []
     for j, c in enumerate(header):
         if c.value is None:
@@ -200,7 +258,7 @@ def _table_from_rows(name: str, rows: list[list[RawCell]]) -> RawTable:
         letters.append(_letter(j))
         idx.append(j)
     data, numbers = [], []
-    for i, r in enumerate(rows[1:], start=2):
+    for r, i in body:
         cells = [r[j] if j < len(r) else RawCell(None) for j in idx]
         # blank rows are ignored (§4.1), including the inflated ranges a stray format leaves behind
         if all(c.value is None and not c.formula and not c.error for c in cells):
@@ -210,44 +268,177 @@ def _table_from_rows(name: str, rows: list[list[RawCell]]) -> RawTable:
     return RawTable(name, headers, letters, data, numbers)
 
 
+def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Map worksheet parts (``xl/worksheets/sheet3.xml``) to sheet titles, best effort.
+
+    Parsed with defusedxml and only when both parts are small, so this cannot be the way a bomb gets
+    in. Any surprise gives an empty map (parts are then named by their file name in messages).
+    """
+    try:
+        from defusedxml import ElementTree
+
+        for part in ("xl/_rels/workbook.xml.rels", "xl/workbook.xml"):
+            if z.getinfo(part).file_size > 1 << 20:
+                return {}
+
+        ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+        ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        targets = {
+            r.get("Id"): "xl/" + r.get("Target", "").lstrip("/").removeprefix("xl/") for r in rels
+        }
+        book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+        return {
+            targets[s.get(f"{ns_rel}id")]: s.get("name", "")
+            for s in book.iter(f"{ns_main}sheet")
+            if s.get(f"{ns_rel}id") in targets
+        }
+    except Exception:  # noqa: BLE001 - naming the sheet is a courtesy, never a reason to fail
+        return {}
+
+
+def _declares_entities(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """True when an XML part has a DOCTYPE or ENTITY declaration (never present in a real workbook).
+
+    Streams the part in chunks so that a large part costs no more memory than a chunk.
+    """
+    tail = b""
+    with z.open(info) as fh:
+        while chunk := fh.read(1 << 20):
+            block = tail + chunk
+            if b"<!DOCTYPE" in block or b"<!ENTITY" in block:
+                return True
+            tail = block[-16:]
+    return False
+
+
 def _check_zip(path: Path) -> None:
+    """Refuse what is not an .xlsx, zip bombs and XML entity bombs before openpyxl inflates anything.
+
+    openpyxl has no guard against zip bombs, and although it parses with defusedxml, checking here
+    lets the message name the sheet (RELIABILITY.md, "Reading workbooks").
+    """
     if not zipfile.is_zipfile(path):
-        suffix = path.suffix.lower()
-        hint = " (an old .xls? save it as .xlsx)" if suffix == ".xls" else ""
+        head = path.read_bytes()[:8]
+        if head == bytes.fromhex("D0CF11E0A1B11AE1"):
+            what = "an old binary Excel file (.xls), not an .xlsx workbook"
+            expected = "open it in Excel or LibreOffice and save it as .xlsx"
+        else:
+            what = "not an .xlsx workbook" + (
+                " (a text or CSV file renamed?)" if _looks_like_text(head) else ""
+            )
+            expected = "an Excel .xlsx file, or a folder of CSV files named after the sheets"
+        raise InputError([Problem(path.name, "", what, expected)])
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            names = {i.filename for i in infos}
+            if "xl/workbook.xml" not in names:
+                raise InputError(
+                    [
+                        Problem(
+                            path.name,
+                            "",
+                            "a zip file but not an .xlsx workbook (no xl/workbook.xml)",
+                            "an Excel .xlsx file",
+                        )
+                    ]
+                )
+            unpacked = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
+                big = max(infos, key=lambda i: i.file_size)
+                part = big.filename
+                where = _sheet_parts(z).get(part, path.name)
+                raise InputError(
+                    [
+                        Problem(
+                            where,
+                            "",
+                            f"refused: {path.name} unpacks to {_size(unpacked)} "
+                            f"({unpacked / packed:,.0f}× compression; {part} alone "
+                            f"{_size(big.file_size)}), a likely zip bomb",
+                            f"a workbook of at most {_size(MAX_UNPACKED_BYTES)} unpacked "
+                            f"and {MAX_COMPRESSION_RATIO:,.0f}× compression",
+                        )
+                    ]
+                )
+            bombs = [
+                i.filename
+                for i in infos
+                if i.filename.endswith((".xml", ".rels", ".vml")) and _declares_entities(z, i)
+            ]
+            if bombs:
+                sheets = _sheet_parts(z)
+                raise InputError(
+                    [
+                        Problem(
+                            sheets.get(b, path.name),
+                            "",
+                            f"refused: {b} declares XML entities (an XML entity bomb, "
+                            "'billion laughs'?)",
+                            "a workbook saved by Excel or LibreOffice (they never declare entities)",
+                        )
+                        for b in bombs
+                    ]
+                )
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, EOFError) as exc:
+        # a damaged archive or an encrypted part: say so instead of a stack trace
         raise InputError(
             [
                 Problem(
                     path.name,
                     "",
-                    f"not an .xlsx workbook{hint}",
-                    "an Excel .xlsx file or a folder of CSV files",
+                    f"a damaged .xlsx file ({type(exc).__name__}: {exc})",
+                    "an .xlsx file that opens in Excel or LibreOffice",
                 )
             ]
-        )
-    with zipfile.ZipFile(path) as z:
-        infos = z.infolist()
-        unpacked = sum(i.file_size for i in infos)
-        packed = sum(i.compress_size for i in infos) or 1
-        names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names:
-        raise InputError(
-            [Problem(path.name, "", "a zip file but not an .xlsx workbook", "an Excel .xlsx file")]
-        )
-    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
-        raise InputError(
-            [
-                Problem(
-                    path.name,
-                    "",
-                    f"refused: unpacks to {unpacked / 1e6:.0f} MB ({unpacked / packed:.0f}× compression), a likely zip bomb",
-                    f"at most {MAX_UNPACKED_BYTES / 1e6:.0f} MB unpacked and {MAX_COMPRESSION_RATIO:.0f}× compression",
-                )
-            ]
-        )
+        ) from None
+
+
+def _size(n: float) -> str:
+    """Bytes in the unit a person reads at a glance (``24 MiB``, ``9.8 KiB``)."""
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:,.0f} {unit}" if n >= 100 or unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    return bool(head) and all(32 <= b < 127 or b in (9, 10, 13) for b in head)
+
+
+# Sheets the planner itself adds to an input workbook: not worth a warning.
+_OWN_SHEETS = ("About", "Problems")
+
+
+_FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(path: Path, title: str, cache: dict[str, str]) -> bool:
+    """Whether the XML of sheet ``title`` holds a formula element (True when unsure)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            if not cache:
+                cache.update({t: p for p, t in _sheet_parts(z).items()})
+            part = cache.get(title)
+            if part is None:
+                return True
+            with z.open(part) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 20):
+                    if _FORMULA_ELEMENT.search(tail + chunk):
+                        return True
+                    tail = chunk[-8:]
+    except Exception:  # noqa: BLE001 - when unsure, take the slow and certain way
+        return True
+    return False
 
 
 def _read_xlsx(path: Path) -> RawBook:
     import openpyxl  # defusedxml is a dependency, so openpyxl parses with it (entity bombs are refused)
+    from openpyxl.cell.cell import MergedCell
 
     _check_zip(path)
     try:
@@ -255,63 +446,78 @@ def _read_xlsx(path: Path) -> RawBook:
     except Exception as exc:  # noqa: BLE001 - any parse failure becomes a user-facing message
         cause = exc.__cause__ or exc.__context__ or exc
         if "Entities" in type(cause).__name__ or "entit" in str(exc).lower():
-            msg = "refused: the workbook's XML declares entities (an XML bomb?)"
+            msg = "refused: the workbook's XML declares entities (an XML entity bomb?)"
         else:
             msg = f"cannot be read as a workbook ({type(exc).__name__}: {exc})"
         raise InputError(
             [Problem(path.name, "", msg, "a workbook saved by Excel or LibreOffice")]
         ) from None
     formulas = None
+    parts: dict[str, str] = {}
     tables: dict[str, RawTable] = {}
     extra: list[str] = []
     problems: list[Problem] = []
-    seen: dict[str, str] = {}
+    exact = {ws.title for ws in wb.worksheets if ws.title in SHEETS_BY_NAME}
+    low = {n.lower(): n for n in SHEETS_BY_NAME}
     for ws in wb.worksheets:
-        name = ws.title.strip()
+        name = ws.title
         if name not in SHEETS_BY_NAME:
-            low = {n.lower(): n for n in SHEETS_BY_NAME}
-            if name.lower() in low:
+            meant = low.get(name.strip().lower())
+            if meant is None:
+                if name.strip() not in _OWN_SHEETS:
+                    extra.append(name)
+                continue
+            if meant in exact or meant in tables:
                 problems.append(
                     Problem(
-                        ws.title,
+                        name,
                         "",
-                        "sheet name in the wrong case or with spaces",
-                        f"name it {low[name.lower()]!r}",
+                        f"a second sheet for {meant} (the name differs only in case or spaces)",
+                        f"one sheet named {meant!r}: delete or rename this one",
                     )
                 )
-            else:
-                extra.append(ws.title)
-            continue
-        if name in seen:
-            problems.append(Problem(ws.title, "", "duplicate sheet", "one sheet per name"))
-            continue
-        seen[name] = ws.title
-        merged: set[tuple[int, int]] = set()
-        for rng in ws.merged_cells.ranges:
-            for r in range(rng.min_row, rng.max_row + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    if (r, c) != (rng.min_row, rng.min_col):
-                        merged.add((r, c))
-        rows: list[list[RawCell]] = []
-        for r_idx, row in enumerate(ws.iter_rows(), start=1):
-            cells = []
-            for c_idx, c in enumerate(row, start=1):
-                v = c.value
-                err = c.data_type == "e" or (isinstance(v, str) and v in EXCEL_ERRORS)
-                cells.append(RawCell(v, error=err, merged=(r_idx, c_idx) in merged))
-            rows.append(cells)
-        # A cell that reads None may be a formula never calculated: look again with formulas kept.
-        if any(c.value is None for r in rows for c in r):
+                continue
+            # Read it anyway, so one misnamed sheet is one message, not a cascade of unknown ids.
+            problems.append(
+                Problem(
+                    name,
+                    "",
+                    f"sheet name {name!r} is not exactly {meant!r} (case or spaces)",
+                    f"rename the sheet {meant!r}",
+                )
+            )
+            name = meant
+        # Walk only the cells the file holds: one formatted cell at row 1,048,576 must not make us
+        # visit a million empty rows (RELIABILITY.md, "inflated ranges").
+        by_row: dict[int, dict[int, RawCell]] = defaultdict(dict)
+        blanks: list[tuple[int, int]] = []
+        for (r_idx, c_idx), c in ws._cells.items():
+            if isinstance(c, MergedCell):
+                by_row[r_idx][c_idx] = RawCell(None, merged=True)
+                continue
+            v = c.value
+            if v is None:
+                blanks.append((r_idx, c_idx))
+            err = c.data_type == "e" or (isinstance(v, str) and v in EXCEL_ERRORS)
+            by_row[r_idx][c_idx] = RawCell(v, error=err)
+        # A cell that reads None may be a formula never calculated: look again with formulas kept
+        # (a second full load, so only for sheets whose XML holds a formula at all).
+        if blanks and _has_formulas(path, ws.title, parts):
             if formulas is None:
                 formulas = openpyxl.load_workbook(path, data_only=False)
-            fws = formulas[ws.title]
-            for r_idx, row in enumerate(rows, start=1):
-                for c_idx, cell in enumerate(row, start=1):
-                    if cell.value is None:
-                        fv = fws.cell(r_idx, c_idx).value
-                        if isinstance(fv, str) and fv.startswith("="):
-                            cell.formula = True
-        tables[name] = _table_from_rows(name, rows)
+            fcells = formulas[ws.title]._cells
+            for r_idx, c_idx in blanks:
+                fc = fcells.get((r_idx, c_idx))
+                fv = fc.value if fc is not None else None
+                if (isinstance(fv, str) and fv.startswith("=")) or (
+                    fv is not None and type(fv).__name__ in ("ArrayFormula", "DataTableFormula")
+                ):
+                    by_row[r_idx][c_idx].formula = True
+        numbers = sorted(by_row)
+        rows = [
+            [by_row[r].get(c, RawCell(None)) for c in range(1, max(by_row[r]) + 1)] for r in numbers
+        ]
+        tables[name] = _table_from_rows(name, rows, numbers)
     return RawBook(str(path), tables, problems, extra)
 
 
@@ -442,11 +648,14 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
     if not t.headers and not t.rows:
         return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
     seen = set()
-    for h in t.headers:
+    for j, h in enumerate(t.headers):
         if h in seen:
             problems.append(
                 Problem(
-                    sheet.name, t.column_ref(h), f"column {h!r} appears twice", "each column once"
+                    sheet.name,
+                    f"{t.letters[j]}1",  # the second one: the first is the column that is read
+                    f"column {h!r} appears twice",
+                    "each column once",
                 )
             )
         seen.add(h)
@@ -497,6 +706,7 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
             else:
                 try:
                     v = convert(cell.value, c)
+                    _check_coefficient(sheet.name, c.name, v)
                 except _Bad as b:
                     problems.append(Problem(sheet.name, ref, b.message, b.expected))
                     v = None
@@ -784,10 +994,20 @@ class InputData:
         """Tech ids of one class, in sheet order."""
         return list(self.techs.index[self.techs["class"] == cls])
 
+    @cached_property
+    def tech(self) -> dict[str, dict[str, Any]]:
+        """Technologies as plain dicts (``tech[k]["life"]``): per-element pandas lookups are slow."""
+        return self.techs.to_dict("index")
+
+    @cached_property
+    def region(self) -> dict[str, dict[str, Any]]:
+        """Regions as plain dicts (``region[r]["pue"]``)."""
+        return self.regions.to_dict("index")
+
     def cf_of(self, p: str, r: str, h: str) -> float:
         """Availability of power tech p in region r and slice h (a Profiles row, else ``availability``)."""
         v = self.cf.get((p, r, h))
-        return float(self.techs.at[p, "availability"]) if v is None else v
+        return float(self.tech[p]["availability"]) if v is None else v
 
 
 def load_inputs(path: str | Path) -> InputData:
@@ -912,7 +1132,7 @@ def parse(raw: RawBook) -> InputData:
         problems.append(
             Problem(
                 "TimeSlices",
-                f"C2:C{len(sd) + 1}",
+                _column_range(raw.tables["TimeSlices"], "hours"),
                 f"hours sum to {total:g}",
                 "hours summing to 8760 (±0.01)",
             )
@@ -1042,6 +1262,8 @@ def parse(raw: RawBook) -> InputData:
         for c in sheet.columns:
             if c.ref is None or c.ref not in known:
                 continue
+            if c.ref.split(".")[0] not in raw.tables:
+                continue  # the missing sheet is reported once; every id in it is not a problem
             for i, v in enumerate(df[c.name].tolist()):
                 if v is not None and v not in known[c.ref]:
                     what = c.ref.split(".")[0]
@@ -1371,6 +1593,15 @@ def parse(raw: RawBook) -> InputData:
         sweep=t["Sweep"],
         warnings=tuple(warnings),
     )
+
+
+def _column_range(t: RawTable, col: str) -> str:
+    """Address of the data cells of ``col``, e.g. ``C2:C97`` (the header cell if there are none)."""
+    if col not in t.headers:
+        return ""
+    if not t.rows:
+        return t.column_ref(col)
+    return f"{t.cell_ref(col, 0)}:{t.cell_ref(col, len(t.rows) - 1)}"
 
 
 def _with_defaults(df: pd.DataFrame, sheet: Sheet) -> pd.DataFrame:

@@ -109,7 +109,7 @@ def tables(
                 out[name] = _frame(name, [])
         out["Run"] = _frame("Run", list(run_info(sol, scenario, extra_run).items()))
         return out
-    techs = data.techs
+    techs = data.tech
     u = dv.unit  # chips, fab output and compute are modelled in units of u (model.derive)
 
     # Capacity
@@ -120,7 +120,7 @@ def tables(
         cap = m.cap[(k, r, y)].value(_val) if (k, r, y) in m.cap else 0.0
         if abs(built) > EPS or abs(cap) > EPS:
             cu = dv.cap_unit(k)
-            rows.append((k, techs.at[k, "class"], r, y, built * cu, cap * cu))
+            rows.append((k, techs[k]["class"], r, y, built * cu, cap * cu))
     out["Capacity"] = _frame("Capacity", rows)
 
     # Capital
@@ -134,7 +134,7 @@ def tables(
     # Chips
     chips: dict[tuple[str, str, int], list[float]] = defaultdict(lambda: [0.0] * 5)
     for f, r, y in m.PROD:
-        chips[(techs.at[f, "output"], r, y)][0] += _val(m.v_prod[f, r, y]) * u
+        chips[(techs[f]["output"], r, y)][0] += _val(m.v_prod[f, r, y]) * u
     for c, r, y in m.BUY:
         chips[(c, r, y)][1] += _val(m.v_buy[c, r, y]) * u
     trade = []
@@ -176,11 +176,11 @@ def tables(
         avail = data.cf_of(p, r, h) * cap_val[(p, r, y)]
         energy[(r, y, p)][0] += hours[h] * g
         energy[(r, y, p)][1] += hours[h] * max(avail - g, 0.0)
-        emis[(r, y, p)] += hours[h] * g * float(techs.at[p, "co2_t"])
+        emis[(r, y, p)] += hours[h] * g * float(techs[p]["co2_t"])
     for r, y, h in m.GRID:
         g = _val(m.v_grid[r, y, h])
         energy[(r, y, "grid")][0] += hours[h] * g
-        emis[(r, y, "grid")] += hours[h] * g * float(data.regions.at[r, "grid_co2_t"])
+        emis[(r, y, "grid")] += hours[h] * g * float(data.region[r]["grid_co2_t"])
     for st, r, y, h in m.STORAGE:
         energy[(r, y, st)][0] += hours[h] * (
             _val(m.v_discharge[st, r, y, h]) - _val(m.v_charge[st, r, y, h])
@@ -199,7 +199,9 @@ def tables(
         for g, c, y in m.DEMAND:
             d = sol.dual(m.c_demand_balance[g, c, y])
             if d is not None:
-                rows.append(("compute", c, g, y, None, None, d * 1e6 / (dv.df[y] * u), "$/H100e-yr"))
+                rows.append(
+                    ("compute", c, g, y, None, None, d * 1e6 / (dv.df[y] * u), "$/H100e-yr")
+                )
         for r, y, h in m.ELECTRICITY_ROWS:
             if (r, y, h) in m.c_electricity_balance:
                 d = sol.dual(m.c_electricity_balance[r, y, h])

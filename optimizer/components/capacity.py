@@ -60,7 +60,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         cap_{k,r,y} \le max\_capacity_{k,r,y} \qquad \forall (k,r,y) \text{ where given}
     """
     dv = m.derived
-    techs = data.techs
+    techs = data.tech
     build_index = buildable(m, data)
     m.BUILD = pyo.Set(initialize=build_index, dimen=3, ordered=True)
 
@@ -76,8 +76,8 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         (k, r, v)
         for (k, r, v) in build_index
         if data.settings.integer_modules
-        and techs.at[k, "module_size"] is not None
-        and not _isnan(techs.at[k, "module_size"])
+        and techs[k]["module_size"] is not None
+        and not _isnan(techs[k]["module_size"])
     ]
     m.MODULAR = pyo.Set(initialize=modular, dimen=3, ordered=True)
     m.v_modules = pyo.Var(m.MODULAR, within=pyo.NonNegativeIntegers, doc="whole modules built")
@@ -86,13 +86,13 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     # cap[k,r,y] as linear term lists (shared by every component that limits operation by capacity)
     cap: dict[tuple[str, str, int], Lin] = {}
     for (k, r, y), c in data.existing.items():
-        if c > 0 and k in techs.index:
+        if c > 0 and k in techs:
             cap.setdefault((k, r, y), Lin()).const += c / dv.cap_unit(k)
     by_kr: dict[tuple[str, str], list[int]] = defaultdict(list)
     for k, r, v in build_index:
         by_kr[(k, r)].append(v)
     for (k, r), vs in by_kr.items():
-        lead, life = float(techs.at[k, "lead"]), float(techs.at[k, "life"])
+        lead, life = float(techs[k]["lead"]), float(techs[k]["life"])
         for v in vs:
             var = m.v_build[k, r, v]
             for y in dv.years:
@@ -125,7 +125,7 @@ def modules_rule(m: pyo.ConcreteModel, k: str, r: str, v: int):
 
     .. math:: build_{k,r,v} = module\_size_k \cdot n_{k,r,v} \qquad \forall (k,r,v) \in MODULAR
     """
-    size = float(m.data.techs.at[k, "module_size"]) / m.derived.cap_unit(k)
+    size = float(m.data.tech[k]["module_size"]) / m.derived.cap_unit(k)
     return m.v_build[k, r, v] == size * m.v_modules[k, r, v]
 
 

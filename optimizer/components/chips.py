@@ -40,7 +40,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         load_{r,y} \mathrel{+}= \sum_f electricity\_mwh_f \, prod_{f,r,y} / 8760
     """
     dv = m.derived
-    techs = data.techs
+    techs = data.tech
     fabs = set(data.techs_of("fab"))
     prod_index = [key for key in m.CAP if key[0] in fabs]
     m.PROD = pyo.Set(initialize=prod_index, dimen=3, ordered=True)
@@ -53,13 +53,13 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         inputs_of[f].append((c, q))
     for f, r, y in prod_index:
         var = m.v_prod[f, r, y]
-        m.reg.supply[(techs.at[f, "output"], r, y)].add(1.0, var)
+        m.reg.supply[(techs[f]["output"], r, y)].add(1.0, var)
         for c, q in inputs_of[f]:
             m.reg.use[(c, r, y)].add(q, var)
-        mwh = float(techs.at[f, "electricity_mwh"])
+        mwh = float(techs[f]["electricity_mwh"])
         if mwh:
             m.reg.load[(r, y)].add(mwh * u / 8760.0, var)
-        vc = float(techs.at[f, "variable_cost_usd"])
+        vc = float(techs[f]["variable_cost_usd"])
         if vc:
             m.reg.cost["supply_chain"][("prod", f, r, y)].add(dv.df[y] * vc * u / 1e6, var)
 
@@ -67,7 +67,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     prod_by_fy: dict[tuple[str, int], list] = defaultdict(list)
     for f, r, y in prod_index:
         prod_by_fy[(f, y)].append(m.v_prod[f, r, y])
-        s = techs.at[f, "max_region_share"]
+        s = techs[f]["max_region_share"]
         if s is not None and s == s:
             share_rows.append((f, r, y))
     m.prod_by_fy = prod_by_fy
@@ -76,7 +76,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
 
     # Purchases and shipments on the pruned network.
     regions = list(data.regions.index)
-    ext_ok = {r: bool(data.regions.at[r, "chips_external_allowed"]) for r in regions}
+    ext_ok = {r: bool(data.region[r]["chips_external_allowed"]) for r in regions}
     out_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
     in_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
     for c, a, b in data.chip_routes:
@@ -110,7 +110,9 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for c, r, y in buy_index:
         var = m.v_buy[c, r, y]
         m.reg.supply[(c, r, y)].add(1.0, var)
-        m.reg.cost["supply_chain"][("buy", c, r, y)].add(dv.df[y] * data.price[(c, y)] * u / 1e6, var)
+        m.reg.cost["supply_chain"][("buy", c, r, y)].add(
+            dv.df[y] * data.price[(c, y)] * u / 1e6, var
+        )
     for c, a, b, y in ship_index:
         var = m.v_ship[c, a, b, y]
         m.reg.supply[(c, b, y)].add(1.0, var)
@@ -157,7 +159,7 @@ def fab_share_rule(m: pyo.ConcreteModel, f: str, r: str, y: int):
 
     .. math:: prod_{f,r,y} \le max\_region\_share_f \sum_{r'} prod_{f,r',y}
     """
-    s = float(m.data.techs.at[f, "max_region_share"])
+    s = float(m.data.tech[f]["max_region_share"])
     e = Lin().add(1.0, m.v_prod[f, r, y])
     for var in m.prod_by_fy[(f, y)]:
         e.add(-s, var)

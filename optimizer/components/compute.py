@@ -76,7 +76,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         m.reg.use[(ACCELERATOR, r, v)].add(1.0 / dv.length[v], var)
     m.it, m.compute = it, comp
     for (r, y), e in it.items():
-        m.reg.load[(r, y)].add_lin(e, float(data.regions.at[r, "pue"]))
+        m.reg.load[(r, y)].add_lin(e, float(data.region[r]["pue"]))
 
     dc_rows = []
     for key, e in it.items():
@@ -119,7 +119,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
 
     sov = []
     for g, c, y in data.demand:
-        share = float(data.regions.at[c, f"min_domestic_{g}"])
+        share = float(data.region[c][f"min_domestic_{g}"])
         if share > 0:
             sov.append((g, c, y))
     m.SOVEREIGNTY = pyo.Set(initialize=sov, dimen=3, ordered=True)
@@ -171,7 +171,7 @@ def sovereignty_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
 
     .. math:: serve_{g,c,c,y} \ge min\_domestic_{g,c} \, (D_{g,c,y} - unserved_{g,c,y})
     """
-    share = float(m.data.regions.at[c, f"min_domestic_{g}"])
+    share = float(m.data.region[c][f"min_domestic_{g}"])
     e = Lin().add(share, m.v_unserved[g, c, y])
     if (g, c, c, y) in m.v_serve:
         e.add(1.0, m.v_serve[g, c, c, y])

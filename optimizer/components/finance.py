@@ -44,7 +44,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         \text{capital cost} = \sum_{j,k,r,v} AF_{j,k,r,v}\, fin_{j,k,r,v}
     """
     dv = m.derived
-    techs = data.techs
+    techs = data.tech
     market = data.settings.market_finance
     partners = list(data.partners.index)
 
@@ -57,11 +57,11 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
                 (
                     (k, r, v),
                     Lin().add(c, m.v_build[k, r, v]),
-                    techs.at[k, "class"],
+                    techs[k]["class"],
                     r,
                     v,
-                    float(techs.at[k, "life"]),
-                    float(techs.at[k, "lead"]),
+                    float(techs[k]["life"]),
+                    float(techs[k]["lead"]),
                 )
             )
     for r, v in m.DEPLOY:
@@ -89,7 +89,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         k = key[0]
         if not js:
             if market:
-                af = annuity(float(data.regions.at[r, "wacc"]), cls, v, life, lead)
+                af = annuity(float(data.region[r]["wacc"]), cls, v, life, lead)
                 m.reg.cost["capital"][(MARKET, *key)].add_lin(amount, af)
                 m.fin_terms.append((MARKET, k, r, v, amount))
             else:
@@ -113,11 +113,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         k = _key[0]
         for j in fins:
             var = m.v_fin[j, k, r, v]
-            i = (
-                float(data.regions.at[r, "wacc"])
-                if j == MARKET
-                else float(data.partners.at[j, "wacc"])
-            )
+            i = float(data.region[r]["wacc"]) if j == MARKET else float(data.partners.at[j, "wacc"])
             m.reg.cost["capital"][(j, k, r, v)].add(annuity(i, cls, v, life, lead), var)
             m.fin_terms.append((j, k, r, v, Lin().add(1.0, var)))
             if j != MARKET:

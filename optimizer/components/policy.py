@@ -35,14 +35,14 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     """
     dv = m.derived
     hours = data.slice_hours
-    techs = data.techs
+    techs = data.tech
     by_ry: dict[tuple[str, int], Lin] = defaultdict(Lin)
     for p, r, y, h in m.GEN:
-        co2 = float(techs.at[p, "co2_t"])
+        co2 = float(techs[p]["co2_t"])
         if co2:
             by_ry[(r, y)].add(hours[h] * co2, m.v_gen[p, r, y, h])
     for r, y, h in m.GRID:
-        co2 = float(data.regions.at[r, "grid_co2_t"])
+        co2 = float(data.region[r]["grid_co2_t"])
         if co2:
             by_ry[(r, y)].add(hours[h] * co2, m.v_grid[r, y, h])
     m.emissions_by_region = dict(by_ry)
@@ -60,7 +60,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     )
     m.c_emission_cap = pyo.Constraint(m.EMISSION_CAP, rule=emission_cap_rule)
 
-    clean = {p for p in data.techs_of("power") if bool(techs.at[p, "clean"])}
+    clean = {p for p in data.techs_of("power") if bool(techs[p]["clean"])}
     clean_gen: dict[tuple[str, int], Lin] = defaultdict(Lin)
     for p, r, y, h in m.GEN:
         if p in clean:
@@ -69,7 +69,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     rows = [
         (r, y)
         for (r, y) in m.reg.load
-        if float(data.regions.at[r, "min_clean_share"]) > 0
+        if float(data.region[r]["min_clean_share"]) > 0
         and (m.reg.load[(r, y)].has_vars or m.reg.load[(r, y)].const > 0)
     ]
     m.CLEAN_ROWS = pyo.Set(initialize=rows, dimen=2, ordered=True)
@@ -89,7 +89,7 @@ def clean_share_rule(m: pyo.ConcreteModel, r: str, y: int):
 
     .. math:: \sum_h hours_h \sum_{p\ clean} gen_{p,r,y,h} \ge min\_clean\_share_r \cdot 8760 \cdot load_{r,y}
     """
-    share = float(m.data.regions.at[r, "min_clean_share"])
+    share = float(m.data.region[r]["min_clean_share"])
     e = Lin()
     cg = m.clean_gen.get((r, y))
     if cg is not None:

@@ -39,8 +39,8 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         soc_h = soc_{prev(h)} + efficiency_s\, ch_h - dis_h
     """
     dv = m.derived
-    techs = data.techs
-    regions = data.regions
+    techs = data.tech
+    regions = data.region
     slices = list(data.slices)
     power = set(data.techs_of("power"))
     storage = set(data.techs_of("storage"))
@@ -59,15 +59,15 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     }
     grid_index = [
         (r, y, h)
-        for r in regions.index
+        for r in data.regions.index
         for y in dv.years
-        if (r, y) in active and regions.at[r, "grid_max_mw"] > 0
+        if (r, y) in active and regions[r]["grid_max_mw"] > 0
         for h in slices
     ]
     m.GRID = pyo.Set(initialize=grid_index, dimen=3, ordered=True)
     m.v_grid = pyo.Var(
         m.GRID,
-        bounds=lambda _m, r, y, h: (0.0, float(regions.at[r, "grid_max_mw"])),
+        bounds=lambda _m, r, y, h: (0.0, float(regions[r]["grid_max_mw"])),
         doc="grid import (MW)",
     )
 
@@ -85,19 +85,21 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for p, r, y, h in gen_index:
         var = m.v_gen[p, r, y, h]
         inj[(r, y, h)].add(1.0, var)
-        vc = float(techs.at[p, "variable_cost_usd"])
+        vc = float(techs[p]["variable_cost_usd"])
         if vc:
             m.reg.cost["energy"][("gen", p, r, y, h)].add(dv.df[y] * hours[h] * vc / 1e6, var)
     for r, y, h in grid_index:
         var = m.v_grid[r, y, h]
         inj[(r, y, h)].add(1.0, var)
-        gp = float(regions.at[r, "grid_price_usd"])
+        gp = float(regions[r]["grid_price_usd"])
         if gp:
             m.reg.cost["energy"][("grid", r, y, h)].add(dv.df[y] * hours[h] * gp / 1e6, var)
     for s, r, y, h in sto_index:
         inj[(r, y, h)].add(1.0, m.v_discharge[s, r, y, h]).add(-1.0, m.v_charge[s, r, y, h])
 
-    rows = [(r, y, h) for r in regions.index for y in dv.years if (r, y) in active for h in slices]
+    rows = [
+        (r, y, h) for r in data.regions.index for y in dv.years if (r, y) in active for h in slices
+    ]
     m.ELECTRICITY_ROWS = pyo.Set(initialize=rows, dimen=3, ordered=True)
     m.c_electricity_balance = pyo.Constraint(m.ELECTRICITY_ROWS, rule=electricity_balance_rule)
 
@@ -135,7 +137,7 @@ def soc_limit_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
 
     .. math:: soc_{s,r,y,h} \le duration_s \cdot cap_{s,r,y}
     """
-    dur = float(m.data.techs.at[s, "duration_h"])
+    dur = float(m.data.tech[s]["duration_h"])
     e = Lin().add(1.0, m.v_soc[s, r, y, h]).add_lin(m.cap[(s, r, y)], -dur)
     return e.expr(drop_const=True) <= -e.const
 
@@ -145,7 +147,7 @@ def soc_balance_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
 
     .. math:: soc_{s,r,y,h} = soc_{s,r,y,prev(h)} + efficiency_s \, ch_{s,r,y,h} - dis_{s,r,y,h}
     """
-    eff = float(m.data.techs.at[s, "efficiency"])
+    eff = float(m.data.tech[s]["efficiency"])
     hp = m.data.slice_prev[h]
     e = Lin().add(1.0, m.v_soc[s, r, y, h]).add(-1.0, m.v_soc[s, r, y, hp])
     e.add(-eff, m.v_charge[s, r, y, h]).add(1.0, m.v_discharge[s, r, y, h])
