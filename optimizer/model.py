@@ -54,6 +54,10 @@ class Derived:
     bet_mode: str
     unit: float = 1.0  # chips, fab output and compute are modelled in units of `unit` (see derive)
     fab_techs: frozenset[str] = frozenset()
+    outcome: dict[str, bool] = field(default_factory=dict)  # bet → succeeds in this model
+    fund_free: bool = (
+        False  # a failed bet may still be funded (outcome copies of the stochastic form)
+    )
     infeasible: list[str] = field(default_factory=list)  # constant-only constraints found violated
 
     def cap_unit(self, k: str) -> float:
@@ -77,8 +81,14 @@ class Derived:
         return crf(i, self.acc_life[v]) * sum(self.df[y] for y in self.years if self.alive(v, y))
 
 
-def derive(data: InputData, bet_mode: str | None = None) -> Derived:
-    """Discount factors, period lengths and lives used by every component."""
+def derive(
+    data: InputData, bet_mode: str | None = None, outcome: dict[str, bool] | None = None
+) -> Derived:
+    """Discount factors, period lengths, lives, units and bet outcomes used by every component.
+
+    ``outcome`` (bet → succeeds) describes one outcome copy of the stochastic form (§8); without it
+    every bet succeeds (``succeed``) or fails (``fail``) as ``bet_mode`` says.
+    """
     s = data.settings
     years = list(data.years)
     d, y0 = s.discount_rate, s.base_year
@@ -96,7 +106,11 @@ def derive(data: InputData, bet_mode: str | None = None) -> Derived:
     peak = max(data.demand.values(), default=0.0)
     unit = 10.0 ** max(0, math.floor(math.log10(peak)) - 3) if peak > 0 else 1.0
     fabs = frozenset(data.techs_of("fab"))
-    return Derived(years, y0, length, df, dp, acc_life, bet_mode or s.bet_mode, unit, fabs)
+    mode = bet_mode or s.bet_mode
+    copy = outcome is not None
+    if outcome is None:
+        outcome = {b: mode != "fail" for b in data.bets.index}
+    return Derived(years, y0, length, df, dp, acc_life, mode, unit, fabs, dict(outcome), copy)
 
 
 def build_model(data: InputData, bet_mode: str | None = None) -> pyo.ConcreteModel:
@@ -119,8 +133,18 @@ def build_model(data: InputData, bet_mode: str | None = None) -> pyo.ConcreteMod
             "or pass --bet-mode succeed|fail"
         )
     m = pyo.ConcreteModel(name="ai_infrastructure_plan")
+    populate(m, data, derive(data, mode))
+    return m
+
+
+def populate(m: pyo.Block, data: InputData, derived: Derived) -> pyo.Block:
+    """Declare the whole deterministic model on ``m`` (a model or a block) for ``data``.
+
+    The stochastic extensive form (§8) calls this once per outcome on its own block, so the
+    components never know about scenarios.
+    """
     m.data = data
-    m.derived = derive(data, mode)
+    m.derived = derived
     m.reg = SimpleNamespace(
         injection=lin_registry(),  # (r, y, h) → MW into the electricity balance
         load=lin_registry(),  # (r, y) → MW flat load

@@ -40,11 +40,13 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.v_fund = pyo.Var(m.BETS, within=pyo.Binary, doc="1 if the bet's R&D is funded")
     gate = []
     for b in bets:
-        if dv.bet_mode == "fail":
-            m.v_fund[b].fix(0)
+        succeeds = dv.outcome.get(b, True)
+        if not succeeds and not dv.fund_free:
+            m.v_fund[b].fix(0)  # deterministic ``fail``: funding buys nothing
             continue
         k = data.bets.at[b, "tech"]
-        gate += [(b, kk, r, v) for (kk, r, v) in m.BUILD if kk == k]
+        if succeeds:
+            gate += [(b, kk, r, v) for (kk, r, v) in m.BUILD if kk == k]
         cost = float(data.bets.at[b, "rd_cost_musd"])
         if cost:
             m.reg.cost["bets"][b].add(

@@ -35,8 +35,8 @@ def buildable(m: pyo.ConcreteModel, data: InputData) -> list[tuple[str, str, int
     for _b, row in data.bets.iterrows():
         k = row["tech"]
         first_year[k] = max(first_year.get(k, -(10**9)), int(row["available_year"]))
-        if dv.bet_mode == "fail":
-            blocked.add(k)
+        if not dv.outcome.get(_b, True):
+            blocked.add(k)  # any failed bet on a tech blocks it (§5.2)
     out = []
     for k, r, v in data.capex:
         if k in blocked or v < first_year.get(k, -(10**9)):
