@@ -1,0 +1,577 @@
+"""Low-level helpers shared by every workbook and CSV file this project writes.
+
+The rules here answer the traps measured in RELIABILITY.md ("Writing workbooks"):
+
+- A result is written to a temporary file in the target folder and moved into place, so a crash never
+  leaves a half-written or overwritten file (DESIGN §4.3), and a target held open by Excel gives a clear
+  :class:`OutputLockedError` instead of a stack trace.
+- Text never becomes a formula: openpyxl turns any string starting with ``=`` into a formula, so every
+  text cell is forced back to the string type. CSV output gets the usual ``'`` prefix instead.
+- openpyxl writes NaN and inf as empty cells without a word and raises on control characters; here a
+  blank is written only where the caller says blank means "none", inf is an error naming the sheet and
+  column, control characters are stripped and over-long strings are cut with a logged warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+logger = logging.getLogger(__name__)
+
+EXCEL_MAX_CHARS = 32_767
+"""Longest text a cell holds; Excel cuts longer strings without a word, so we cut and warn first."""
+
+EXCEL_MAX_ROWS = 1_048_576
+"""Rows in one sheet, header included."""
+
+CSV_RISKY_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make Excel or LibreOffice evaluate a CSV field as a formula (OWASP)."""
+
+# Characters XML 1.0 cannot carry (openpyxl raises IllegalCharacterError on the C0 ones; the rest
+# would corrupt the file). Tab, line feed and carriage return are legal and kept.
+_ILLEGAL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+# A font without a name renders in a serif fallback in LibreOffice; match openpyxl's default.
+FONT_NAME = "Calibri"
+HEADER_FONT = Font(name=FONT_NAME, size=11, bold=True)
+HEADER_FILL = PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
+HEADER_BORDER = Border(bottom=Side(style="thin", color="FF8EA9DB"))
+HEADER_ALIGNMENT = Alignment(vertical="center")
+
+FORMAT_INTEGER = "#,##0"
+FORMAT_FLOAT = "#,##0.00"
+FORMAT_YEAR = "0"
+FORMAT_DATETIME = "yyyy-mm-dd hh:mm:ss"
+FORMAT_DATE = "yyyy-mm-dd"
+
+_MIN_WIDTH = 10
+_MAX_WIDTH = 60
+_WIDTH_SAMPLE = 2_000
+
+
+class OutputLockedError(PermissionError):
+    """The output file cannot be replaced: it is open in a spreadsheet program or not writable.
+
+    Parameters
+    ----------
+    path : Path
+        The file that could not be written.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        super().__init__(
+            f"Cannot write {self.path}: permission denied. If the file is open in Excel or "
+            "LibreOffice, close it and run again; otherwise check that its folder is writable. "
+            "Nothing was changed."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic writes
+# --------------------------------------------------------------------------------------------
+
+
+def _current_umask() -> int:
+    """Return the process umask without changing it where the OS lets us read it."""
+    # os.umask can only be read by setting it, which races with other threads (Dask workers
+    # write results concurrently); Linux exposes it read-only in /proc.
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write a file through a temporary file in the same folder, then move it into place.
+
+    Parameters
+    ----------
+    path : Path
+        The file to create or replace. Its folder is created when missing.
+    write : Callable[[Path], None]
+        Writes the complete content to the path it is given (a temporary file).
+
+    Returns
+    -------
+    Path
+        ``path``, now holding the new content with mode ``0o644`` less the umask.
+
+    Raises
+    ------
+    OutputLockedError
+        When the target or its folder cannot be written (on Windows: the file is open in Excel).
+        The temporary file is removed and the target is left as it was.
+    """
+    path = Path(path)
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Same folder as the target: os.replace is atomic only within one filesystem.
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except PermissionError as exc:
+        raise OutputLockedError(path) from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        # Flush to disk before the rename, or a power cut can leave an empty file under the
+        # final name on some filesystems.
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        # mkstemp creates 0600 and os.replace keeps it: give the usual mode of a new file.
+        os.chmod(tmp, 0o644 & ~_current_umask())
+        os.replace(tmp, path)
+    except PermissionError as exc:
+        _remove_quietly(tmp)
+        raise OutputLockedError(path) from exc
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+    return path
+
+
+def _remove_quietly(tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_save(wb: Workbook, path: Path) -> Path:
+    """Save an openpyxl workbook atomically.
+
+    Parameters
+    ----------
+    wb : openpyxl.Workbook
+        The workbook to save.
+    path : Path
+        Target ``.xlsx`` file; an existing file is replaced only once the new one is complete.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputLockedError
+        When the target cannot be replaced (typically: it is open in Excel); nothing is changed.
+    """
+    return atomic_write(path, wb.save)
+
+
+# --------------------------------------------------------------------------------------------
+# Cell values
+# --------------------------------------------------------------------------------------------
+
+
+def clean_text(text: str, *, where: str = "") -> str:
+    """Make a string safe to store in a cell: strip control characters, cut at 32,767 characters.
+
+    Parameters
+    ----------
+    text : str
+        The text to store.
+    where : str, optional
+        Where the text goes (e.g. ``"Run!B4"``), named in the warning when the text is cut.
+
+    Returns
+    -------
+    str
+        The cleaned text.
+    """
+    if _ILLEGAL_CHARS.search(text):
+        text = _ILLEGAL_CHARS.sub("", text)
+    if len(text) > EXCEL_MAX_CHARS:
+        logger.warning(
+            "%s: text of %d characters cut to Excel's limit of %d",
+            where or "cell",
+            len(text),
+            EXCEL_MAX_CHARS,
+        )
+        text = text[:EXCEL_MAX_CHARS]
+    return text
+
+
+def set_cell(cell: Any, value: Any, *, where: str = "") -> None:
+    """Store one value in a cell, keeping text as text.
+
+    Parameters
+    ----------
+    cell : openpyxl.cell.Cell
+        The target cell.
+    value : Any
+        ``None`` (empty), a bool, number, date/time or text; other objects are written as ``str``.
+    where : str, optional
+        Location named in errors and warnings.
+
+    Raises
+    ------
+    ValueError
+        For NaN or +/-inf: the caller decides what a missing value means, never openpyxl.
+    """
+    value = _to_excel(value, where)
+    if value is _MISSING:
+        raise ValueError(f"{where or 'cell'}: missing value (NaN) where a value is required")
+    cell.value = value
+    if isinstance(value, str) and cell.data_type != "s":
+        # openpyxl makes "=..." a formula and "#N/A" an error value; a name is always text.
+        cell.data_type = "s"
+
+
+_MISSING = object()
+
+
+def _to_excel(value: Any, where: str) -> Any:
+    """Convert one Python/numpy/pandas scalar to what openpyxl stores; ``_MISSING`` for NaN/NA."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return clean_text(value, where=where)
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating | Decimal):
+        number = float(value)
+        if math.isnan(number):
+            return _MISSING
+        if math.isinf(number):
+            raise ValueError(f"{where or 'cell'}: {number} cannot be written to a workbook")
+        return number
+    if value is pd.NaT or value is pd.NA:
+        return _MISSING
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        # Excel has no time zones: store UTC wall time rather than letting openpyxl refuse.
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    if isinstance(value, date | time):
+        return value
+    if isinstance(value, np.datetime64):
+        return _to_excel(pd.Timestamp(value), where)
+    return clean_text(str(value), where=where)
+
+
+def _is_year_column(name: str) -> bool:
+    return name == "year" or name.endswith("_year")
+
+
+def default_number_format(name: str, series: pd.Series) -> str | None:
+    """Choose a number format from a column's name and dtype.
+
+    Parameters
+    ----------
+    name : str
+        Column name; ``year`` and ``*_year`` get a plain integer format (no thousands separator).
+    series : pandas.Series
+        The column.
+
+    Returns
+    -------
+    str or None
+        An Excel number format, or ``None`` for text, bool and mixed columns (formatted per cell).
+    """
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if _is_year_column(name) and pd.api.types.is_numeric_dtype(dtype):
+        return FORMAT_YEAR
+    if pd.api.types.is_integer_dtype(dtype):
+        return FORMAT_INTEGER
+    if pd.api.types.is_float_dtype(dtype):
+        return FORMAT_FLOAT
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return FORMAT_DATETIME
+    return None
+
+
+def _mixed_format(value: Any) -> str | None:
+    """Per-cell format in a column holding both text and numbers (e.g. Run.value)."""
+    if isinstance(value, datetime):
+        return FORMAT_DATETIME
+    if isinstance(value, date):
+        return FORMAT_DATE
+    return None
+
+
+def _column_values(series: pd.Series, label: str, blank_ok: bool) -> list[Any]:
+    """Convert a column to cell values, checking it as a whole where numpy allows.
+
+    Raises ValueError naming ``label`` and the first bad sheet row (header is row 1).
+    """
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not series.isna().any():
+        return series.astype(bool).tolist()
+    if (
+        pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+        and isinstance(dtype, np.dtype)
+    ):
+        values = series.to_numpy()
+        if values.dtype.kind == "f":
+            inf = np.isinf(values)
+            if inf.any():
+                row = int(np.argmax(inf)) + 2
+                raise ValueError(
+                    f"{label}: {values[row - 2]} in row {row} cannot be written to a workbook; "
+                    "infinite values must be replaced by the table producer"
+                )
+            nan = np.isnan(values)
+            if nan.any():
+                if not blank_ok:
+                    row = int(np.argmax(nan)) + 2
+                    raise ValueError(
+                        f"{label}: missing value (NaN) in row {row}; this column must be filled"
+                    )
+                out = values.tolist()
+                for i in np.flatnonzero(nan):
+                    out[i] = None
+                return out
+        return values.tolist()
+    out = []
+    for i, value in enumerate(series.tolist()):
+        converted = _to_excel(value, f"{label} row {i + 2}")
+        if converted is _MISSING or converted is None:
+            if not blank_ok:
+                raise ValueError(
+                    f"{label}: missing value in row {i + 2}; this column must be filled"
+                )
+            converted = None
+        out.append(converted)
+    return out
+
+
+def _display_width(value: Any, number_format: str | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int | float):
+        if number_format in (FORMAT_FLOAT,) or (number_format or "").startswith("#,##0."):
+            return len(f"{value:,.2f}")
+        if number_format == FORMAT_INTEGER:
+            return len(f"{value:,.0f}")
+        return min(len(repr(value)), 16)
+    if isinstance(value, datetime):
+        return 19
+    text = str(value)
+    # The longest line counts: wrapped text does not widen the column.
+    return max((len(line) for line in text.splitlines()), default=0)
+
+
+def _column_width(header: str, values: Sequence[Any], number_format: str | None) -> float:
+    n = len(values)
+    if n > _WIDTH_SAMPLE:
+        step = n / _WIDTH_SAMPLE
+        sample: Iterable[Any] = (values[int(i * step)] for i in range(_WIDTH_SAMPLE))
+    else:
+        sample = values
+    widest = max((_display_width(v, number_format) for v in sample), default=0)
+    # +3 for the autofilter drop-down button on the header.
+    width = max(len(header) + 3, widest + 2, _MIN_WIDTH)
+    return float(min(width, _MAX_WIDTH))
+
+
+def write_table(
+    ws: Worksheet,
+    df: pd.DataFrame,
+    *,
+    blank_ok: Collection[str] = (),
+    number_formats: Mapping[str, str] | None = None,
+    header_comments: Mapping[str, str] | None = None,
+    start_row: int = 1,
+    start_col: int = 1,
+    freeze: bool = True,
+    autofilter: bool = True,
+    set_widths: bool = True,
+) -> None:
+    """Write a DataFrame as a formatted table: bold filled header, then one row per record.
+
+    Parameters
+    ----------
+    ws : openpyxl.worksheet.worksheet.Worksheet
+        The sheet to write into (a normal, not write-only, sheet).
+    df : pandas.DataFrame
+        The table. The index is ignored; column names become the header.
+    blank_ok : Collection[str], optional
+        Columns where a blank cell means "none" (e.g. no partner for an electricity price). NaN and
+        None there are written as empty cells; anywhere else they are an error.
+    number_formats : Mapping[str, str], optional
+        Excel number format per column, overriding :func:`default_number_format`.
+    header_comments : Mapping[str, str], optional
+        A comment (e.g. the unit) attached to the header cell of these columns.
+    start_row, start_col : int, optional
+        Top-left cell of the header (1-based).
+    freeze : bool, optional
+        Freeze the panes under the header so it stays visible while scrolling.
+    autofilter : bool, optional
+        Put an autofilter on the table (one per sheet).
+    set_widths : bool, optional
+        Size the columns to their content (header and a sample of the values).
+
+    Raises
+    ------
+    ValueError
+        For +/-inf anywhere, a missing value in a column not in ``blank_ok``, duplicate column names
+        or more rows than a sheet holds. The message names the sheet, column and row.
+    """
+    sheet = ws.title
+    columns = [str(c) for c in df.columns]
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"{sheet}: duplicate column names {columns}")
+    if start_row + len(df) > EXCEL_MAX_ROWS:
+        raise ValueError(
+            f"{sheet}: {len(df):,} rows do not fit in one sheet (Excel holds "
+            f"{EXCEL_MAX_ROWS - 1:,} below a header); aggregate the table or write it as CSV"
+        )
+    formats = dict(number_formats or {})
+    comments = dict(header_comments or {})
+
+    # Convert and check every column before touching the sheet, so a bad value never leaves a
+    # half-written table behind; report every bad column at once.
+    converted: list[list[Any]] = []
+    col_formats: list[str | None] = []
+    problems: list[str] = []
+    for name, (_, series) in zip(columns, df.items(), strict=True):
+        try:
+            converted.append(_column_values(series, f"{sheet}!{name}", name in blank_ok))
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        col_formats.append(formats.get(name, default_number_format(name, series)))
+    if problems:
+        raise ValueError("; ".join(problems))
+
+    for j, name in enumerate(columns):
+        cell = ws.cell(row=start_row, column=start_col + j)
+        set_cell(cell, name, where=f"{sheet} header")
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.border = HEADER_BORDER
+        cell.alignment = HEADER_ALIGNMENT
+        if name in comments:
+            cell.comment = Comment(comments[name], "planner", width=260, height=80)
+
+    first = start_row + 1
+    for j, (values, fmt) in enumerate(zip(converted, col_formats, strict=True)):
+        col = start_col + j
+        text_column = fmt is None
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            cell = ws.cell(row=first + i, column=col, value=value)
+            if text_column:
+                if isinstance(value, str):
+                    if cell.data_type != "s":
+                        # "=1+1" must stay the text a user typed, never a live formula.
+                        cell.data_type = "s"
+                else:
+                    mixed = _mixed_format(value)
+                    if mixed:
+                        cell.number_format = mixed
+            else:
+                cell.number_format = fmt
+                if isinstance(value, str) and cell.data_type != "s":
+                    cell.data_type = "s"
+
+    if set_widths:
+        for j, name in enumerate(columns):
+            letter = get_column_letter(start_col + j)
+            ws.column_dimensions[letter].width = _column_width(name, converted[j], col_formats[j])
+
+    last_row = start_row + max(len(df), 0)
+    last_col = get_column_letter(start_col + max(len(columns), 1) - 1)
+    if freeze:
+        ws.freeze_panes = ws.cell(row=start_row + 1, column=start_col).coordinate
+    if autofilter and columns:
+        first_col = get_column_letter(start_col)
+        ws.auto_filter.ref = f"{first_col}{start_row}:{last_col}{last_row}"
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------------
+
+
+def safe_csv_text(value: Any) -> Any:
+    """Neutralise text that a spreadsheet would evaluate as a formula when it opens a CSV file.
+
+    Parameters
+    ----------
+    value : Any
+        A field value. Only strings are changed.
+
+    Returns
+    -------
+    Any
+        ``"'" + value`` when ``value`` is a string starting with ``= + - @``, tab or carriage
+        return; otherwise ``value`` unchanged.
+    """
+    if isinstance(value, str) and value.startswith(CSV_RISKY_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """Write a DataFrame to CSV atomically, with formula-like text neutralised.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; the index is not written. Missing values become empty fields.
+    path : Path
+        Target file (UTF-8, ``\\n`` line ends, full float precision).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For +/-inf in a numeric column (named), rather than writing ``inf``.
+    OutputLockedError
+        When the target cannot be replaced (e.g. open in Excel).
+    """
+    out = df.copy()
+    for name in out.columns:
+        series = out[name]
+        if pd.api.types.is_float_dtype(series.dtype):
+            values = series.to_numpy(dtype=float, na_value=np.nan)
+            if np.isinf(values).any():
+                row = int(np.argmax(np.isinf(values))) + 2
+                raise ValueError(
+                    f"{Path(path).name}: column {name!r} has an infinite value (line {row})"
+                )
+        elif not pd.api.types.is_numeric_dtype(
+            series.dtype
+        ) and not pd.api.types.is_datetime64_any_dtype(series.dtype):
+            out[name] = series.map(safe_csv_text, na_action="ignore").astype(object)
+    out.columns = [safe_csv_text(str(c)) for c in out.columns]
+    return atomic_write(
+        path, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    )
