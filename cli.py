@@ -103,6 +103,14 @@ def _solve_one(
         return s, None, sol
     t2 = time.perf_counter()
     t = tables(sol, scenario=label or None)
+    if hasattr(model, "OUTCOMES"):
+        from optimizer.stochastic import attach_measures, measures
+
+        t3 = time.perf_counter()
+        attach_measures(t, s, measures(data, sol.objective, model, opts))
+        _say(
+            f"{tag}measures  {time.perf_counter() - t3:7.2f} s  (EV, EEV, VSS, wait-and-see, EVPI, bet worth)"
+        )
     try:
         path = write_results_workbook(t, out)
         if plots:

@@ -119,19 +119,19 @@ def build_model(data: InputData, bet_mode: str | None = None) -> pyo.ConcreteMod
     Parameters
     ----------
     data : the resolved input.
-    bet_mode : ``succeed`` or ``fail`` to override Settings ``bet_mode`` (DESIGN §8).
+    bet_mode : ``succeed``, ``fail`` or ``stochastic`` to override Settings ``bet_mode`` (DESIGN §8).
 
-    Raises
-    ------
-    ModelError
-        for ``bet_mode = stochastic`` with bets present (the two-stage form is a later issue).
+    Returns
+    -------
+    pyo.ConcreteModel
+        the deterministic model, or for ``bet_mode = stochastic`` with bets present the extensive form
+        of :mod:`optimizer.stochastic` (one block per outcome).
     """
     mode = bet_mode or data.settings.bet_mode
     if mode == "stochastic" and len(data.bets):
-        raise ModelError(
-            "bet_mode 'stochastic' is not available yet: set bet_mode to 'succeed' or 'fail' in Settings, "
-            "or pass --bet-mode succeed|fail"
-        )
+        from optimizer.stochastic import build_stochastic
+
+        return build_stochastic(data)
     m = pyo.ConcreteModel(name="ai_infrastructure_plan")
     populate(m, data, derive(data, mode))
     return m

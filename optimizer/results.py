@@ -66,6 +66,13 @@ def _frame(name: str, rows: list) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE_COLUMNS[name])
 
 
+def _blocks(m: Any) -> list[tuple[Any, float]]:
+    """(deterministic block, probability) pairs: the model itself, or each outcome of the extensive form."""
+    if hasattr(m, "OUTCOMES"):
+        return [(m.scen[n], m.probability[n]) for n in m.OUTCOMES]
+    return [(m, 1.0)]
+
+
 def summary(sol: Solution) -> dict[str, Any]:
     """The Summary metrics of §6 as an ordered dict (also what ``solve --json`` prints)."""
     m = sol.model
@@ -80,10 +87,28 @@ def summary(sol: Solution) -> dict[str, Any]:
         "constraints": sol.constraints,
     }
     if sol.has_solution:
-        out["unserved_h100e"] = sum(_val(v) for v in m.v_unserved.values()) * m.derived.unit
-        out["capital_musd"] = sum(e.value(_val) for (_j, _k, _r, _v, e) in m.fin_terms)
-        for cat in CATEGORIES:
-            out[f"cost_{cat}_musd"] = m.cost_lines[cat].value(_val)
+        # a stochastic model reports probability-weighted expectations over its outcome blocks
+        for blk, p in _blocks(m):
+            out["unserved_h100e"] = (
+                out.get("unserved_h100e", 0.0)
+                + p * sum(_val(v) for v in blk.v_unserved.values()) * blk.derived.unit
+            )
+            out["capital_musd"] = out.get("capital_musd", 0.0) + p * sum(
+                e.value(_val) for (_j, _k, _r, _v, e) in blk.fin_terms
+            )
+            for cat in CATEGORIES:
+                key = f"cost_{cat}_musd"
+                out[key] = out.get(key, 0.0) + p * blk.cost_lines[cat].value(_val)
+        if hasattr(m, "OUTCOMES"):
+            costs = {
+                n: sum(m.scen[n].cost_lines[c].value(_val) for c in CATEGORIES) for n in m.OUTCOMES
+            }
+            out["expected_cost_musd"] = sol.objective
+            out["cost_min_musd"] = min(costs.values())
+            out["cost_max_musd"] = max(costs.values())
+            for n, c in costs.items():
+                out[f"cost_musd[{n}]"] = c
+                out[f"probability[{n}]"] = m.probability[n]
     else:
         out["unserved_h100e"] = None
         out["capital_musd"] = None
@@ -109,6 +134,46 @@ def tables(
                 out[name] = _frame(name, [])
         out["Run"] = _frame("Run", list(run_info(sol, scenario, extra_run).items()))
         return out
+    if hasattr(m, "OUTCOMES"):
+        parts = [_block_tables(m.scen[n], sol, 1.0 / m.probability[n]) for n in m.OUTCOMES]
+        for name in parts[0]:
+            if name == "Bets":
+                continue  # funding is shared by every outcome
+            frames = []
+            for n, part in zip(m.OUTCOMES, parts, strict=True):
+                df = part[name].copy()
+                df.insert(0, "outcome", n)
+                df.insert(1, "probability", m.probability[n])
+                frames.append(df)
+            out[name] = pd.concat(frames, ignore_index=True)
+        out["Bets"] = parts[0]["Bets"]
+        out["Prices"] = _first_stage_prices(out["Prices"], m.t_star)
+    else:
+        out.update(_block_tables(m, sol, 1.0))
+    out["Run"] = _frame("Run", list(run_info(sol, scenario, extra_run).items()))
+    return out
+
+
+def _first_stage_prices(prices: pd.DataFrame, t_star: int) -> pd.DataFrame:
+    """Prices of years before T* in the extensive form: the outcomes share those decisions, so a
+    balance's marginal value is the sum of its copies' duals (how HiGHS splits it among the copies is
+    arbitrary); every outcome row gets that sum."""
+    if prices.empty:
+        return prices
+    df = prices.copy()
+    early = df["year"] < t_star
+    raw = df["value"] * df["probability"]
+    keys = ["price", "region", "segment", "year", "slice", "partner"]
+    total = raw[early].groupby([df.loc[early, k].fillna("") for k in keys]).transform("sum")
+    df.loc[early, "value"] = total
+    return df
+
+
+def _block_tables(m: Any, sol: Solution, dual_scale: float) -> dict[str, pd.DataFrame]:
+    """The flow tables of one deterministic block; duals × ``dual_scale`` undo outcome probabilities."""
+    out: dict[str, pd.DataFrame] = {}
+    data = m.data
+    dv = m.derived
     techs = data.tech
     u = dv.unit  # chips, fab output and compute are modelled in units of u (model.derive)
 
@@ -200,7 +265,16 @@ def tables(
             d = sol.dual(m.c_demand_balance[g, c, y])
             if d is not None:
                 rows.append(
-                    ("compute", c, g, y, None, None, d * 1e6 / (dv.df[y] * u), "$/H100e-yr")
+                    (
+                        "compute",
+                        c,
+                        g,
+                        y,
+                        None,
+                        None,
+                        d * dual_scale * 1e6 / (dv.df[y] * u),
+                        "$/H100e-yr",
+                    )
                 )
         for r, y, h in m.ELECTRICITY_ROWS:
             if (r, y, h) in m.c_electricity_balance:
@@ -214,7 +288,7 @@ def tables(
                             y,
                             h,
                             None,
-                            d * 1e6 / (dv.df[y] * hours[h]),
+                            d * dual_scale * 1e6 / (dv.df[y] * hours[h]),
                             "$/MWh",
                         )
                     )
@@ -222,7 +296,9 @@ def tables(
             d = sol.dual(m.c_budget[j, v])
             if d is not None:
                 # ≤ row of a minimisation: the dual is ≤ 0; report the saving per extra $ of budget
-                rows.append(("budget", None, None, v, None, j, -d, "$ NPV per $ of budget"))
+                rows.append(
+                    ("budget", None, None, v, None, j, -d * dual_scale, "$ NPV per $ of budget")
+                )
     out["Prices"] = _frame("Prices", rows)
 
     # Bets
@@ -242,7 +318,6 @@ def tables(
             )
         )
     out["Bets"] = _frame("Bets", rows)
-    out["Run"] = _frame("Run", list(run_info(sol, scenario, extra_run).items()))
     return out
 
 
