@@ -124,8 +124,6 @@ def tables(
 ) -> dict[str, pd.DataFrame]:
     """Every results table of §6, keyed by sheet name, in sheet order."""
     m = sol.model
-    data = m.data
-    dv = m.derived
     s = summary(sol)
     out: dict[str, pd.DataFrame] = {"Summary": _frame("Summary", list(s.items()))}
     if not sol.has_solution:
