@@ -68,9 +68,18 @@ def _safe_name(name: str) -> str:
 
 
 def _solve_one(
-    data: Any, label: str, out: Path, bet_mode: str | None, opts: Any, plots: bool, as_json: bool
+    data: Any,
+    label: str,
+    out: Path,
+    bet_mode: str | None,
+    opts: Any,
+    plots: bool,
+    as_json: bool,
+    mpisppy: str | None = None,
 ):
     """Build, solve and write one run; returns (summary, tables) or exits on a non-input failure."""
+    import pandas as pd
+
     from optimizer.model import ModelError, build_model
     from optimizer.report import write_plots, write_results_workbook
     from optimizer.results import summary, tables
@@ -86,6 +95,22 @@ def _solve_one(
         _fail(str(exc), EXIT_BAD_INPUT)
     build_s = time.perf_counter() - t1
     _say(f"{tag}build     {build_s:7.2f} s")
+    extra: dict[str, Any] = {}
+    if mpisppy and hasattr(model, "OUTCOMES"):
+        from optimizer.mpisppy_bridge import run_mpisppy
+        from optimizer.stochastic import fix_first_stage
+
+        t_m = time.perf_counter()
+        r = run_mpisppy(data, mpisppy, options=opts)
+        fix_first_stage(model, r.first_stage)  # results come from the exact EF at that first stage
+        extra = {"mpisppy_method": r.method, "mpisppy_objective_musd": r.objective}
+        if r.lower_bound is not None:
+            extra |= {"ph_lower_bound_musd": r.lower_bound, "ph_iterations": r.iterations}
+        _say(
+            f"{tag}mpi-sppy  {time.perf_counter() - t_m:7.2f} s  {r.method}: {r.objective:,.6f} $M"
+        )
+    elif mpisppy:
+        _fail("--mpisppy needs bet_mode stochastic and at least one bet", EXIT_BAD_INPUT)
     try:
         sol = run_solve(model, opts)
     except SolverOptionError as exc:
@@ -96,13 +121,16 @@ def _solve_one(
         f"{tag}solve     {sol.solve_seconds:7.2f} s  {sol.status}{gap}  "
         f"({sol.variables:,} variables, {sol.constraints:,} constraints; hand-off {sol.handoff_seconds:.2f} s)"
     )
-    s = summary(sol)
+    s = summary(sol) | extra
     if label:
         s = {"scenario": label, **s}
     if not sol.has_solution:
         return s, None, sol
     t2 = time.perf_counter()
     t = tables(sol, scenario=label or None)
+    if extra:
+        rows = pd.DataFrame(list(extra.items()), columns=["metric", "value"])
+        t["Summary"] = pd.concat([t["Summary"], rows], ignore_index=True)
     if hasattr(model, "OUTCOMES"):
         from optimizer.stochastic import attach_measures, measures
 
@@ -170,6 +198,12 @@ def _solve_one(
     help="Any other HiGHS option, checked before solving (repeatable), e.g. presolve=off.",
 )
 @click.option(
+    "--mpisppy",
+    type=click.Choice(["ef", "ph"]),
+    help="With --bet-mode stochastic: solve with mpi-sppy's extensive form or progressive hedging "
+    "(extra `mpi`); PH's first stage is then evaluated exactly.",
+)
+@click.option(
     "--plots/--no-plots", default=False, help="Also write PNG charts next to the results workbook."
 )
 @click.option(
@@ -190,6 +224,7 @@ def solve(
     threads: int | None,
     solver: str | None,
     highs_options: tuple[str, ...],
+    mpisppy: str | None,
     plots: bool,
     as_json: bool,
     log: bool,
@@ -263,7 +298,7 @@ def solve(
 
     if len(runs) == 1 and not runs[0][0]:
         out = output or Path("outputs") / f"{input_path.stem}_results.xlsx"
-        s, t, sol = _solve_one(runs[0][1], "", out, bet_mode, opts, plots, as_json)
+        s, t, sol = _solve_one(runs[0][1], "", out, bet_mode, opts, plots, as_json, mpisppy)
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
         if t is None:
@@ -287,7 +322,7 @@ def solve(
     failed = []
     for label, data in runs:
         out = folder / f"{input_path.stem}__{_safe_name(label)}.xlsx"
-        s, t, sol = _solve_one(data, label, out, bet_mode, opts, plots, as_json)
+        s, t, sol = _solve_one(data, label, out, bet_mode, opts, plots, as_json, mpisppy)
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
         if t is None:
