@@ -71,11 +71,15 @@ def describe_bound(var: Any, upper: bool) -> str:
     return f"the {side} bound of {var.name}"
 
 
-def explain_infeasibility(h: highspy.Highs, columns: list[Any], rows: list[tuple[Any, int]], limit_s: float = 60.0) -> str:
+def explain_infeasibility(
+    h: highspy.Highs, columns: list[Any], rows: list[tuple[Any, int]], limit_s: float = 60.0
+) -> str:
     """Compute an IIS on the (already passed) model in ``h`` and describe it; '' when none is found."""
     if len(h.getLp().integrality_):
         n = h.getNumCol()
-        h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.array([highspy.HighsVarType.kContinuous] * n))
+        h.changeColsIntegrality(
+            n, np.arange(n, dtype=np.int32), np.array([highspy.HighsVarType.kContinuous] * n)
+        )
     h.setOptionValue("iis_strategy", 4)
     h.setOptionValue("time_limit", float(limit_s))
     try:
@@ -111,4 +115,8 @@ def explain_unbounded(h: highspy.Highs, columns: list[Any]) -> str:
     ray = np.asarray(ray)
     order = np.argsort(-np.abs(ray))[:5]
     names = [columns[i].name for i in order if abs(ray[i]) > 1e-9]
-    return "these variables can grow without limit while the cost falls: " + ", ".join(names) if names else ""
+    return (
+        "these variables can grow without limit while the cost falls: " + ", ".join(names)
+        if names
+        else ""
+    )
