@@ -140,6 +140,9 @@ def _font(*, size: int = 11, **kw: Any) -> Font:
 # --------------------------------------------------------------------------------------------
 
 
+OUTCOME_COLUMNS = ("outcome", "probability")
+
+
 def _prepare_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Return every declared table with its columns in order; report all shape problems at once."""
     problems: list[str] = []
@@ -156,9 +159,11 @@ def _prepare_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFram
         if missing:
             problems.append(f"{name}: missing column(s) {', '.join(missing)}")
             continue
-        # Extra columns are kept (after the declared ones) rather than dropped without a word.
-        extra = [c for c in df.columns if c not in columns]
-        prepared[name] = df.loc[:, [*columns, *extra]].reset_index(drop=True)
+        # Extra columns are kept (after the declared ones) rather than dropped without a word;
+        # the stochastic plan's outcome columns lead, since every row belongs to one outcome.
+        lead = [c for c in OUTCOME_COLUMNS if c in df.columns and c not in columns]
+        extra = [c for c in df.columns if c not in columns and c not in lead]
+        prepared[name] = df.loc[:, [*lead, *columns, *extra]].reset_index(drop=True)
     for name, df in tables.items():
         if name in TABLE_COLUMNS:
             continue
@@ -209,6 +214,22 @@ def _order_by_total(df: pd.DataFrame, column: str, value: str, last: tuple[str, 
     totals = df.assign(_v=_numeric(df[value])).groupby(column, observed=True)["_v"].sum()
     order = totals.sort_values(ascending=False, kind="stable").index.tolist()
     return [c for c in order if c not in last] + [c for c in last if c in order]
+
+
+def _expected(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Tables of a stochastic plan carry one copy of every row per outcome: weight each value by its
+    outcome's probability so charts show expectations instead of sums over outcomes."""
+    out = {}
+    for name, df in tables.items():
+        if "probability" in df.columns and "outcome" in df.columns:
+            df = df.copy()
+            w = pd.to_numeric(df["probability"], errors="coerce").fillna(0.0)
+            for c in df.columns:
+                if c not in ("year", "probability") and pd.api.types.is_float_dtype(df[c]):
+                    df[c] = df[c] * w
+            df = df.drop(columns=["outcome", "probability"])
+        out[name] = df
+    return out
 
 
 def _chart_specs(tables: Mapping[str, pd.DataFrame]) -> list[_ChartSpec]:
@@ -408,7 +429,7 @@ def _write_dashboard(ws: Worksheet, tables: Mapping[str, pd.DataFrame]) -> None:
     )
     ws.cell(row=4, column=1).font = _font(italic=True, color="FF595959")
 
-    specs = _chart_specs(tables)
+    specs = _chart_specs(_expected(tables))
     data_top = _CHART_TOP + _CHART_ROWS * math.ceil(len(specs) / 2) + 1
     set_cell(ws.cell(row=data_top, column=1), "Chart data")
     ws.cell(row=data_top, column=1).font = _font(bold=True, size=12)
@@ -644,7 +665,7 @@ def write_plots(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     folder = Path(folder)
     prepared = _prepare_tables(tables)
     written: list[Path] = []
-    for spec in _chart_specs(prepared):
+    for spec in _chart_specs(_expected(prepared)):
         target = folder / f"{spec.key}.png"
         if spec.data.empty:
             logger.info("plot %s skipped: %s", target.name, spec.empty_note)

@@ -175,7 +175,9 @@ def test_stochastic_mode_writes_outcomes(tiny_path, tmp_path):
     p = run("solve", str(tiny_path), "--bet-mode", "stochastic", "--json", "-o", str(out))
     assert p.returncode == 0, p.stderr
     s = json.loads(p.stdout)
-    assert {"expected_cost_musd", "vss_musd", "evpi_musd", "cost_min_musd", "cost_max_musd"} <= set(s)
+    assert {"expected_cost_musd", "vss_musd", "evpi_musd", "cost_min_musd", "cost_max_musd"} <= set(
+        s
+    )
     header = [c.value for c in openpyxl.load_workbook(out)["Capacity"][1]]
     assert header[:2] == ["outcome", "probability"]
 
