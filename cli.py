@@ -475,5 +475,297 @@ def convert(source: Path, target: Path) -> None:
     click.echo(f"wrote {path}")
 
 
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--method",
+    type=click.Choice(["oat", "grid", "lhs", "sobol", "morris"]),
+    help="Design: one-at-a-time (tornado), full grid, Latin hypercube, Sobol' indices or Morris "
+    "screening (default: the spec's, else oat).",
+)
+@click.option(
+    "--samples",
+    type=int,
+    help="lhs: points; sobol: base samples N (N·(D+2) runs, a power of 2); morris: trajectories "
+    "(N·(D+1) runs).",
+)
+@click.option("--seed", type=int, help="Seed of the samplers (default: the spec's, else 0).")
+@click.option(
+    "--workers",
+    type=int,
+    help="Local Dask workers, one HiGHS thread each (default: the CPU count); 0 solves in this process.",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="Run on an existing Dask cluster (`dask scheduler` + `dask worker`s that can read INPUT).",
+)
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file of finished runs (default: outputs/<input stem>_sweep.sqlite).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the sweep in --store; finished runs are not solved again.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Summary workbook (default: outputs/<input stem>_sweep.xlsx).",
+)
+@click.option(
+    "--spec",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML file of ranges (parameters: [{parameter, where, low, high, op, steps}]) instead of "
+    "the Sweep sheet.",
+)
+@click.option("--time-limit", type=float, help="Solver time limit per run in seconds.")
+@click.option(
+    "--mip-gap", type=float, help="Relative MIP gap per run (overrides Settings mip_gap)."
+)
+@click.option(
+    "--bet-mode",
+    type=click.Choice(["succeed", "fail", "stochastic"]),
+    help="Override Settings bet_mode for every run.",
+)
+@click.option(
+    "--no-warm", is_flag=True, help="Rebuild HiGHS's model for every run (no warm re-solves)."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object on stdout at the end: runs, finished, failed, store, "
+    "objective_min, objective_max.",
+)
+def sweep(
+    input_path: Path,
+    method: str | None,
+    samples: int | None,
+    seed: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    store: Path | None,
+    resume: bool,
+    output: Path | None,
+    spec: Path | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    bet_mode: str | None,
+    no_warm: bool,
+    as_json: bool,
+) -> None:
+    """Sensitivity sweep of INPUT over the ranges of its Sweep sheet (or --spec FILE.yaml).
+
+    Each point is a list of scenario changes (sheet, where, column, op, value), solved on Dask
+    workers that re-solve warm; every finished run is committed to the SQLite --store at once, so an
+    interrupted sweep continues with --resume and loses nothing. Identical points are solved once.
+    The summary workbook has the runs, a tornado chart (oat), Sobol' indices (sobol), Morris μ*/σ
+    (morris) and objective-vs-parameter scatter plots.
+
+    Exit status: 0 every run finished, 1 some runs failed, 2 bad input or ranges, 3 error.
+    """
+    import os
+
+    from optimizer.data_io import InputError
+    from optimizer.sweep import (
+        Progress,
+        SweepConfig,
+        load_spec,
+        prepare,
+        run_sweep,
+        write_summary,
+    )
+    from optimizer.sweep_store import StoreMismatchError
+    from optimizer.workbook import OutputLockedError
+
+    stem = input_path.stem or input_path.name
+    config = SweepConfig(
+        input=input_path,
+        method=method or "oat",
+        samples=samples,
+        seed=seed if seed is not None else 0,
+        workers=(os.cpu_count() or 1) if workers is None else workers,
+        scheduler=scheduler,
+        store=store or Path("outputs") / f"{stem}_sweep.sqlite",
+        resume=resume,
+        warm=not no_warm,
+        spec=spec,
+        time_limit_s=time_limit,
+        mip_gap=mip_gap,
+        bet_mode=bet_mode,
+    )
+    if config.workers < 0:
+        _fail("--workers must be ≥ 0", EXIT_BAD_INPUT)
+    try:
+        if spec is not None:
+            from optimizer.data_io import read_raw
+
+            s = load_spec(config, read_raw(input_path))
+            config = replace(
+                config,
+                method=method or s.method or "oat",
+                samples=samples if samples is not None else s.samples,
+                seed=seed if seed is not None else (s.seed or 0),
+            )
+        prepared = prepare(config)
+    except InputError as exc:
+        _input_problems(exc)
+        sys.exit(EXIT_BAD_INPUT)
+    except ValueError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    design = prepared[2]
+    where = f"scheduler {scheduler}" if scheduler else f"{config.workers} local worker(s)"
+    _say(
+        f"sweep     {design.method}: {len(design.points)} points, {len(design.unique_ids)} distinct, "
+        f"{len(design.spec.parameters)} parameters, on {where}; store {config.store}"
+    )
+    try:
+        result = run_sweep(config, progress=Progress(), prepared=prepared)
+    except StoreMismatchError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    except OSError as exc:
+        _fail(f"{type(exc).__name__}: {exc}", EXIT_ERROR)
+    out = output or Path("outputs") / f"{stem}_sweep.xlsx"
+    try:
+        path = write_summary(design, config.store, out)
+    except OutputLockedError as exc:
+        _fail(str(exc), EXIT_ERROR)
+    _say(
+        f"sweep     {result.finished}/{result.runs} finished, {result.failed} failed "
+        f"({result.solved_now} solved now, {result.warm_runs} warm) in {result.seconds:.1f} s; "
+        f"summary {path}"
+    )
+    if as_json:
+        click.echo(json.dumps(result.as_json(), default=_json_default))
+    sys.exit(EXIT_NOT_SOLVED if result.failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Coalition workbook (default: outputs/<input stem>_coalition.xlsx).",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Dask workers on this machine (0 = solve in this process).",
+)
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Solve on an existing Dask cluster.")
+@click.option(
+    "--store",
+    type=click.Path(path_type=Path),
+    help="SQLite store of solved sub-coalitions (default: next to the output); a rerun resumes from it.",
+)
+@click.option(
+    "--samples",
+    type=int,
+    help="Estimate Shapley values from this many random permutations instead of every subset (automatic beyond 12 players).",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the permutation sample."
+)
+@click.option(
+    "--bet-mode",
+    type=click.Choice(["succeed", "fail", "stochastic"]),
+    help="Override Settings bet_mode for every sub-coalition.",
+)
+@click.option("--time-limit", type=float, help="Solver time limit per sub-coalition, seconds.")
+@click.option("--mip-gap", type=float, help="Relative MIP gap per sub-coalition.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object on stdout: players, cost, shapley, standalone, value_of_alliance, in_core, least_core_epsilon.",
+)
+def coalition(
+    input_path: Path,
+    output: Path | None,
+    workers: int,
+    scheduler: str | None,
+    store: Path | None,
+    samples: int | None,
+    seed: int,
+    bet_mode: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    as_json: bool,
+) -> None:
+    """Play the coalition game of INPUT: what each member gains from the alliance (DESIGN §9).
+
+    Players are the regions with coalition TRUE. c(S) is the least cost of serving the demand of S's
+    members with only their territory, the capital of partners homed in S (and of partners with no
+    home region), the market and the external commodity markets. Every sub-coalition is solved when
+    there are at most 12 players (or --samples is not given); otherwise Shapley values are estimated
+    from sampled permutations with a 95% interval. Finished sub-coalitions are kept in a SQLite store,
+    so a stopped run resumes where it stopped.
+    """
+    from optimizer.coalition import EXACT_LIMIT, all_subsets, permutation_subsets, players, run_game
+    from optimizer.data_io import InputError, parse, read_raw
+    from optimizer.solve import SolveOptions
+
+    try:
+        raw = read_raw(input_path)
+        data = parse(raw)
+    except InputError as exc:
+        _input_problems(exc)
+        sys.exit(EXIT_BAD_INPUT)
+    order = players(data)
+    if not order:
+        _fail("no region has coalition TRUE in Regions: there are no players", EXIT_BAD_INPUT)
+    exact = samples is None and len(order) <= EXACT_LIMIT
+    if samples is None and not exact:
+        samples = 200
+    subsets = (
+        all_subsets(order)
+        if exact
+        else permutation_subsets(order, samples, seed) + [(p,) for p in order]
+    )
+    _say(f"players   {len(order)}: {', '.join(order)}; {len(set(subsets))} sub-coalitions to solve")
+    out = output or Path("outputs") / f"{input_path.stem}_coalition.xlsx"
+    opts = SolveOptions(
+        time_limit_s=time_limit, mip_gap=mip_gap, threads=1 if (workers or scheduler) else None
+    )
+    res = run_game(
+        input_path,
+        raw,
+        order,
+        subsets,
+        exact=exact,
+        samples=samples,
+        seed=seed,
+        options=opts,
+        bet_mode=bet_mode,
+        workers=workers,
+        scheduler=scheduler,
+        store=store or out.with_suffix(".sqlite"),
+        progress=lambda msg: _say(msg),
+    )
+    from optimizer.coalition import write_game_workbook
+
+    path = write_game_workbook(res, out)
+    _say(f"wrote     {path}")
+    if as_json:
+        click.echo(json.dumps(res.as_json(), default=_json_default))
+    else:
+        _say(
+            f"value of the alliance {res.value_of_alliance:,.3f} $M; Shapley in the core: {res.in_core}"
+        )
+    failed = [k for k, st in res.status.items() if st not in ("optimal", "feasible")]
+    if failed:
+        _fail(
+            f"{len(failed)} sub-coalitions were not solved: {', '.join(failed[:5])}",
+            EXIT_NOT_SOLVED,
+        )
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,612 @@
+r"""The coalition game: what each member gains from the alliance, and whether it holds together (§9).
+
+Players are the regions with ``coalition`` TRUE. For a sub-coalition :math:`S`, the cost :math:`c(S)` is
+the optimal net present cost of serving **the demand of S's members only**, with:
+
+- **territory**: only S's regions — their buildable capacity, existing capacity and fleet, grid imports;
+  every other region (including non-coalition regions such as a rest of the world) is removed with all
+  its rows (costs, profiles, routes, demand, existing assets);
+- **capital**: partners whose ``home_region`` is in S; partners with no ``home_region`` are treated like
+  the market, open to every coalition; and the market at each region's wacc (if ``market_finance``);
+- **the outside world**: the external commodity markets (Commodities prices and ``external_max``) are open
+  to every coalition on the same terms, under each member's ``chips_external_allowed``;
+- everything else (settings, years, slices, technologies, accelerators, bets) is shared knowledge.
+
+So :math:`c(N)` is the cost of the whole alliance serving its members, and the game is a cost game:
+an allocation :math:`x` is in the core when :math:`\sum_i x_i = c(N)` and
+:math:`\sum_{i \in S} x_i \le c(S)` for every :math:`S`. Reported: the Shapley value (exact over every
+subset up to ``EXACT_LIMIT`` players, else estimated from sampled permutations with a confidence
+interval), each member's stand-alone cost and saving :math:`c(\{i\}) - \phi_i`, the value of the alliance
+:math:`\sum_i c(\{i\}) - c(N)`, whether the Shapley allocation is in the core, the least-core
+:math:`\varepsilon` (an LP), and the nucleolus for small games (sequential LPs).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optimizer.data_io import InputData, RawBook, convert, parse
+from optimizer.schema import SHEETS_BY_NAME
+
+EXACT_LIMIT = 12
+REGION_COLUMNS = ("region", "from", "to", "host", "consumer", "home_region")
+
+
+def players(data: InputData) -> list[str]:
+    """The coalition members (regions with ``coalition`` TRUE), in sheet order."""
+    return [r for r in data.regions.index if bool(data.region[r]["coalition"])]
+
+
+def key_of(members: Iterable[str], order: list[str]) -> str:
+    """A subset's name: its members joined with ``+`` in player order (``"USA+ARE"``)."""
+    s = set(members)
+    return "+".join(p for p in order if p in s)
+
+
+def restrict(raw: RawBook, members: Iterable[str]) -> RawBook:
+    """A copy of the raw input where only ``members`` exist (see the module docstring for the rules)."""
+    keep = set(members)
+    book = raw.copy()
+    book.tables.pop("Scenarios", None)
+    book.tables.pop("Sweep", None)
+    regions = book.tables.get("Regions")
+    all_regions = set()
+    if regions is not None and "region" in regions.headers:
+        j = regions.headers.index("region")
+        all_regions = {str(_id(r[j].value)) for r in regions.rows if r[j].value is not None}
+    gone = all_regions - keep
+    partners = book.tables.get("Partners")
+    dropped_partners: set[str] = set()
+    if partners is not None and "home_region" in partners.headers:
+        jp, jh = partners.headers.index("partner"), partners.headers.index("home_region")
+        for r in partners.rows:
+            home = _id(r[jh].value)
+            if home is not None and home not in keep:
+                dropped_partners.add(str(_id(r[jp].value)))
+    for name, t in book.tables.items():
+        if name not in SHEETS_BY_NAME or SHEETS_BY_NAME[name].kind == "settings":
+            continue
+        cols = [t.headers.index(c) for c in REGION_COLUMNS if c in t.headers]
+        pcol = t.headers.index("partner") if "partner" in t.headers else None
+        rows, numbers = [], []
+        for row, n in zip(t.rows, t.row_numbers, strict=True):
+            if any(_id(row[j].value) in gone for j in cols):
+                continue
+            if pcol is not None and _id(row[pcol].value) in dropped_partners:
+                continue
+            rows.append(row)
+            numbers.append(n)
+        t.rows, t.row_numbers = rows, numbers
+    return book
+
+
+def _id(v: Any) -> str | None:
+    if v is None:
+        return None
+    return convert(v, SHEETS_BY_NAME["Regions"].column("region"))
+
+
+@dataclass
+class GameResult:
+    """Costs of the sub-coalitions solved and what follows from them."""
+
+    players: list[str]
+    cost: dict[str, float]  # subset key → c(S)
+    shapley: dict[str, float]
+    shapley_ci: dict[str, float] = field(
+        default_factory=dict
+    )  # half-width of a 95% interval (sampled)
+    standalone: dict[str, float] = field(default_factory=dict)
+    value_of_alliance: float = 0.0
+    in_core: bool | None = None
+    least_core_epsilon: float | None = None
+    nucleolus: dict[str, float] | None = None
+    exact: bool = True
+    status: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The object ``coalition --json`` prints."""
+        return {
+            "players": self.players,
+            "cost": self.cost,
+            "shapley": self.shapley,
+            "standalone": self.standalone,
+            "value_of_alliance": self.value_of_alliance,
+            "in_core": self.in_core,
+            "least_core_epsilon": self.least_core_epsilon,
+            "shapley_ci95": self.shapley_ci or None,
+            "nucleolus": self.nucleolus,
+            "exact": self.exact,
+        }
+
+
+def all_subsets(order: list[str]) -> list[tuple[str, ...]]:
+    """Every non-empty subset, smallest first."""
+    return [s for k in range(1, len(order) + 1) for s in itertools.combinations(order, k)]
+
+
+def shapley_exact(order: list[str], cost: Callable[[tuple[str, ...]], float]) -> dict[str, float]:
+    r"""Shapley value of a cost game from every subset's cost.
+
+    .. math:: \phi_i = \sum_{S \not\ni i} \frac{|S|!\,(n-|S|-1)!}{n!}\,\big(c(S \cup \{i\}) - c(S)\big)
+    """
+    n = len(order)
+    fact = [math.factorial(k) for k in range(n + 1)]
+    phi = {}
+    for i in order:
+        others = [p for p in order if p != i]
+        total = 0.0
+        for k in range(n):
+            w = fact[k] * fact[n - k - 1] / fact[n]
+            for s in itertools.combinations(others, k):
+                with_i = tuple(p for p in order if p in s or p == i)
+                total += w * (cost(with_i) - (cost(s) if s else 0.0))
+        phi[i] = total
+    return phi
+
+
+def shapley_sampled(
+    order: list[str], cost: Callable[[tuple[str, ...]], float], samples: int, seed: int = 0
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Shapley value estimated from ``samples`` random permutations; returns (mean, 95% half-width)."""
+    rng = random.Random(seed)
+    contrib: dict[str, list[float]] = {p: [] for p in order}
+    for _ in range(samples):
+        perm = order[:]
+        rng.shuffle(perm)
+        prev, members = 0.0, []
+        for p in perm:
+            members.append(p)
+            c = cost(tuple(q for q in order if q in members))
+            contrib[p].append(c - prev)
+            prev = c
+    mean = {p: float(np.mean(v)) for p, v in contrib.items()}
+    ci = {
+        p: float(1.96 * np.std(v, ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.inf
+        for p, v in contrib.items()
+    }
+    return mean, ci
+
+
+def permutation_subsets(order: list[str], samples: int, seed: int = 0) -> list[tuple[str, ...]]:
+    """The subsets :func:`shapley_sampled` will ask for, so they can be solved in parallel first."""
+    rng = random.Random(seed)
+    out: dict[tuple[str, ...], None] = {}
+    for _ in range(samples):
+        perm = order[:]
+        rng.shuffle(perm)
+        members: list[str] = []
+        for p in perm:
+            members.append(p)
+            out[tuple(q for q in order if q in members)] = None
+    return list(out)
+
+
+def in_core(
+    order: list[str], alloc: dict[str, float], cost: dict[tuple[str, ...], float], tol: float = 1e-6
+) -> bool:
+    """True when ``alloc`` is efficient and no solved sub-coalition pays more than its own cost."""
+    grand = tuple(order)
+    scale = max(1.0, abs(cost[grand]))
+    if abs(sum(alloc.values()) - cost[grand]) > tol * scale:
+        return False
+    return all(sum(alloc[p] for p in s) <= c + tol * scale for s, c in cost.items())
+
+
+def least_core(
+    order: list[str], cost: dict[tuple[str, ...], float]
+) -> tuple[float, dict[str, float]]:
+    r"""The least-core :math:`\varepsilon` and an allocation in it (an LP solved with HiGHS).
+
+    .. math::
+
+        \min \varepsilon \quad \text{s.t.} \quad \sum_{i \in S} x_i \le c(S) + \varepsilon
+        \ \ \forall S \ne N, \qquad \sum_i x_i = c(N)
+
+    ε ≤ 0 means the core is non-empty. Only the subsets in ``cost`` are constrained.
+    """
+    eps, x, _ = _least_core_lp(order, cost, {})
+    return eps, x
+
+
+def _least_core_lp(order, cost, fixed: dict[tuple[str, ...], float]):
+    """min ε over the free coalitions, with the ``fixed`` ones held at their excess; returns
+    (ε, allocation, [(coalition, dual)] for the free rows)."""
+    import highspy
+
+    from optimizer.solve import new_highs
+
+    n = len(order)
+    grand = tuple(order)
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    # columns: x_1..x_n (free), eps (free)
+    h.addVars(n + 1, np.full(n + 1, -inf), np.full(n + 1, inf))
+    h.changeColCost(n, 1.0)
+    h.addRow(cost[grand], cost[grand], n, np.arange(n, dtype=np.int32), np.ones(n))
+    free = []
+    for s, c in cost.items():
+        if s == grand or not s:
+            continue
+        idx = np.array([order.index(p) for p in s], dtype=np.int32)
+        if s in fixed:
+            h.addRow(c + fixed[s], c + fixed[s], len(idx), idx, np.ones(len(idx)))
+            continue
+        coef = np.append(np.ones(len(idx)), -1.0)
+        h.addRow(-inf, c, len(idx) + 1, np.append(idx, n).astype(np.int32), coef)
+        free.append((s, h.getNumRow() - 1))
+    h.run()
+    sol = h.getSolution()
+    x = {p: float(sol.col_value[i]) for i, p in enumerate(order)}
+    eps = float(sol.col_value[n]) if free else 0.0
+    return eps, x, [(s, abs(float(sol.row_dual[r]))) for s, r in free]
+
+
+def nucleolus(order: list[str], cost: dict[tuple[str, ...], float]) -> dict[str, float]:
+    """The nucleolus by sequential least-core LPs.
+
+    Each round minimises the largest excess :math:`x(S) - c(S)` over the coalitions not yet fixed; the
+    coalitions whose rows carry a positive dual are tight in every optimal solution, so their excess is
+    fixed at that level and the next round minimises over the rest. Exact when every subset's cost is
+    known; used for small games.
+    """
+    fixed: dict[tuple[str, ...], float] = {}
+    x: dict[str, float] = {}
+    for _ in range(len(cost)):
+        eps, x, free = _least_core_lp(order, cost, fixed)
+        tight = [s for s, d in free if d > 1e-9]
+        if not free or not tight:
+            break
+        for s in tight:
+            fixed[s] = eps
+    return x
+
+
+def analyse(
+    order: list[str],
+    cost: dict[tuple[str, ...], float],
+    exact: bool,
+    shapley: dict[str, float],
+    ci: dict[str, float] | None = None,
+) -> GameResult:
+    """Assemble every measure of §9 from the solved subset costs."""
+    grand = tuple(order)
+    standalone = {p: cost[(p,)] for p in order if (p,) in cost}
+    res = GameResult(
+        players=order,
+        cost={key_of(s, order): c for s, c in cost.items()},
+        shapley=shapley,
+        shapley_ci=ci or {},
+        standalone=standalone,
+        value_of_alliance=sum(standalone.values()) - cost[grand]
+        if len(standalone) == len(order)
+        else math.nan,
+        exact=exact,
+    )
+    res.in_core = in_core(order, shapley, cost)
+    res.least_core_epsilon, _x = least_core(order, cost)
+    if exact and len(order) <= 8:
+        res.nucleolus = nucleolus(order, cost)
+    return res
+
+
+def subset_input(raw: RawBook, members: Iterable[str]) -> InputData | None:
+    """The resolved input of a sub-coalition, or None when its members have no demand (c(S) = 0)."""
+    book = restrict(raw, members)
+    demand = book.tables.get("Demand")
+    if demand is None or not demand.rows:
+        return None
+    return parse(book)
+
+
+def solve_subset(
+    raw: RawBook, members: Iterable[str], options: Any = None, bet_mode: str | None = None
+) -> tuple[float | None, str]:
+    """c(S) for one sub-coalition: (cost, status); a sub-coalition without demand costs 0."""
+    from optimizer.model import build_model
+    from optimizer.solve import solve
+
+    data = subset_input(raw, members)
+    if data is None:
+        return 0.0, "optimal"
+    sol = solve(build_model(data, bet_mode=bet_mode), options)
+    return (sol.objective if sol.has_solution else None), sol.status
+
+
+def write_game_workbook(res: GameResult, path: Any) -> Any:
+    """The coalition workbook: a plain-language Summary, Players (stand-alone, Shapley, saving), every
+    solved sub-coalition, and native charts."""
+    from pathlib import Path
+
+    import pandas as pd
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    from optimizer.workbook import atomic_save, set_cell, write_table
+
+    order = res.players
+    grand = key_of(order, order)
+    players_df = pd.DataFrame(
+        {
+            "player": order,
+            "standalone_musd": [res.standalone.get(p) for p in order],
+            "shapley_musd": [res.shapley[p] for p in order],
+            "shapley_ci95_musd": [res.shapley_ci.get(p) for p in order]
+            if res.shapley_ci
+            else [None] * len(order),
+            "saving_musd": [
+                (res.standalone[p] - res.shapley[p]) if p in res.standalone else None for p in order
+            ],
+            "nucleolus_musd": [res.nucleolus.get(p) for p in order]
+            if res.nucleolus
+            else [None] * len(order),
+        }
+    )
+    subsets = pd.DataFrame(
+        [
+            {
+                "coalition": k,
+                "size": len(k.split("+")),
+                "cost_musd": c,
+                "status": res.status.get(k, "optimal"),
+            }
+            for k, c in res.cost.items()
+        ]
+    ).sort_values(["size", "coalition"])
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    lines = [
+        (
+            "What this is",
+            "The cost game of the coalition (DESIGN §9): c(S) is the least net present cost of serving the demand of the members of S with only their territory, their partners' capital and the market.",
+        ),
+        ("Players", ", ".join(order)),
+        ("Cost of the whole alliance c(N) ($M)", res.cost.get(grand)),
+        ("Sum of stand-alone costs ($M)", sum(res.standalone.values()) if res.standalone else None),
+        ("Value of the alliance ($M)", res.value_of_alliance),
+        ("Shapley allocation in the core?", "yes" if res.in_core else "no"),
+        ("Least-core epsilon ($M)", res.least_core_epsilon),
+        ("Reading", _plain_language(res)),
+        (
+            "Shapley value",
+            "exact over every sub-coalition"
+            if res.exact
+            else "estimated from sampled permutations (95% interval on Players)",
+        ),
+    ]
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 110
+    for i, (a, b) in enumerate(lines, start=1):
+        set_cell(ws.cell(i, 1), a)
+        set_cell(ws.cell(i, 2), b)
+    wp = wb.create_sheet("Players")
+    write_table(wp, players_df, blank_ok=set(players_df.columns))
+    ch = BarChart()
+    ch.type = "col"
+    ch.title, ch.y_axis.title = "Stand-alone cost vs Shapley share", "$M"
+    ch.add_data(
+        Reference(wp, min_col=2, max_col=3, min_row=1, max_row=1 + len(order)),
+        titles_from_data=True,
+    )
+    ch.set_categories(Reference(wp, min_col=1, min_row=2, max_row=1 + len(order)))
+    wp.add_chart(ch, "I2")
+    ch2 = BarChart()
+    ch2.type = "col"
+    ch2.title, ch2.y_axis.title = "Saving from the alliance", "$M"
+    ch2.add_data(
+        Reference(wp, min_col=5, max_col=5, min_row=1, max_row=1 + len(order)),
+        titles_from_data=True,
+    )
+    ch2.set_categories(Reference(wp, min_col=1, min_row=2, max_row=1 + len(order)))
+    ch2.legend = None
+    wp.add_chart(ch2, "I20")
+    wc = wb.create_sheet("Coalitions")
+    write_table(wc, subsets, blank_ok={"cost_musd"})
+    return atomic_save(wb, Path(path))
+
+
+def _plain_language(res: GameResult) -> str:
+    if not res.standalone or res.value_of_alliance != res.value_of_alliance:
+        return "Not every stand-alone cost is known."
+    gain = res.value_of_alliance
+    best = max(res.players, key=lambda p: res.standalone[p] - res.shapley[p])
+    core = (
+        "Splitting the cost by Shapley value leaves no group better off on its own: the alliance is stable."
+        if res.in_core
+        else "Under the Shapley split some group would pay less on its own: the alliance needs side payments beyond Shapley to hold."
+    )
+    return (
+        f"Together the members save {gain:,.1f} $M against going alone; {best} gains most. {core}"
+    )
+
+
+def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Solve one sub-coalition on a worker: the task is a plain dict (input path and members)."""
+    import time
+
+    from optimizer.data_io import read_raw
+    from optimizer.solve import SolveOptions
+
+    t0 = time.perf_counter()
+    raw = read_raw(task["input"])
+    opts = SolveOptions(**task["options"])
+    try:
+        cost, status = solve_subset(raw, task["members"], opts, task.get("bet_mode"))
+    except Exception as exc:  # noqa: BLE001 - a bad sub-coalition is recorded, not fatal
+        cost, status = None, f"error: {type(exc).__name__}: {exc}"
+    return {"key": task["key"], "cost": cost, "status": status, "seconds": time.perf_counter() - t0}
+
+
+class GameStore:
+    """SQLite (WAL) store of solved sub-coalitions, committed one by one so a stop loses nothing."""
+
+    def __init__(self, path: Any, input_sha: str) -> None:
+        import sqlite3
+        from pathlib import Path
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path))
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS coalitions (key TEXT PRIMARY KEY, cost REAL, status TEXT, seconds REAL)"
+        )
+        row = self.db.execute("SELECT value FROM meta WHERE key='input_sha256'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('input_sha256', ?)", (input_sha,))
+        elif row[0] != input_sha:
+            # the input changed since these costs were solved: they no longer hold
+            self.db.execute("DELETE FROM coalitions")
+            self.db.execute("UPDATE meta SET value=? WHERE key='input_sha256'", (input_sha,))
+        self.db.commit()
+
+    def done(self) -> dict[str, tuple[float | None, str]]:
+        """Sub-coalitions already solved (optimal or feasible)."""
+        rows = self.db.execute("SELECT key, cost, status FROM coalitions").fetchall()
+        return {k: (c, s) for k, c, s in rows if s in ("optimal", "feasible")}
+
+    def record(self, row: dict[str, Any]) -> None:
+        """Commit one finished sub-coalition."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO coalitions VALUES (?, ?, ?, ?)",
+            (row["key"], row["cost"], row["status"], row["seconds"]),
+        )
+        self.db.commit()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+
+def run_game(
+    input_path: Any,
+    raw: RawBook,
+    order: list[str],
+    subsets: list[tuple[str, ...]],
+    *,
+    exact: bool,
+    samples: int | None,
+    seed: int,
+    options: Any,
+    bet_mode: str | None,
+    workers: int = 0,
+    scheduler: str | None = None,
+    store: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> GameResult:
+    """Solve every needed sub-coalition (resuming from ``store``), then analyse the game."""
+    import time
+    from dataclasses import asdict
+
+    from optimizer.results import input_sha256
+
+    say = progress or (lambda _m: None)
+    wanted = list(dict.fromkeys(subsets))
+    keys = {key_of(s, order): s for s in wanted}
+    st = GameStore(store, input_sha256(input_path))
+    done = st.done()
+    todo = [k for k in keys if k not in done]
+    if done:
+        say(
+            f"resume    {len(keys) - len(todo)} of {len(keys)} sub-coalitions already solved in {store}"
+        )
+    opts = {k: v for k, v in asdict(options).items() if k in ("time_limit_s", "mip_gap", "threads")}
+    tasks = [
+        {
+            "input": str(input_path),
+            "members": list(keys[k]),
+            "key": k,
+            "options": opts,
+            "bet_mode": bet_mode,
+        }
+        for k in todo
+    ]
+    t0 = time.perf_counter()
+    n = 0
+
+    def on_row(row: dict[str, Any]) -> None:
+        nonlocal n
+        st.record(row)
+        done[row["key"]] = (row["cost"], row["status"])
+        n += 1
+        rate = n / max(time.perf_counter() - t0, 1e-9)
+        eta = (len(tasks) - n) / rate if rate else 0.0
+        say(
+            f"solved    {n}/{len(tasks)}  {row['key']}: {row['status']} {row['cost'] if row['cost'] is not None else ''}  (ETA {eta:,.0f} s)"
+        )
+
+    try:
+        if tasks and (workers or scheduler):
+            _execute_dask(tasks, workers, scheduler, on_row)
+        else:
+            for t in tasks:
+                on_row(coalition_task(t))
+    finally:
+        st.close()
+    status = {k: done[k][1] if k in done else "not solved" for k in keys}
+    cost = {keys[k]: done[k][0] for k in keys if k in done and done[k][0] is not None}
+    if len(cost) < len(keys):
+        res = GameResult(
+            order, {key_of(s, order): c for s, c in cost.items()}, {}, exact=exact, status=status
+        )
+        return res
+    cost_fn = cost.__getitem__
+    if exact:
+        phi, ci = shapley_exact(order, cost_fn), None
+    else:
+        phi, ci = shapley_sampled(order, cost_fn, samples or 0, seed)
+    res = analyse(order, cost, exact, phi, ci)
+    res.status = status
+    return res
+
+
+def _execute_dask(
+    tasks: list[dict[str, Any]],
+    workers: int,
+    scheduler: str | None,
+    on_row: Callable[[dict[str, Any]], None],
+) -> None:
+    """Solve tasks on a LocalCluster (one HiGHS thread per worker) or an existing scheduler."""
+    import logging
+
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="30s")
+    else:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    try:
+        futures = client.map(coalition_task, tasks, pure=False)
+        for fut in as_completed(futures):
+            try:
+                row = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that died: record and go on
+                i = futures.index(fut)
+                row = {
+                    "key": tasks[i]["key"],
+                    "cost": None,
+                    "status": f"failed: {type(exc).__name__}",
+                    "seconds": 0.0,
+                }
+            on_row(row)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

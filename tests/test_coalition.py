@@ -1,0 +1,153 @@
+"""The coalition game (DESIGN §9, issue 9)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from optimizer.coalition import (
+    all_subsets,
+    in_core,
+    least_core,
+    nucleolus,
+    restrict,
+    shapley_exact,
+    shapley_sampled,
+)
+from optimizer.data_io import parse, read_raw
+from tests.test_cli import run
+
+GAS = 8760 * 100 / 1e6  # 1 MW for a year of grid power at $100/MWh, $M
+
+
+def write_three_player_case(folder):
+    """A and B each need 1000 H100e (1 MW of IT, pue 1); C needs nothing.
+
+    Data centers come in 2 MW modules at 1 $M/MW with a one-year life and a zero wacc, so a module
+    costs CRF(0, 1)·2 = 2 $M in the single model year (DF = 1). Chips are free. A and B buy grid power
+    at $100/MWh, C at $200/MWh. Compute may be served across borders.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "Settings": "key,value\nbase_year,2030\ndiscount_rate,0\nlast_period_length,1\nmip_gap,1e-9\n",
+        "Years": "year\n2030\n",
+        "Regions": "region,coalition,wacc,pue,grid_max_mw,grid_price_usd\n"
+        "A,TRUE,0,1.0,10,100\nB,TRUE,0,1.0,10,100\nC,TRUE,0,1.0,10,200\n",
+        "TimeSlices": "slice,day,hours\nh1,d1,8760\n",
+        "Technologies": "tech,class,life,module_size\ndc,datacenter,1,2\n",
+        "TechCosts": "tech,region,year,capex_musd\ndc,,,1\n",
+        "Accelerators": "year,h100e_per_chip,kw_per_chip,system_capex_usd,life\n2030,1,1,0,5\n",
+        "Commodities": "commodity,year,external_price_usd\naccelerator,,0\n",
+        "Demand": "region,segment,year,h100e\nA,inference,2030,1000\nB,inference,2030,1000\n",
+    }
+    for name, text in files.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+def test_three_players_by_hand(tmp_path):
+    """c(A) = c(B) = one module + 1 MW of grid = 2 + 0.876 = 2.876; c(C) = 0 (no demand);
+    c(A+B) = one shared module + 2 MW of grid in A or B = 2 + 1.752 = 3.752; C's dear grid is never
+    used, so c(S+C) = c(S). Shapley: A and B are symmetric and C is a dummy, so φ_C = 0 and
+    φ_A = φ_B = 3.752 / 2 = 1.876. Written out for A, its marginal cost joining ∅, {B}, {C}, {B,C} is
+    2.876, 0.876, 2.876, 0.876 with weights 1/3, 1/6, 1/6, 1/3: 2.876/3 + 0.876/6 + 2.876/6 + 0.876/3
+    = 1.876.
+    Value of the alliance: 2.876·2 + 0 − 3.752 = 2.0. Each saves 1.0, and no group pays more under
+    Shapley than alone (A+B pays 3.752 = c(A+B); each single pays 1.876 < 2.876): in the core.
+    """
+    case = write_three_player_case(tmp_path / "case")
+    p = run("coalition", str(case), "--json", "-o", str(tmp_path / "game.xlsx"))
+    assert p.returncode == 0, p.stderr
+    g = json.loads(p.stdout)
+    assert g["players"] == ["A", "B", "C"]
+    single = 2 + GAS
+    pair = 2 + 2 * GAS
+    expected = {
+        "A": single,
+        "B": single,
+        "C": 0.0,
+        "A+B": pair,
+        "A+C": single,
+        "B+C": single,
+        "A+B+C": pair,
+    }
+    assert set(g["cost"]) == set(expected)
+    for k, v in expected.items():
+        assert g["cost"][k] == pytest.approx(v, rel=1e-6, abs=1e-9), k
+    phi = g["shapley"]
+    assert phi["A"] == pytest.approx(single / 3 + GAS / 6 + single / 6 + GAS / 3, rel=1e-6)
+    assert phi["A"] == pytest.approx(pair / 2, rel=1e-6)
+    assert phi["B"] == pytest.approx(phi["A"], rel=1e-9)  # symmetry
+    assert phi["C"] == pytest.approx(0.0, abs=1e-9)  # dummy player
+    assert sum(phi.values()) == pytest.approx(g["cost"]["A+B+C"], rel=1e-9)  # efficiency
+    assert g["value_of_alliance"] == pytest.approx(2 * single - pair, rel=1e-6)
+    assert g["in_core"] is True
+    assert g["least_core_epsilon"] <= 1e-9
+    assert (tmp_path / "game.xlsx").exists()
+    # a rerun resumes from the store: nothing left to solve, the same answer
+    p2 = run("coalition", str(case), "--json", "-o", str(tmp_path / "game.xlsx"))
+    assert "already solved" in p2.stderr and json.loads(p2.stdout)["shapley"] == g["shapley"]
+
+
+def test_restrict_keeps_only_members(tmp_path):
+    case = write_three_player_case(tmp_path / "case")
+    data = parse(restrict(read_raw(case), ["A", "C"]))
+    assert list(data.regions.index) == ["A", "C"]
+    assert {c for (_g, c, _y) in data.demand} == {"A"}
+
+
+def _game(n, f):
+    order = [f"p{i}" for i in range(n)]
+    return order, {s: f(s) for s in all_subsets(order)}
+
+
+def test_shapley_properties_on_a_generated_game():
+    """Efficiency, symmetry and the dummy player on a game with a known structure: players p0 and p1
+    are interchangeable, p3 adds exactly its own stand-alone cost to every coalition (a dummy)."""
+    weights = {"p0": 3.0, "p1": 3.0, "p2": 5.0, "p3": 2.0}
+
+    def c(s):
+        core = [p for p in s if p != "p3"]
+        base = math.sqrt(sum(weights[p] for p in core)) * 10 if core else 0.0
+        return base + (2.0 if "p3" in s else 0.0)
+
+    order, cost = _game(4, c)
+    phi = shapley_exact(order, cost.__getitem__)
+    assert sum(phi.values()) == pytest.approx(cost[tuple(order)], rel=1e-12)
+    assert phi["p0"] == pytest.approx(phi["p1"], rel=1e-12)
+    assert phi["p3"] == pytest.approx(2.0, rel=1e-12)
+    est, ci = shapley_sampled(order, cost.__getitem__, samples=400, seed=1)
+    for p in order:
+        assert abs(est[p] - phi[p]) <= max(4 * ci[p], 1e-9)
+
+
+def test_core_and_least_core():
+    """A game with an empty core: every pair alone is cheap (c = 1) but the three together cost 3, so
+    some pair always pays ≥ 2 > 1; least-core ε = 1 (each pays 1, pairs pay 2 = 1 + ε)."""
+    order = ["a", "b", "c"]
+    cost = {s: {1: 1.5, 2: 1.0, 3: 3.0}[len(s)] for s in all_subsets(order)}
+    eps, x = least_core(order, cost)
+    assert eps == pytest.approx(1.0, rel=1e-9)
+    assert not in_core(order, {p: 1.0 for p in order}, cost)
+    assert nucleolus(order, cost) == pytest.approx({p: 1.0 for p in order})
+
+
+def test_coalition_on_dask_workers(tmp_path):
+    """The same game solved by two Dask workers gives the same costs."""
+    case = write_three_player_case(tmp_path / "case")
+    p = run(
+        "coalition",
+        str(case),
+        "--workers",
+        "2",
+        "--json",
+        "-o",
+        str(tmp_path / "g.xlsx"),
+        real=True,
+    )
+    assert p.returncode == 0, p.stderr
+    g = json.loads(p.stdout)
+    assert g["cost"]["A+B+C"] == pytest.approx(2 + 2 * GAS, rel=1e-6)
+    assert g["shapley"]["C"] == pytest.approx(0.0, abs=1e-9)
