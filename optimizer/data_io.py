@@ -14,6 +14,7 @@ This module never imports Pyomo.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 import zipfile
@@ -140,6 +141,8 @@ class RawTable:
     letters: list[str]
     rows: list[list[RawCell]]
     row_numbers: list[int]
+    # values under no header: column letter -> Excel rows holding one (reported, never read)
+    orphans: dict[str, list[int]] = field(default_factory=dict)
 
     def cell_ref(self, col: str, i: int) -> str:
         """Address like ``C7`` of column ``col`` in data row ``i``."""
@@ -157,6 +160,7 @@ class RawTable:
             list(self.letters),
             [[RawCell(c.value, c.error, c.formula, c.merged) for c in r] for r in self.rows],
             list(self.row_numbers),
+            {k: list(v) for k, v in self.orphans.items()},
         )
 
 
@@ -193,6 +197,23 @@ def read_raw(path: str | Path) -> RawBook:
 
     Nothing is interpreted yet; problems that make the file unreadable are raised as :class:`InputError`.
     The file is opened read-only and never modified.
+
+    Notes
+    -----
+    What a workbook can hide, and what happens to it (RELIABILITY.md, "Reading workbooks"):
+
+    - not an .xlsx (a renamed CSV, an old or encrypted .xls, an .ods), a zip bomb
+      (``MAX_UNPACKED_BYTES``, ``MAX_COMPRESSION_RATIO``) or XML entities: refused before openpyxl
+      parses anything;
+    - formulas without a cached value and error values (``#DIV/0!``): flagged per cell, never read as
+      blanks. A *stale* cached value (a formula whose inputs changed after the last save in a
+      spreadsheet) cannot be detected: the value last calculated is what is read;
+    - merged cells: every covered cell but the first is flagged; values in a column without a header
+      are flagged;
+    - blank rows are skipped and only cells present in the file are visited, so a formatted empty
+      cell far below the table costs nothing. Row numbers in messages are the sheet's own.
+    - sheet names differing from the schema only in case or surrounding spaces are read, and
+      reported.
     """
     p = Path(path)
     if not p.exists():
@@ -215,17 +236,33 @@ def _read_csv_folder(folder: Path) -> RawBook:
     tables: dict[str, RawTable] = {}
     extra: list[str] = []
     problems: list[Problem] = []
-    for f in sorted(folder.glob("*.csv")):
+    files = sorted(folder.glob("*.csv"))
+    exact = {f.stem for f in files if f.stem in SHEETS_BY_NAME}
+    low = {n.lower(): n for n in SHEETS_BY_NAME}
+    for f in files:
         name = f.stem
         if name not in SHEETS_BY_NAME:
-            extra.append(name)
-            continue
+            meant = low.get(name.strip().lower())
+            if meant is None or meant in exact or meant in tables:
+                extra.append(name)
+                continue
+            # read it anyway: one misnamed file is one message, not a cascade of unknown ids
+            problems.append(
+                Problem(
+                    name,
+                    "",
+                    f"file {f.name!r} is not exactly {meant + '.csv'!r} (case or spaces)",
+                    f"rename the file {meant}.csv",
+                )
+            )
+            name = meant
         try:
             text = f.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             problems.append(Problem(name, "", f"{f.name} is not UTF-8 text", "a UTF-8 CSV file"))
             continue
-        rows = list(csv.reader(text.splitlines()))
+        # newline="" lets quoted fields hold line breaks, as the csv module expects
+        rows = list(csv.reader(io.StringIO(text, newline="")))
         tables[name] = _table_from_rows(name, [[RawCell(_csv_value(v)) for v in r] for r in rows])
     return RawBook(str(folder), tables, problems, extra)
 
@@ -258,14 +295,19 @@ def _table_from_rows(
         letters.append(_letter(j))
         idx.append(j)
     data, numbers = [], []
+    orphans: dict[str, list[int]] = defaultdict(list)
+    headed = set(idx)
     for r, i in body:
+        for j, c in enumerate(r):
+            if j not in headed and (c.value is not None or c.formula or c.error):
+                orphans[_letter(j)].append(i)
         cells = [r[j] if j < len(r) else RawCell(None) for j in idx]
         # blank rows are ignored (§4.1), including the inflated ranges a stray format leaves behind
         if all(c.value is None and not c.formula and not c.error for c in cells):
             continue
         data.append(cells)
         numbers.append(i)
-    return RawTable(name, headers, letters, data, numbers)
+    return RawTable(name, headers, letters, data, numbers, dict(orphans))
 
 
 def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
@@ -321,8 +363,12 @@ def _check_zip(path: Path) -> None:
     if not zipfile.is_zipfile(path):
         head = path.read_bytes()[:8]
         if head == bytes.fromhex("D0CF11E0A1B11AE1"):
-            what = "an old binary Excel file (.xls), not an .xlsx workbook"
-            expected = "open it in Excel or LibreOffice and save it as .xlsx"
+            # an OLE2 compound file: an old .xls, or an .xlsx encrypted with a password
+            what = (
+                "an old binary Excel file (.xls) or a password-protected workbook, "
+                "not a plain .xlsx workbook"
+            )
+            expected = "open it in Excel or LibreOffice and save it as .xlsx without a password"
         else:
             what = "not an .xlsx workbook" + (
                 " (a text or CSV file renamed?)" if _looks_like_text(head) else ""
@@ -334,13 +380,20 @@ def _check_zip(path: Path) -> None:
             infos = z.infolist()
             names = {i.filename for i in infos}
             if "xl/workbook.xml" not in names:
+                kind = (
+                    "an OpenDocument spreadsheet (.ods)"
+                    if "content.xml" in names
+                    else "an Excel binary workbook (.xlsb)"
+                    if "xl/workbook.bin" in names
+                    else "a zip file"
+                )
                 raise InputError(
                     [
                         Problem(
                             path.name,
                             "",
-                            "a zip file but not an .xlsx workbook (no xl/workbook.xml)",
-                            "an Excel .xlsx file",
+                            f"{kind}, not an .xlsx workbook (it has no xl/workbook.xml)",
+                            "save it as an Excel .xlsx workbook",
                         )
                     ]
                 )
@@ -411,6 +464,10 @@ def _looks_like_text(head: bytes) -> bool:
 
 # Sheets the planner itself adds to an input workbook: not worth a warning.
 _OWN_SHEETS = ("About", "Problems")
+
+
+def _has_content(cell: RawCell) -> bool:
+    return cell.value is not None or cell.formula or cell.error or cell.merged
 
 
 _FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
@@ -487,8 +544,9 @@ def _read_xlsx(path: Path) -> RawBook:
                 )
             )
             name = meant
-        # Walk only the cells the file holds: one formatted cell at row 1,048,576 must not make us
-        # visit a million empty rows (RELIABILITY.md, "inflated ranges").
+        # Walk only the cells the file holds (openpyxl's cell dict; iter_rows would visit the whole
+        # grid): one formatted cell at row 1,048,576 must not cost a million empty rows
+        # (RELIABILITY.md, "inflated ranges").
         by_row: dict[int, dict[int, RawCell]] = defaultdict(dict)
         blanks: list[tuple[int, int]] = []
         for (r_idx, c_idx), c in ws._cells.items():
@@ -513,10 +571,17 @@ def _read_xlsx(path: Path) -> RawBook:
                     fv is not None and type(fv).__name__ in ("ArrayFormula", "DataTableFormula")
                 ):
                     by_row[r_idx][c_idx].formula = True
-        numbers = sorted(by_row)
-        rows = [
-            [by_row[r].get(c, RawCell(None)) for c in range(1, max(by_row[r]) + 1)] for r in numbers
-        ]
+        # Rows as wide as their last cell with content: formatted empty cells far to the right
+        # (or below) cost nothing.
+        numbers, rows = [], []
+        for r in sorted(by_row):
+            width = max(
+                (c for c, cell in by_row[r].items() if _has_content(cell)),
+                default=0,
+            )
+            if width:
+                numbers.append(r)
+                rows.append([by_row[r].get(c, RawCell(None)) for c in range(1, width + 1)])
         tables[name] = _table_from_rows(name, rows, numbers)
     return RawBook(str(path), tables, problems, extra)
 
@@ -663,6 +728,17 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
             near = [n for n in names if n.lower() == h.lower().replace(" ", "_")]
             hint = f"did you mean {near[0]!r}?" if near else "columns are: " + ", ".join(names)
             problems.append(Problem(sheet.name, t.column_ref(h), f"unknown column {h!r}", hint))
+    for letter, rows in t.orphans.items():
+        n = len(rows)
+        problems.append(
+            Problem(
+                sheet.name,
+                f"{letter}{rows[0]}",
+                f"column {letter} has {n} value{'s' if n != 1 else ''} but no header in row 1 "
+                "(they would be ignored)",
+                "a column name in row 1, or delete the values",
+            )
+        )
     for c in sheet.columns:
         if c.required and c.name not in t.headers:
             problems.append(
@@ -697,10 +773,15 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
                         "open and save the workbook in Excel or LibreOffice, or type the value",
                     )
                 )
-            elif cell.merged and (c.key or c.required):
+            elif cell.merged:
+                # only a merge's first cell holds the value; the others would silently read blank
+                what = "a key column" if c.key else "a data row"
                 problems.append(
                     Problem(
-                        sheet.name, ref, "merged cell in a key column", "unmerge and fill every row"
+                        sheet.name,
+                        ref,
+                        f"merged cell in {what} (only the merge's first cell holds a value)",
+                        "unmerge and fill every row",
                     )
                 )
             else:
@@ -1285,7 +1366,14 @@ def parse(raw: RawBook) -> InputData:
                     "a commodity of Commodities, FabInputs or a fab output",
                 )
             )
-    for sheet_name in ("TechCosts", "Commodities", "PartnerBudgets", "Demand"):
+    for sheet_name in (
+        "Years",
+        "Accelerators",
+        "TechCosts",
+        "Commodities",
+        "PartnerBudgets",
+        "Demand",
+    ):
         for i, y in enumerate(t[sheet_name]["year"].tolist()):
             if y is not None and not (1900 <= y <= 2500):
                 problems.append(
