@@ -218,3 +218,22 @@ def test_infeasible_budget_is_named_with_region_and_year(tmp_path, tiny_path):
     assert "the budget of partner fund in 2030 (PartnerBudgets)" in p.stderr
     assert " in A " in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_unknown_solver_option_is_refused(tiny_path, tmp_path):
+    """HiGHS only logs a misspelled option and ignores it; the planner refuses it before solving."""
+    p = run(
+        "solve", str(tiny_path), "--highs-option", "presolv=off", "-o", str(tmp_path / "r.xlsx")
+    )
+    assert p.returncode == 2
+    assert "unknown HiGHS option 'presolv'" in p.stderr and not (tmp_path / "r.xlsx").exists()
+    p = run(
+        "solve",
+        str(tiny_path),
+        "--highs-option",
+        "presolve=off",
+        "--json",
+        "-o",
+        str(tmp_path / "r.xlsx"),
+    )
+    assert p.returncode == 0, p.stderr
