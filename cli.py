@@ -411,6 +411,12 @@ def validate(input_path: Path, annotate_path: Path | None) -> None:
     except InputError as exc:
         _input_problems(exc)
         problems = exc.problems
+    except Exception as exc:  # noqa: BLE001 - a reader bug must still end in a message, not a trace
+        _fail(
+            f"could not check {input_path} ({type(exc).__name__}: {exc}). This is a bug in the "
+            "planner, not in your input as far as it can tell: please report it with the file.",
+            EXIT_ERROR,
+        )
     warnings = list(data.warnings) if data is not None else []
     if data is None and raw is not None:
         warnings = [
@@ -625,10 +631,17 @@ def sweep(
     )
     try:
         result = run_sweep(config, progress=Progress(), prepared=prepared)
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        _fail(f"interrupted; every finished run is in {config.store}: continue with --resume", 130)
     except StoreMismatchError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
     except OSError as exc:
-        _fail(f"{type(exc).__name__}: {exc}", EXIT_ERROR)
+        _fail(
+            f"cannot run the sweep ({type(exc).__name__}: {exc}); finished runs are kept in "
+            f"{config.store}: continue with --resume",
+            EXIT_ERROR,
+        )
     out = output or Path("outputs") / f"{stem}_sweep.xlsx"
     try:
         path = write_summary(design, config.store, out)
@@ -674,6 +687,17 @@ def sweep(
     "--seed", type=int, default=0, show_default=True, help="Seed of the permutation sample."
 )
 @click.option(
+    "--players",
+    "only",
+    metavar="R1,R2,…",
+    help="Play the game among these coalition regions only; the others stay out of every c(S).",
+)
+@click.option(
+    "--relax-integers",
+    is_flag=True,
+    help="Solve every c(S) with continuous builds (integer_modules FALSE): faster, an approximation.",
+)
+@click.option(
     "--bet-mode",
     type=click.Choice(["succeed", "fail", "stochastic"]),
     help="Override Settings bet_mode for every sub-coalition.",
@@ -694,6 +718,8 @@ def coalition(
     store: Path | None,
     samples: int | None,
     seed: int,
+    only: str | None,
+    relax_integers: bool,
     bet_mode: str | None,
     time_limit: float | None,
     mip_gap: float | None,
@@ -719,6 +745,21 @@ def coalition(
         _input_problems(exc)
         sys.exit(EXIT_BAD_INPUT)
     order = players(data)
+    if only:
+        wanted = [p.strip() for p in only.split(",") if p.strip()]
+        unknown = [p for p in wanted if p not in order]
+        if unknown:
+            _fail(
+                f"--players: {', '.join(unknown)} are not coalition regions (players: {', '.join(order)})",
+                EXIT_BAD_INPUT,
+            )
+        order = [p for p in order if p in wanted]
+    changes = []
+    if relax_integers:
+        from optimizer.scenarios import Change, apply_changes
+
+        changes = [Change("Settings", "key=integer_modules", "value", "set", "FALSE")]
+        raw = apply_changes(raw, changes)
     if not order:
         _fail("no region has coalition TRUE in Regions: there are no players", EXIT_BAD_INPUT)
     exact = samples is None and len(order) <= EXACT_LIMIT
@@ -748,6 +789,7 @@ def coalition(
         scheduler=scheduler,
         store=store or out.with_suffix(".sqlite"),
         progress=lambda msg: _say(msg),
+        changes=changes,
     )
     from optimizer.coalition import write_game_workbook
 

@@ -438,6 +438,10 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     raw = read_raw(task["input"])
+    if task.get("changes"):
+        from optimizer.scenarios import Change, apply_changes
+
+        raw = apply_changes(raw, [Change(*c) for c in task["changes"]])
     opts = SolveOptions(**task["options"])
     try:
         cost, status = solve_subset(raw, task["members"], opts, task.get("bet_mode"))
@@ -502,8 +506,13 @@ def run_game(
     scheduler: str | None = None,
     store: Any = None,
     progress: Callable[[str], None] | None = None,
+    changes: list[Any] | None = None,
 ) -> GameResult:
-    """Solve every needed sub-coalition (resuming from ``store``), then analyse the game."""
+    """Solve every needed sub-coalition (resuming from ``store``), then analyse the game.
+
+    ``changes`` (scenario :class:`~optimizer.scenarios.Change` s) are applied to the input on every
+    worker before restricting it, e.g. to relax integer modules.
+    """
     import time
     from dataclasses import asdict
 
@@ -512,7 +521,15 @@ def run_game(
     say = progress or (lambda _m: None)
     wanted = list(dict.fromkeys(subsets))
     keys = {key_of(s, order): s for s in wanted}
-    st = GameStore(store, input_sha256(input_path))
+    import hashlib
+    import json
+
+    change_rows = [[c.sheet, c.where, c.column, c.op, c.value] for c in (changes or [])]
+    # the store belongs to one input, one set of changes and one solver setting
+    tag = json.dumps(
+        [input_sha256(input_path), change_rows, bet_mode, options.mip_gap], default=str
+    )
+    st = GameStore(store, hashlib.sha256(tag.encode()).hexdigest())
     done = st.done()
     todo = [k for k in keys if k not in done]
     if done:
@@ -527,6 +544,7 @@ def run_game(
             "key": k,
             "options": opts,
             "bet_mode": bet_mode,
+            "changes": change_rows,
         }
         for k in todo
     ]
