@@ -27,6 +27,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from optimizer.schema import RESULT_COLUMNS, UNSERVED_HOST
 from optimizer.workbook import (
     FONT_NAME,
     FORMAT_YEAR,
@@ -38,37 +39,7 @@ from optimizer.workbook import (
 
 logger = logging.getLogger(__name__)
 
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "Summary": ("metric", "value"),
-    "Capacity": ("tech", "class", "region", "year", "built", "capacity"),
-    "Capital": ("partner", "tech", "region", "year", "musd"),
-    "Chips": (
-        "commodity",
-        "region",
-        "year",
-        "produced",
-        "bought",
-        "shipped_in",
-        "shipped_out",
-        "deployed",
-    ),
-    "Trade": ("commodity", "from", "to", "year", "units"),
-    "Compute": ("segment", "host", "consumer", "year", "served", "unserved"),
-    "Energy": ("region", "year", "tech", "mwh", "curtailed_mwh"),
-    "Emissions": ("region", "year", "source", "tco2"),
-    "Prices": ("price", "region", "segment", "year", "slice", "partner", "value", "unit"),
-    "Bets": (
-        "bet",
-        "tech",
-        "funded",
-        "rd_cost_musd",
-        "decide_year",
-        "available_year",
-        "probability",
-    ),
-    "Run": ("key", "value"),
-}
-"""Every result table and its columns, in sheet order (DESIGN §6). ``Dashboard`` comes second."""
+TABLE_COLUMNS = RESULT_COLUMNS
 
 SHEET_ORDER: tuple[str, ...] = ("Summary", "Dashboard", *list(TABLE_COLUMNS)[1:])
 """Sheets of the results workbook, in order."""
@@ -81,7 +52,6 @@ BLANK_MEANS_NONE: dict[str, frozenset[str]] = {
 }
 """Columns where a missing value is written as an empty cell; anywhere else it is an error."""
 
-UNSERVED_HOST = "(unserved)"
 """``Compute.host`` of the rows carrying unserved demand."""
 
 _NUMBER_FORMATS: dict[str, dict[str, str]] = {

@@ -19,42 +19,12 @@ from typing import Any
 import pandas as pd
 
 from optimizer.components.objective import CATEGORIES
-from optimizer.schema import ACCELERATOR
+from optimizer.schema import ACCELERATOR, RESULT_COLUMNS, UNSERVED_HOST
 from optimizer.solve import Solution
 
 EPS = 1e-7
 
-TABLE_COLUMNS: dict[str, list[str]] = {
-    "Summary": ["metric", "value"],
-    "Capacity": ["tech", "class", "region", "year", "built", "capacity"],
-    "Capital": ["partner", "tech", "region", "year", "musd"],
-    "Chips": [
-        "commodity",
-        "region",
-        "year",
-        "produced",
-        "bought",
-        "shipped_in",
-        "shipped_out",
-        "deployed",
-    ],
-    "Trade": ["commodity", "from", "to", "year", "units"],
-    "Compute": ["segment", "host", "consumer", "year", "served", "unserved"],
-    "Energy": ["region", "year", "tech", "mwh", "curtailed_mwh"],
-    "Emissions": ["region", "year", "source", "tco2"],
-    "Prices": ["price", "region", "segment", "year", "slice", "partner", "value", "unit"],
-    "Bets": [
-        "bet",
-        "tech",
-        "funded",
-        "rd_cost_musd",
-        "decide_year",
-        "available_year",
-        "probability",
-    ],
-    "Run": ["key", "value"],
-}
-UNSERVED_HOST = "(unserved)"
+TABLE_COLUMNS = RESULT_COLUMNS
 
 
 def _val(var: Any) -> float:
@@ -63,7 +33,7 @@ def _val(var: Any) -> float:
 
 
 def _frame(name: str, rows: list) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS[name])
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS[name]))
 
 
 def _blocks(m: Any) -> list[tuple[Any, float]]:

@@ -831,3 +831,40 @@ class Units:
 
 
 UNITS = Units()
+
+
+RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Summary": ("metric", "value"),
+    "Capacity": ("tech", "class", "region", "year", "built", "capacity"),
+    "Capital": ("partner", "tech", "region", "year", "musd"),
+    "Chips": (
+        "commodity",
+        "region",
+        "year",
+        "produced",
+        "bought",
+        "shipped_in",
+        "shipped_out",
+        "deployed",
+    ),
+    "Trade": ("commodity", "from", "to", "year", "units"),
+    "Compute": ("segment", "host", "consumer", "year", "served", "unserved"),
+    "Energy": ("region", "year", "tech", "mwh", "curtailed_mwh"),
+    "Emissions": ("region", "year", "source", "tco2"),
+    "Prices": ("price", "region", "segment", "year", "slice", "partner", "value", "unit"),
+    "Bets": (
+        "bet",
+        "tech",
+        "funded",
+        "rd_cost_musd",
+        "decide_year",
+        "available_year",
+        "probability",
+    ),
+    "Run": ("key", "value"),
+}
+"""Every results table and its columns, in sheet order (DESIGN §6): results.py fills them, report.py
+writes them."""
+
+UNSERVED_HOST = "(unserved)"
+"""The ``host`` of the Compute rows that carry unserved demand."""
