@@ -28,7 +28,8 @@ from optimizer.linear import Lin
 
 
 def buildable(m: pyo.ConcreteModel, data: InputData) -> list[tuple[str, str, int]]:
-    """The sparse index of ``build``: (k, r, v) with a resolving capex, minus what bets forbid."""
+    """The sparse index of ``build``: (k, r, v) with a resolving capex that comes online within the
+    horizon, minus what bets forbid."""
     dv = m.derived
     first_year: dict[str, int] = {}
     blocked: set[str] = set()
@@ -37,9 +38,14 @@ def buildable(m: pyo.ConcreteModel, data: InputData) -> list[tuple[str, str, int
         first_year[k] = max(first_year.get(k, -(10**9)), int(row["available_year"]))
         if not dv.outcome.get(_b, True):
             blocked.add(k)  # any failed bet on a tech blocks it (§5.2)
+    # A build that would come online only after the horizon has no annuity, no O&M and no use: it
+    # would be free and meaningless, so it is not offered.
     out = []
     for k, r, v in data.capex:
         if k in blocked or v < first_year.get(k, -(10**9)):
+            continue
+        lead, life = float(data.tech[k]["lead"]), float(data.tech[k]["life"])
+        if not any(dv.online(lead, life, v, y) for y in dv.years):
             continue
         out.append((k, r, v))
     return out
