@@ -86,7 +86,8 @@ def explain_infeasibility(
         status, iis = h.getIis()
     except Exception:  # noqa: BLE001 - an explanation is a courtesy; the status stands without it
         return ""
-    if status != highspy.HighsStatus.kOk or not iis.valid_:
+    # HiGHS may answer kWarning (e.g. after relaxing integrality) with a valid IIS
+    if status == highspy.HighsStatus.kError or not iis.valid_:
         return ""
     parts = []
     for r in iis.row_index_:

@@ -26,7 +26,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from optimizer.data_io import InputData
-from optimizer.linear import Lin
+from optimizer.linear import Lin, LinConstraint
 from optimizer.schema import ACCELERATOR
 
 
@@ -89,7 +89,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
                 f"but only {(cap.const if cap else 0.0):g} MW exist (ExistingFleet, ExistingCapacity)"
             )
     m.DC_ROWS = pyo.Set(initialize=dc_rows, dimen=2, ordered=True)
-    m.c_datacenter_capacity = pyo.Constraint(m.DC_ROWS, rule=datacenter_capacity_rule)
+    m.c_datacenter_capacity = LinConstraint(m.DC_ROWS, rule=datacenter_capacity_rule)
 
     # Serving: only on allowed routes, to demand that exists, from hosts that can have compute.
     serve_index = [
@@ -114,8 +114,8 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         served_to[(g, c, y)].append(m.v_serve[g, r, c, y])
     m.served_by_host, m.served_to = served_by_host, served_to
     m.COMPUTE_ROWS = pyo.Set(initialize=list(served_by_host), dimen=2, ordered=True)
-    m.c_compute_capacity = pyo.Constraint(m.COMPUTE_ROWS, rule=compute_capacity_rule)
-    m.c_demand_balance = pyo.Constraint(m.DEMAND, rule=demand_balance_rule)
+    m.c_compute_capacity = LinConstraint(m.COMPUTE_ROWS, rule=compute_capacity_rule)
+    m.c_demand_balance = LinConstraint(m.DEMAND, rule=demand_balance_rule)
 
     sov = []
     for g, c, y in data.demand:
@@ -123,7 +123,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         if share > 0:
             sov.append((g, c, y))
     m.SOVEREIGNTY = pyo.Set(initialize=sov, dimen=3, ordered=True)
-    m.c_sovereignty = pyo.Constraint(m.SOVEREIGNTY, rule=sovereignty_rule)
+    m.c_sovereignty = LinConstraint(m.SOVEREIGNTY, rule=sovereignty_rule)
 
     penalty = data.settings.unserved_penalty_usd / 1e6 * u
     for g, c, y in data.demand:
@@ -139,7 +139,7 @@ def datacenter_capacity_rule(m: pyo.ConcreteModel, r: str, y: int):
     cap = m.dc_cap.get((r, y))
     if cap is not None:
         e.add_lin(cap, -1.0)
-    return e.expr(drop_const=True) <= -e.const
+    return e.le(-e.const, drop_const=True)
 
 
 def compute_capacity_rule(m: pyo.ConcreteModel, r: str, y: int):
@@ -151,7 +151,7 @@ def compute_capacity_rule(m: pyo.ConcreteModel, r: str, y: int):
     for var in m.served_by_host[(r, y)]:
         e.add(1.0, var)
     e.add_lin(m.compute[(r, y)], -1.0)
-    return e.expr(drop_const=True) <= -e.const
+    return e.le(-e.const, drop_const=True)
 
 
 def demand_balance_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
@@ -163,7 +163,7 @@ def demand_balance_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
     for var in m.served_to.get((g, c, y), ()):
         e.add(1.0, var)
     e.add(1.0, m.v_unserved[g, c, y])
-    return e.expr() == m.data.demand[(g, c, y)] / m.derived.unit
+    return e.eq(m.data.demand[(g, c, y)] / m.derived.unit)
 
 
 def sovereignty_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
@@ -175,4 +175,4 @@ def sovereignty_rule(m: pyo.ConcreteModel, g: str, c: str, y: int):
     e = Lin().add(share, m.v_unserved[g, c, y])
     if (g, c, c, y) in m.v_serve:
         e.add(1.0, m.v_serve[g, c, c, y])
-    return e.expr() >= share * m.data.demand[(g, c, y)] / m.derived.unit
+    return e.ge(share * m.data.demand[(g, c, y)] / m.derived.unit)

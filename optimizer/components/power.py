@@ -24,7 +24,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from optimizer.data_io import InputData
-from optimizer.linear import Lin
+from optimizer.linear import Lin, LinConstraint
 
 
 def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
@@ -51,7 +51,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     ]
     m.GEN = pyo.Set(initialize=gen_index, dimen=4, ordered=True)
     m.v_gen = pyo.Var(m.GEN, within=pyo.NonNegativeReals, doc="generation (MW in the slice)")
-    m.c_gen_limit = pyo.Constraint(m.GEN, rule=gen_limit_rule)
+    m.c_gen_limit = LinConstraint(m.GEN, rule=gen_limit_rule)
 
     # The balance exists where load or supply exists; a region with load gets the grid if it has one.
     active = {(r, y) for (r, y) in m.reg.load} | {
@@ -76,10 +76,10 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.v_charge = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="storage charging (MW)")
     m.v_discharge = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="storage discharging (MW)")
     m.v_soc = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="state of charge (MWh)")
-    m.c_charge_limit = pyo.Constraint(m.STORAGE, rule=charge_limit_rule)
-    m.c_discharge_limit = pyo.Constraint(m.STORAGE, rule=discharge_limit_rule)
-    m.c_soc_limit = pyo.Constraint(m.STORAGE, rule=soc_limit_rule)
-    m.c_soc_balance = pyo.Constraint(m.STORAGE, rule=soc_balance_rule)
+    m.c_charge_limit = LinConstraint(m.STORAGE, rule=charge_limit_rule)
+    m.c_discharge_limit = LinConstraint(m.STORAGE, rule=discharge_limit_rule)
+    m.c_soc_limit = LinConstraint(m.STORAGE, rule=soc_limit_rule)
+    m.c_soc_balance = LinConstraint(m.STORAGE, rule=soc_balance_rule)
 
     inj = m.reg.injection
     for p, r, y, h in gen_index:
@@ -101,7 +101,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         (r, y, h) for r in data.regions.index for y in dv.years if (r, y) in active for h in slices
     ]
     m.ELECTRICITY_ROWS = pyo.Set(initialize=rows, dimen=3, ordered=True)
-    m.c_electricity_balance = pyo.Constraint(m.ELECTRICITY_ROWS, rule=electricity_balance_rule)
+    m.c_electricity_balance = LinConstraint(m.ELECTRICITY_ROWS, rule=electricity_balance_rule)
 
 
 def gen_limit_rule(m: pyo.ConcreteModel, p: str, r: str, y: int, h: str):
@@ -111,7 +111,7 @@ def gen_limit_rule(m: pyo.ConcreteModel, p: str, r: str, y: int, h: str):
     """
     cf = m.data.cf_of(p, r, h)
     e = Lin().add(1.0, m.v_gen[p, r, y, h]).add_lin(m.cap[(p, r, y)], -cf)
-    return e.expr(drop_const=True) <= -e.const
+    return e.le(-e.const, drop_const=True)
 
 
 def charge_limit_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
@@ -120,7 +120,7 @@ def charge_limit_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
     .. math:: ch_{s,r,y,h} \le cap_{s,r,y}
     """
     e = Lin().add(1.0, m.v_charge[s, r, y, h]).add_lin(m.cap[(s, r, y)], -1.0)
-    return e.expr(drop_const=True) <= -e.const
+    return e.le(-e.const, drop_const=True)
 
 
 def discharge_limit_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
@@ -129,7 +129,7 @@ def discharge_limit_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
     .. math:: dis_{s,r,y,h} \le cap_{s,r,y}
     """
     e = Lin().add(1.0, m.v_discharge[s, r, y, h]).add_lin(m.cap[(s, r, y)], -1.0)
-    return e.expr(drop_const=True) <= -e.const
+    return e.le(-e.const, drop_const=True)
 
 
 def soc_limit_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
@@ -139,7 +139,7 @@ def soc_limit_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
     """
     dur = float(m.data.tech[s]["duration_h"])
     e = Lin().add(1.0, m.v_soc[s, r, y, h]).add_lin(m.cap[(s, r, y)], -dur)
-    return e.expr(drop_const=True) <= -e.const
+    return e.le(-e.const, drop_const=True)
 
 
 def soc_balance_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
@@ -153,7 +153,7 @@ def soc_balance_rule(m: pyo.ConcreteModel, s: str, r: str, y: int, h: str):
     e.add(-eff, m.v_charge[s, r, y, h]).add(1.0, m.v_discharge[s, r, y, h])
     if hp == h:  # a one-slice day: soc cancels, the rule is eff·ch = dis
         e = Lin().add(-eff, m.v_charge[s, r, y, h]).add(1.0, m.v_discharge[s, r, y, h])
-    return e.expr() == 0.0
+    return e.eq(0.0)
 
 
 def electricity_balance_rule(m: pyo.ConcreteModel, r: str, y: int, h: str):
@@ -174,4 +174,4 @@ def electricity_balance_rule(m: pyo.ConcreteModel, r: str, y: int, h: str):
                 f"{r} has {-e.const:g} MW of load in {y} and no power supply: add generation, storage or grid_max_mw (Regions)"
             )
         return pyo.Constraint.Skip
-    return e.expr(drop_const=True) == -e.const
+    return e.eq(-e.const, drop_const=True)

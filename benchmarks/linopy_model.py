@@ -1,0 +1,232 @@
+"""Constraints 1–6 of DESIGN §5 (electricity and compute) written with linopy, from the same ``InputData``.
+
+This is the yardstick of ``run.py``: the same rows and columns as the planner's ``capacity``, ``compute``
+and ``power`` components build (build, capacity in service, generation, grid, storage, the electricity
+balance, data centers, compute and demand; sovereignty rows included because ``compute`` declares them),
+written the way linopy wants — dense labelled arrays with masks, whole families at once. ``run.py``
+prints both models' row and column counts so the comparison is visibly on the same work.
+
+Slices are laid out as (day, hour-of-day) so that ``prev(h)`` is a cyclic roll within the day; the
+generated instances have the same number of slices in every day.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import linopy
+import numpy as np
+import xarray as xr
+
+from optimizer.data_io import InputData
+from optimizer.model import Derived
+
+
+def _da(values: np.ndarray, coords: dict[str, list]) -> xr.DataArray:
+    return xr.DataArray(values, coords=coords, dims=list(coords))
+
+
+def _zeros(coords) -> xr.DataArray:
+    coords = {k: list(v.values) if hasattr(v, "values") else v for k, v in dict(coords).items()}
+    return _da(np.zeros([len(v) for v in coords.values()]), coords)
+
+
+def build_linopy(data: InputData, dv: Derived) -> linopy.Model:
+    """The linopy model of constraints 1–6 (plus sovereignty, 7) for ``data``.
+
+    Parameters
+    ----------
+    data : the resolved input.
+    dv : derived constants (discount factors, units) from ``optimizer.model.derive``.
+
+    Returns
+    -------
+    linopy.Model
+        with the energy and unserved-compute cost lines as its objective.
+    """
+    # Absent (masked) slots contributing nothing to a sum is the legacy semantics, and what is meant.
+    warnings.filterwarnings("ignore", category=FutureWarning, module="linopy")
+    warnings.filterwarnings("ignore", message=".*absent slots.*")
+    m = linopy.Model()
+    years = list(dv.years)
+    regions = list(data.regions.index)
+    techs = data.tech
+    u = dv.unit
+    days: dict[str, list[str]] = {}
+    for h in data.slices:
+        days.setdefault(data.slice_day[h], []).append(h)
+    day_ids = list(days)
+    n_t = len(days[day_ids[0]])
+    if any(len(v) != n_t for v in days.values()):
+        raise ValueError("the linopy yardstick needs the same number of slices in every day")
+    hours_of_day = list(range(n_t))
+    grid_slices = np.array([days[d] for d in day_ids])  # (day, t) → slice id
+    hours = np.vectorize(data.slice_hours.get)(grid_slices).astype(float)
+    hours_da = _da(hours, {"d": day_ids, "t": hours_of_day})
+
+    # Capacity: build where capex resolves, cap = existing + builds online.
+    def capacity(cls: str, dim: str):
+        ks = data.techs_of(cls)
+        if not ks:
+            return ks, None, None, None
+        buildable = np.zeros((len(ks), len(regions), len(years)), dtype=bool)
+        ub = np.full(buildable.shape, np.inf)
+        online = np.zeros((len(ks), len(years), len(years)))  # (k, v, y)
+        existing = np.zeros((len(ks), len(regions), len(years)))
+        for i, k in enumerate(ks):
+            lead, life = float(techs[k]["lead"]), float(techs[k]["life"])
+            for a, v in enumerate(years):
+                for b, y in enumerate(years):
+                    online[i, a, b] = float(dv.online(lead, life, v, y))
+            for j, r in enumerate(regions):
+                for a, v in enumerate(years):
+                    if (k, r, v) in data.capex:
+                        buildable[i, j, a] = True
+                        mb = data.max_build.get((k, r, v))
+                        if mb is not None:
+                            ub[i, j, a] = mb * dv.length[v] / dv.cap_unit(k)
+                    e = data.existing.get((k, r, v), 0.0)
+                    existing[i, j, a] = e / dv.cap_unit(k) if e > 0 else 0.0
+        c_kr_v = {dim: ks, "r": regions, "v": years}
+        build = m.add_variables(
+            lower=0.0,
+            upper=_da(ub, c_kr_v),
+            mask=_da(buildable, c_kr_v),
+            name=f"build_{cls}",
+        )
+        on = _da(online, {dim: ks, "v": years, "y": years})
+        cap = (build * on).sum("v") + _da(existing, {dim: ks, "r": regions, "y": years})
+        exists = (buildable[:, :, :, None] * online[:, None, :, :]).any(axis=2) | (existing > 0)
+        return ks, build, cap, _da(exists, {dim: ks, "r": regions, "y": years})
+
+    ps, _bp, cap_p, has_p = capacity("power", "p")
+    ss, _bs, cap_s, has_s = capacity("storage", "s")
+    ds, _bd, cap_d, has_d = capacity("datacenter", "k")
+
+    # Accelerators: deploy where a data center can stand; IT and compute of the vintages alive.
+    acc = data.accelerators
+    dc_exists = (
+        has_d.any("k")
+        if has_d is not None
+        else _da(np.zeros((len(regions), len(years)), bool), {"r": regions, "y": years})
+    )
+    deploy = m.add_variables(
+        lower=_zeros({"r": regions, "v": years}),
+        mask=dc_exists.rename(y="v") & bool(len(acc)),
+        name="deploy",
+    )
+    alive = np.array([[float(dv.alive(v, y)) for y in years] for v in years])
+    kw = (
+        np.array([float(acc.at[v, "kw_per_chip"]) for v in years])
+        if len(acc)
+        else np.zeros(len(years))
+    )
+    h100 = (
+        np.array([float(acc.at[v, "h100e_per_chip"]) for v in years])
+        if len(acc)
+        else np.zeros(len(years))
+    )
+    vy = {"v": years, "y": years}
+    fleet_kw = np.zeros((len(regions), len(years)))
+    fleet_h = np.zeros((len(regions), len(years)))
+    for j, r in enumerate(regions):
+        for b, y in enumerate(years):
+            fleet_kw[j, b] = data.fleet_kw.get((r, y), 0.0) / 1000.0
+            fleet_h[j, b] = data.fleet_h100e.get((r, y), 0.0) / u
+    ry = {"r": regions, "y": years}
+    it = (deploy * _da(alive * kw[:, None] / 1000.0 * u, vy)).sum("v") + _da(fleet_kw, ry)
+    comp = (deploy * _da(alive * h100[:, None], vy)).sum("v") + _da(fleet_h, ry)
+    it_exists = _da((fleet_kw > 0) | ((dc_exists.values[:, :, None] * alive[None]).any(1)), ry)
+    pue = _da(np.array([float(data.region[r]["pue"]) for r in regions]), {"r": regions})
+    load = pue * it
+
+    # 1. generation and grid
+    cf = np.zeros((len(ps), len(regions), len(day_ids), n_t))
+    for i, p in enumerate(ps):
+        for j, r in enumerate(regions):
+            cf[i, j] = np.vectorize(lambda h, p=p, r=r: data.cf_of(p, r, h))(grid_slices)
+    cf_da = _da(cf, {"p": ps, "r": regions, "d": day_ids, "t": hours_of_day})
+    gen_mask = ((cf_da > 0) & has_p).transpose("p", "r", "y", "d", "t")
+    gen = m.add_variables(lower=xr.zeros_like(gen_mask, dtype=float), mask=gen_mask, name="gen")
+    m.add_constraints(gen - cf_da * cap_p <= 0, name="gen_limit", mask=gen_mask)
+
+    active = it_exists | has_p.any("p")
+    if has_s is not None:
+        active = active | has_s.any("s")
+    gmax = np.array([float(data.region[r]["grid_max_mw"]) for r in regions])
+    grid_mask = (active & _da(gmax > 0, {"r": regions})).transpose("r", "y")
+    grid = m.add_variables(
+        lower=0.0,
+        upper=_da(gmax, {"r": regions}),
+        coords=[regions, years, day_ids, hours_of_day],
+        dims=["r", "y", "d", "t"],
+        mask=grid_mask,
+        name="grid",
+    )
+
+    # 2. storage
+    balance = gen.sum("p") + grid
+    if ss:
+        sto_mask = has_s.expand_dims(d=day_ids, t=hours_of_day).transpose("s", "r", "y", "d", "t")
+        coords5 = [ss, regions, years, day_ids, hours_of_day]
+        dims5 = ["s", "r", "y", "d", "t"]
+        ch = m.add_variables(lower=0.0, coords=coords5, dims=dims5, mask=sto_mask, name="charge")
+        dis = m.add_variables(
+            lower=0.0, coords=coords5, dims=dims5, mask=sto_mask, name="discharge"
+        )
+        soc = m.add_variables(lower=0.0, coords=coords5, dims=dims5, mask=sto_mask, name="soc")
+        dur = _da(np.array([float(techs[s]["duration_h"]) for s in ss]), {"s": ss})
+        eff = _da(np.array([float(techs[s]["efficiency"]) for s in ss]), {"s": ss})
+        m.add_constraints(ch - cap_s <= 0, name="charge_limit", mask=sto_mask)
+        m.add_constraints(dis - cap_s <= 0, name="discharge_limit", mask=sto_mask)
+        m.add_constraints(soc - dur * cap_s <= 0, name="soc_limit", mask=sto_mask)
+        m.add_constraints(
+            soc - soc.roll(t=1) - eff * ch + dis == 0, name="soc_balance", mask=sto_mask
+        )
+        balance = balance + (dis - ch).sum("s")
+
+    # 3. electricity balance
+    m.add_constraints(balance - load == 0, name="electricity_balance", mask=active)
+
+    # 4. data centers
+    dc_rows = it_exists
+    m.add_constraints(it - cap_d.sum("k") <= 0, name="datacenter_capacity", mask=dc_rows)
+
+    # 5-7. serving, compute, demand, sovereignty
+    segs = ["training", "inference"]
+    dem = np.zeros((len(segs), len(regions), len(years)))
+    for (g, c, y), val in data.demand.items():
+        dem[segs.index(g), regions.index(c), years.index(y)] = val / u
+    gcy = {"g": segs, "c": regions, "y": years}
+    dem_da = _da(dem, gcy)
+    route = np.zeros((len(segs), len(regions), len(regions)), dtype=bool)  # (g, r host, c)
+    for g, r, c in data.compute_routes:
+        if g in segs:
+            route[segs.index(g), regions.index(r), regions.index(c)] = True
+    comp_exists = it_exists.values | (fleet_h > 0)  # compute keys ⊆ IT keys here
+    serve_mask = route[:, :, :, None] & (dem > 0)[:, None, :, :] & comp_exists[None, :, None, :]
+    grcy = {"g": segs, "r": regions, "c": regions, "y": years}
+    serve = m.add_variables(lower=_zeros(grcy), mask=_da(serve_mask, grcy), name="serve")
+    unserved = m.add_variables(lower=_zeros(gcy), mask=dem_da > 0, name="unserved")
+    host_rows = _da(serve_mask.any(axis=(0, 2)), ry)
+    m.add_constraints(serve.sum(["g", "c"]) - comp <= 0, name="compute_capacity", mask=host_rows)
+    m.add_constraints(serve.sum("r") + unserved == dem_da, name="demand_balance", mask=dem_da > 0)
+    share = np.array([[float(data.region[c][f"min_domestic_{g}"]) for c in regions] for g in segs])
+    share_da = _da(share, {"g": segs, "c": regions})
+    eye = _da(np.eye(len(regions)), {"r": regions, "c": regions})
+    m.add_constraints(
+        (serve * eye).sum("r") + share_da * unserved >= share_da * dem_da,
+        name="sovereignty",
+        mask=(dem_da > 0) & (share_da > 0),
+    )
+
+    # Objective: energy and unserved compute (the objective hardly matters for build and hand-off).
+    df = _da(np.array([dv.df[y] for y in years]), {"y": years})
+    vc = _da(np.array([float(techs[p]["variable_cost_usd"]) for p in ps]), {"p": ps})
+    gp = _da(np.array([float(data.region[r]["grid_price_usd"]) for r in regions]), {"r": regions})
+    penalty = data.settings.unserved_penalty_usd / 1e6 * u
+    obj: Any = (gen * (df * hours_da * vc / 1e6)).sum() + (grid * (df * hours_da * gp / 1e6)).sum()
+    obj = obj + (unserved * (df * penalty)).sum()
+    m.add_objective(obj)
+    return m

@@ -1,0 +1,478 @@
+"""Benchmark one generated instance: the planner's pipeline beside HiGHS alone and beside linopy.
+
+Usage::
+
+    python benchmarks/run.py --size S|M|L|XL [--json] [--solve-time-limit S] [--repeat N]
+
+One command measures, each part in its own child process so that peak memory (``ru_maxrss`` of the
+child itself) and timings are isolated:
+
+``ours``
+    the whole pipeline on the full model: read (``load_inputs``), build (``build_model``), hand-off
+    (``compile_model`` + ``Highs.passModel``), HiGHS (``run``), extraction and write (loading values and
+    duals, ``tables``, ``write_results_workbook``); then it writes the LP once as MPS (not timed).
+``highs``
+    the limit: a fresh process reads that MPS with ``highspy`` and solves it with the same options.
+``ours_part`` / ``linopy``
+    constraints 1–6 of DESIGN §5 (the planner's ``capacity``, ``compute`` and ``power`` components, and
+    the same rows written with linopy in ``linopy_model.py``): build + hand-off to a ``Highs`` object.
+    ``--repeat`` alternates the two N times; the ratio uses the medians.
+
+Ratios: ``overhead_vs_linopy`` = ours_part (build + hand-off) / linopy (build + hand-off);
+``overhead_share`` = (build + hand-off) / total wall of ``ours``; ``rss_vs_highs`` = peak RSS of ``ours``
+/ peak RSS of ``highs``. The machine is shared and has 2 cores: read seconds as noisy, ratios measured
+in the same run as the figures to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the planner, when run as a script from a fresh clone
+sys.path.insert(0, str(HERE))
+
+from generate import SIZES, generate, spec_for  # noqa: E402
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _highs_options(h: Any, args: argparse.Namespace) -> None:
+    h.setOptionValue("output_flag", False)
+    if args.solve_time_limit is not None:
+        h.setOptionValue("time_limit", float(args.solve_time_limit))
+    if args.solver:
+        h.setOptionValue("solver", args.solver)
+    if args.threads:
+        h.setOptionValue("threads", int(args.threads))
+
+
+# --------------------------------------------------------------------------------------- children
+def child_ours(args: argparse.Namespace) -> dict[str, Any]:
+    """The planner's whole pipeline on the full model; writes ``model.mps`` afterwards."""
+    t_start = time.perf_counter()
+    import highspy
+
+    from optimizer.data_io import load_inputs
+    from optimizer.model import build_model
+    from optimizer.report import write_results_workbook
+    from optimizer.results import tables
+    from optimizer.solve import SolveOptions, solve
+
+    # not ``import optimizer.solve as …``: the package re-exports a function named ``solve``
+    solve_mod = sys.modules["optimizer.solve"]
+    t_import = time.perf_counter() - t_start
+    clock: dict[str, float] = {"pass": 0.0, "run": 0.0}
+    last: list[Any] = []
+
+    class TimedHighs(highspy.Highs):
+        """``Highs`` that times ``passModel`` and ``run``: the hand-off and HiGHS parts of ``solve``."""
+
+        def passModel(self, *a: Any) -> Any:  # noqa: N802 (HiGHS's name)
+            t = time.perf_counter()
+            try:
+                return super().passModel(*a)
+            finally:
+                clock["pass"] += time.perf_counter() - t
+
+        def run(self) -> Any:
+            t = time.perf_counter()
+            try:
+                return super().run()
+            finally:
+                clock["run"] += time.perf_counter() - t
+
+    def new_timed() -> TimedHighs:
+        h = TimedHighs()
+        last.append(h)
+        return h
+
+    solve_mod.new_highs = new_timed  # solve() gets its Highs from here
+    t0 = time.perf_counter()
+    data = load_inputs(args.input)
+    t1, c1 = time.perf_counter(), time.process_time()
+    model = build_model(data)
+    t2, c2 = time.perf_counter(), time.process_time()
+    opts = SolveOptions(
+        time_limit_s=args.solve_time_limit,
+        solver=args.solver,
+        threads=args.threads,
+        explain=False,
+    )
+    sol = solve(model, opts)
+    t3 = time.perf_counter()
+    t_tab = tables(sol)
+    write_results_workbook(t_tab, Path(args.workdir) / "results.xlsx")
+    t4 = time.perf_counter()
+    compile_s = sol.handoff_seconds
+    handoff = compile_s + clock["pass"]
+    highs_s = clock["run"]
+    extract = (t3 - t2 - handoff - highs_s) + (t4 - t3)
+    out = {
+        "variables": sol.variables,
+        "constraints": sol.constraints,
+        "nonzeros": sol.nonzeros,
+        "is_mip": sol.is_mip,
+        "status": sol.status,
+        "objective": sol.objective,
+        "import_s": t_import,
+        "read_s": t1 - t0,
+        "build_s": t2 - t1,
+        "build_cpu_s": c2 - c1,
+        "compile_s": compile_s,
+        "pass_model_s": clock["pass"],
+        "handoff_s": handoff,
+        "highs_s": highs_s,
+        "extract_write_s": extract,
+        "load_solution_s": t3 - t2 - handoff - highs_s,
+        "tables_write_s": t4 - t3,
+        "total_wall_s": t4 - t0,
+        "peak_rss_mb": _peak_rss_mb(),
+        "optimizer_path": str(Path(solve_mod.__file__).parent),
+    }
+    if last:  # the LP as HiGHS holds it (the first Highs of solve(); a MIP would have been relaxed)
+        last[0].writeModel(str(Path(args.workdir) / "model.mps"))
+    return out
+
+
+def child_highs(args: argparse.Namespace) -> dict[str, Any]:
+    """HiGHS alone: read the MPS written by ``ours`` and solve it with the same options."""
+    t0 = time.perf_counter()
+    import highspy
+
+    h = highspy.Highs()
+    _highs_options(h, args)
+    t1 = time.perf_counter()
+    h.readModel(str(Path(args.workdir) / "model.mps"))
+    t2 = time.perf_counter()
+    h.run()
+    t3 = time.perf_counter()
+    return {
+        "import_s": t1 - t0,
+        "read_s": t2 - t1,
+        "solve_s": t3 - t2,
+        "wall_s": t3 - t1,
+        "status": h.modelStatusToString(h.getModelStatus()),
+        "objective": float(h.getInfo().objective_function_value),
+        "variables": h.getNumCol(),
+        "constraints": h.getNumRow(),
+        "nonzeros": h.getNumNz(),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def child_ours_part(args: argparse.Namespace) -> dict[str, Any]:
+    """Constraints 1–6 with the planner's own components: build, then compile + ``passModel``."""
+    from types import SimpleNamespace
+
+    import highspy
+    import pyomo.environ as pyo
+    from pyomo.common.gc_manager import PauseGC
+
+    from optimizer.components import capacity, compute, objective, power
+    from optimizer.data_io import load_inputs
+    from optimizer.linear import lin_registry
+    from optimizer.model import derive
+    from optimizer.solve import compile_model
+
+    data = load_inputs(args.input)
+    dv = derive(data)
+    t0, c0 = time.perf_counter(), time.process_time()
+    # The set-up of optimizer.model.populate, with only the components of constraints 1–6.
+    m = pyo.ConcreteModel()
+    m.data, m.derived = data, dv
+    m.reg = SimpleNamespace(
+        injection=lin_registry(),
+        load=lin_registry(),
+        supply=lin_registry(),
+        use=lin_registry(),
+        cost={c: lin_registry() for c in objective.CATEGORIES},
+    )
+    with PauseGC():
+        capacity.add_to(m, data)
+        compute.add_to(m, data)
+        power.add_to(m, data)
+        objective.add_to(m, data)
+    t1, c1 = time.perf_counter(), time.process_time()
+    sf = compile_model(m)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(sf.lp)
+    t2, c2 = time.perf_counter(), time.process_time()
+    return {
+        "build_s": t1 - t0,
+        "handoff_s": t2 - t1,
+        "build_cpu_s": c1 - c0,
+        "handoff_cpu_s": c2 - c1,
+        "variables": h.getNumCol(),
+        "constraints": h.getNumRow(),
+        "nonzeros": h.getNumNz(),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def child_linopy(args: argparse.Namespace) -> dict[str, Any]:
+    """Constraints 1–6 with linopy from the same ``InputData``: build, then ``to_highspy``."""
+    import linopy
+    from linopy_model import build_linopy
+
+    from optimizer.data_io import load_inputs
+    from optimizer.model import derive
+
+    data = load_inputs(args.input)
+    dv = derive(data)
+    t0, c0 = time.perf_counter(), time.process_time()
+    m = build_linopy(data, dv)
+    t1, c1 = time.perf_counter(), time.process_time()
+    h = linopy.io.to_highspy(m)
+    t2, c2 = time.perf_counter(), time.process_time()
+    return {
+        "build_s": t1 - t0,
+        "handoff_s": t2 - t1,
+        "build_cpu_s": c1 - c0,
+        "handoff_cpu_s": c2 - c1,
+        "variables": h.getNumCol(),
+        "constraints": h.getNumRow(),
+        "nonzeros": h.getNumNz(),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+CHILDREN = {
+    "ours": child_ours,
+    "highs": child_highs,
+    "ours_part": child_ours_part,
+    "linopy": child_linopy,
+}
+
+
+def child_main(args: argparse.Namespace) -> None:
+    """Run one child measurement and write its JSON to ``--result``."""
+    res = CHILDREN[args.child](args)
+    Path(args.result).write_text(json.dumps(res))
+
+
+# ----------------------------------------------------------------------------------------- parent
+def _spawn(mode: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    result = workdir / f"{mode}.json"
+    result.unlink(missing_ok=True)
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        mode,
+        "--input",
+        str(workdir / "input"),
+        "--workdir",
+        str(workdir),
+        "--result",
+        str(result),
+    ]
+    if args.solve_time_limit is not None:
+        cmd += ["--solve-time-limit", str(args.solve_time_limit)]
+    if args.solver:
+        cmd += ["--solver", args.solver]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    t = time.perf_counter()
+    # The children's own output (HiGHS's banner) goes to stderr: stdout stays clean for --json.
+    proc = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr, check=False)
+    if proc.returncode != 0 or not result.exists():
+        raise SystemExit(f"benchmark child {mode!r} failed (exit {proc.returncode})")
+    res = json.loads(result.read_text())
+    res["process_wall_s"] = time.perf_counter() - t
+    return res
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _median(xs: list[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def _has_linopy() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("linopy") is not None
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Generate the instance and run every child; return the figures and ratios."""
+    spec = spec_for(args.size, seed=args.seed)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix=f"bench_{args.size}_"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    generate(spec, workdir / "input")
+    ours = _spawn("ours", args, workdir)
+    highs = _spawn("highs", args, workdir)
+    parts, lins = [], []
+    for _ in range(args.repeat):
+        parts.append(_spawn("ours_part", args, workdir))
+        if _has_linopy():
+            lins.append(_spawn("linopy", args, workdir))
+    if not lins:  # the bench extra is not installed: every linopy figure is null
+        lins = [dict.fromkeys(parts[0], None)]
+
+    def med(rows: list[dict[str, Any]], key: str) -> float | None:
+        vals = [r[key] for r in rows if r.get(key) is not None]
+        return statistics.median(vals) if vals else None
+
+    def bh(rows: list[dict[str, Any]], suffix: str) -> list[float]:
+        return [
+            r[f"build{suffix}"] + r[f"handoff{suffix}"]
+            for r in rows
+            if r.get(f"build{suffix}") is not None
+        ]
+
+    part_bh, lin_bh = bh(parts, "_s"), bh(lins, "_s")
+    # CPU seconds of the same work: far less disturbed by other jobs on a shared 2-core machine
+    part_cpu, lin_cpu = bh(parts, "_cpu_s"), bh(lins, "_cpu_s")
+    build_handoff = ours["build_s"] + ours["handoff_s"]
+    out: dict[str, Any] = {
+        "size": args.size,
+        "spec": spec.__dict__,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.machine()} {_cpu_count()} cores, {_mem_gib():.0f} GiB",
+        "solve_time_limit_s": args.solve_time_limit,
+        "solver": args.solver or "choose",
+        "variables": ours["variables"],
+        "constraints": ours["constraints"],
+        "nonzeros": ours["nonzeros"],
+        "status": ours["status"],
+        "objective": ours["objective"],
+        "read_s": ours["read_s"],
+        "build_s": ours["build_s"],
+        "build_cpu_s": ours["build_cpu_s"],
+        "handoff_s": ours["handoff_s"],
+        "compile_s": ours["compile_s"],
+        "pass_model_s": ours["pass_model_s"],
+        "highs_s": ours["highs_s"],
+        "extract_write_s": ours["extract_write_s"],
+        "total_wall_s": ours["total_wall_s"],
+        "peak_rss_mb": ours["peak_rss_mb"],
+        "highs_alone": highs,
+        "part_1_6": {
+            "ours_build_s": med(parts, "build_s"),
+            "ours_handoff_s": med(parts, "handoff_s"),
+            "ours_variables": parts[0]["variables"],
+            "ours_constraints": parts[0]["constraints"],
+            "ours_nonzeros": parts[0]["nonzeros"],
+            "linopy_build_s": med(lins, "build_s"),
+            "linopy_handoff_s": med(lins, "handoff_s"),
+            "linopy_variables": lins[0]["variables"],
+            "linopy_constraints": lins[0]["constraints"],
+            "linopy_nonzeros": lins[0]["nonzeros"],
+            "ours_samples_s": part_bh,
+            "linopy_samples_s": lin_bh,
+            "ours_cpu_samples_s": part_cpu,
+            "linopy_cpu_samples_s": lin_cpu,
+            "ours_peak_rss_mb": med(parts, "peak_rss_mb"),
+            "linopy_peak_rss_mb": med(lins, "peak_rss_mb"),
+        },
+        "overhead_vs_linopy": _ratio(_median(part_bh), _median(lin_bh)),
+        "overhead_vs_linopy_cpu": _ratio(_median(part_cpu), _median(lin_cpu)),
+        "overhead_share": _ratio(build_handoff, ours["total_wall_s"]),
+        "rss_vs_highs": _ratio(ours["peak_rss_mb"], highs["peak_rss_mb"]),
+        "wall_vs_highs": _ratio(ours["total_wall_s"], highs["wall_s"]),
+        "workdir": str(workdir),
+        "optimizer_path": ours["optimizer_path"],
+    }
+    return out
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def _mem_gib() -> float:
+    try:
+        import psutil
+
+        return psutil.virtual_memory().total / 2**30
+    except ImportError:
+        return 0.0
+
+
+def _f(x: Any, spec: str = ".2f") -> str:
+    return "n/a" if x is None else format(x, spec)
+
+
+def _print_human(r: dict[str, Any]) -> None:
+    p = r["part_1_6"]
+    h = r["highs_alone"]
+    lines = [
+        f"size {r['size']}: {r['variables']:,} variables, {r['constraints']:,} constraints, "
+        f"{r['nonzeros']:,} nonzeros; status {r['status']}, objective {r['objective']}",
+        f"  read {_f(r['read_s'])} s | build {_f(r['build_s'])} s | hand-off {_f(r['handoff_s'])} s"
+        f" (compile {_f(r['compile_s'])} + passModel {_f(r['pass_model_s'])}) | HiGHS"
+        f" {_f(r['highs_s'])} s | extract+write {_f(r['extract_write_s'])} s | total"
+        f" {_f(r['total_wall_s'])} s | peak RSS {_f(r['peak_rss_mb'], '.0f')} MB",
+        f"  HiGHS alone (MPS): read {_f(h['read_s'])} s, solve {_f(h['solve_s'])} s ({h['status']}),"
+        f" peak RSS {_f(h['peak_rss_mb'], '.0f')} MB",
+        f"  constraints 1-6: ours build {_f(p['ours_build_s'])} + hand-off {_f(p['ours_handoff_s'])} s"
+        f" ({p['ours_variables']:,} cols, {p['ours_constraints']:,} rows); linopy build"
+        f" {_f(p['linopy_build_s'])} + hand-off {_f(p['linopy_handoff_s'])} s"
+        f" ({_f(p['linopy_variables'], ',')} cols, {_f(p['linopy_constraints'], ',')} rows)",
+        f"  overhead_vs_linopy {_f(r['overhead_vs_linopy'])} (CPU {_f(r['overhead_vs_linopy_cpu'])})"
+        f" | overhead_share {_f(r['overhead_share'])} | rss_vs_highs {_f(r['rss_vs_highs'])}"
+        f" | wall_vs_highs {_f(r['wall_vs_highs'])}",
+    ]
+    print("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line (see the module docstring)."""
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--size", choices=sorted(SIZES), default="S")
+    ap.add_argument("--json", action="store_true", help="print one JSON object with every figure")
+    ap.add_argument(
+        "--solve-time-limit",
+        type=float,
+        default=None,
+        metavar="S",
+        help="HiGHS time limit, the same for the planner and HiGHS alone",
+    )
+    ap.add_argument("--solver", default=None, help="HiGHS solver option: choose, simplex, ipm")
+    ap.add_argument(
+        "--threads", type=int, default=None, help="HiGHS threads (default: HiGHS's choice)"
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="alternate the constraint 1-6 pair N times"
+    )
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workdir", default=None, help="keep the instance, MPS and results here")
+    ap.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    ap.add_argument("--input", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        child_main(args)
+        return
+    res = measure(args)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        _print_human(res)
+
+
+if __name__ == "__main__":
+    main()
