@@ -73,7 +73,9 @@ def _invoke(args: list[str]) -> subprocess.CompletedProcess:
     if res.exception is not None and not isinstance(res.exception, SystemExit):
         import traceback
 
-        err += "Traceback (most recent call last):\n" + "".join(traceback.format_exception(res.exception))
+        err += "Traceback (most recent call last):\n" + "".join(
+            traceback.format_exception(res.exception)
+        )
     return subprocess.CompletedProcess(args, res.exit_code, res.stdout, err)
 
 
