@@ -39,8 +39,14 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         totals[cat] = e
     m.cost_lines = totals
     m.CATEGORIES = pyo.Set(initialize=CATEGORIES, ordered=True)
-    m.e_cost = pyo.Expression(m.CATEGORIES, rule=lambda _m, c: totals[c].expr())
+    m.e_cost = pyo.Expression(m.CATEGORIES, rule=cost_line_rule)
     total = Lin()
     for cat in CATEGORIES:
         total.add_lin(totals[cat])
     m.objective = pyo.Objective(expr=total.expr(), sense=pyo.minimize, doc="net present cost ($M)")
+
+
+def cost_line_rule(m: pyo.ConcreteModel, category: str):
+    """One objective line of DESIGN §5 (capital, fixed_om, energy, carbon, supply_chain, unserved, bets),
+    in $M of net present cost."""
+    return m.cost_lines[category].expr()

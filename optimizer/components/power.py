@@ -67,7 +67,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.GRID = pyo.Set(initialize=grid_index, dimen=3, ordered=True)
     m.v_grid = pyo.Var(
         m.GRID,
-        bounds=lambda _m, r, y, h: (0.0, float(regions[r]["grid_max_mw"])),
+        bounds=grid_bounds,
         doc="grid import (MW)",
     )
 
@@ -102,6 +102,14 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     ]
     m.ELECTRICITY_ROWS = pyo.Set(initialize=rows, dimen=3, ordered=True)
     m.c_electricity_balance = LinConstraint(m.ELECTRICITY_ROWS, rule=electricity_balance_rule)
+
+
+def grid_bounds(m: pyo.ConcreteModel, r: str, y: int, h: str) -> tuple[float, float]:
+    r"""Grid imports within the connection (constraint 1).
+
+    .. math:: 0 \le grid_{r,y,h} \le grid\_max\_mw_r
+    """
+    return (0.0, float(m.data.region[r]["grid_max_mw"]))
 
 
 def gen_limit_rule(m: pyo.ConcreteModel, p: str, r: str, y: int, h: str):
