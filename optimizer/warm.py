@@ -1,0 +1,415 @@
+"""Sweep workers: evaluate one point, re-solving warm in a persistent HiGHS model (PERFORMANCE.md).
+
+A worker receives a plain task dict (the input path and the point's list of changes, never a
+model), applies the changes to the raw input it keeps in memory, resolves, builds and compiles the
+model, and then either
+
+- **warm**: when the compiled LP has the same structure as the one its persistent ``highspy.Highs``
+  holds (same row and column counts, the same sparsity pattern, the same integrality), only the
+  costs, bounds, row bounds, matrix values and objective offset that differ are changed in place and
+  HiGHS re-solves from the previous basis; or
+- **cold**: the model is passed to a fresh ``Highs``.
+
+A MIP is always solved cold. Branch and bound has no basis to restart from, and offering the
+previous optimum as a start (``setSolution``) was measured on the shipped dataset (MIP gap 1e-3):
+1.5x slower than a cold solve, and its objective differed from the cold one by 0.9 %, more than the
+gap allows — a result a sweep cannot trust. The worker still keeps its input in memory.
+
+Either way HiGHS solves exactly the LP that a cold ``solve`` of the point compiles — the in-place
+updates make the persistent model equal to it entry by entry — so a warm result equals a cold one
+(up to the solver's tolerances; tested to 1e-6).
+
+HiGHS fixes its thread pool at the first run in a process, so a worker uses one thread throughout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import highspy
+import numpy as np
+
+from optimizer.data_io import InputError, RawBook, parse, read_raw
+from optimizer.results import input_sha256, summary, tables
+from optimizer.scenarios import Change, apply_changes
+from optimizer.solve import Solution, SolveOptions, StandardForm, _new_highs, compile_model, solve
+from optimizer.sweep_store import COST_COLUMNS, FAILED
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """Outcome of one HiGHS solve of a point (before it becomes a store row)."""
+
+    status: str
+    termination: str
+    objective: float | None
+    mip_gap: float | None
+    solve_seconds: float
+    warm: bool
+
+
+class WarmSolver:
+    """A persistent HiGHS model that follows a sequence of same-structure LPs/MIPs.
+
+    Parameters
+    ----------
+    options : SolveOptions
+        HiGHS options for every solve (``threads`` should be 1 in a sweep worker).
+    """
+
+    def __init__(self, options: SolveOptions) -> None:
+        self.options = options
+        self.h: highspy.Highs | None = None
+        self._sig: tuple | None = None
+        self._cost = self._lb = self._ub = self._rlo = self._rhi = self._val = None
+        self._offset = 0.0
+        self._x: np.ndarray | None = None
+        self._is_mip = False
+        self.warm_solves = 0
+        self.cold_solves = 0
+
+    @staticmethod
+    def _arrays(sf: StandardForm) -> dict[str, np.ndarray]:
+        lp = sf.lp
+        a = lp.a_matrix_
+        return {
+            "cost": np.asarray(lp.col_cost_, dtype=float),
+            "lb": np.asarray(lp.col_lower_, dtype=float),
+            "ub": np.asarray(lp.col_upper_, dtype=float),
+            "rlo": np.asarray(lp.row_lower_, dtype=float),
+            "rhi": np.asarray(lp.row_upper_, dtype=float),
+            "start": np.asarray(a.start_, dtype=np.int64),
+            "index": np.asarray(a.index_, dtype=np.int64),
+            "val": np.asarray(a.value_, dtype=float),
+        }
+
+    @staticmethod
+    def _signature(sf: StandardForm, arr: dict[str, np.ndarray]) -> tuple:
+        # the structure a basis or a start can be carried across: sizes, pattern, integrality
+        h = hashlib.sha256()
+        h.update(arr["start"].tobytes())
+        h.update(arr["index"].tobytes())
+        h.update(np.asarray(sf.integer_cols, dtype=np.int64).tobytes())
+        return (sf.lp.num_col_, sf.lp.num_row_, len(arr["val"]), h.hexdigest())
+
+    def solve(self, sf: StandardForm, warm: bool = True) -> PointResult:
+        """Solve the compiled point ``sf``, warm when its structure matches the previous one.
+
+        Parameters
+        ----------
+        sf : the point's compiled model (:func:`optimizer.solve.compile_model`).
+        warm : allow a warm re-solve; False always passes the model afresh.
+
+        Returns
+        -------
+        PointResult
+            status and objective; the primal values are in :attr:`x` afterwards.
+        """
+        arr = self._arrays(sf)
+        sig = self._signature(sf, arr)
+        is_mip = bool(len(sf.integer_cols))
+        # a MIP is never re-solved in place: see the module docstring
+        is_warm = bool(warm and not is_mip and self.h is not None and sig == self._sig)
+        t0 = time.perf_counter()
+        if is_warm:
+            h = self.h
+            self._update(h, arr, sf.offset)
+            self.warm_solves += 1
+        else:
+            h = _new_highs(self.options)
+            h.passModel(sf.lp)
+            self._is_mip = is_mip
+            self.cold_solves += 1
+        h.run()
+        secs = time.perf_counter() - t0
+        self.h, self._sig = h, sig
+        self._cost, self._lb, self._ub = arr["cost"], arr["lb"], arr["ub"]
+        self._rlo, self._rhi, self._val = arr["rlo"], arr["rhi"], arr["val"]
+        self._offset = sf.offset
+        res = self._outcome(h, secs, is_warm)
+        if res.status not in ("optimal", "feasible"):
+            # an infeasible or failed point leaves no useful start, and its basis may be poor
+            self._x = None
+            self.h, self._sig = None, None
+        return res
+
+    def _update(self, h: highspy.Highs, arr: dict[str, np.ndarray], offset: float) -> None:
+        i32 = np.int32
+        d = np.flatnonzero(arr["cost"] != self._cost)
+        if len(d):
+            h.changeColsCost(len(d), d.astype(i32), arr["cost"][d])
+        d = np.flatnonzero((arr["lb"] != self._lb) | (arr["ub"] != self._ub))
+        if len(d):
+            h.changeColsBounds(len(d), d.astype(i32), arr["lb"][d], arr["ub"][d])
+        d = np.flatnonzero((arr["rlo"] != self._rlo) | (arr["rhi"] != self._rhi))
+        if len(d):
+            h.changeRowsBounds(len(d), d.astype(i32), arr["rlo"][d], arr["rhi"][d])
+        d = np.flatnonzero(arr["val"] != self._val)
+        if len(d):
+            # column-wise storage: the column of entry e is the last start ≤ e
+            cols = np.searchsorted(arr["start"], d, side="right") - 1
+            rows = arr["index"][d]
+            for r, c, v in zip(rows.tolist(), cols.tolist(), arr["val"][d].tolist(), strict=True):
+                h.changeCoeff(r, c, v)
+        if offset != self._offset:
+            h.changeObjectiveOffset(float(offset))
+
+    def _outcome(self, h: highspy.Highs, secs: float, is_warm: bool) -> PointResult:
+        MS = highspy.HighsModelStatus
+        ms = h.getModelStatus()
+        info = h.getInfo()
+        has_point = info.primal_solution_status == 2
+        term = h.modelStatusToString(ms).lower().replace(" ", "_")
+        if ms == MS.kOptimal:
+            status = "optimal"
+        elif ms == MS.kInfeasible:
+            status = "infeasible"
+        elif ms in (MS.kUnbounded, MS.kUnboundedOrInfeasible):
+            status = "unbounded"
+        elif ms in (
+            MS.kTimeLimit,
+            MS.kIterationLimit,
+            MS.kSolutionLimit,
+            MS.kInterrupt,
+            MS.kObjectiveBound,
+            MS.kObjectiveTarget,
+        ):
+            status = "feasible" if has_point else "no_solution"
+        else:
+            status = "error"
+        obj = gap = None
+        if status in ("optimal", "feasible"):
+            self._x = np.asarray(h.getSolution().col_value, dtype=float)
+            obj = float(info.objective_function_value)
+            gap = float(info.mip_gap) if self._is_mip else 0.0
+            if not np.isfinite(gap):
+                gap = None
+        return PointResult(status, term, obj, gap, secs, is_warm)
+
+    @property
+    def x(self) -> np.ndarray | None:
+        """Primal values of the last solve (column order of its standard form)."""
+        return self._x
+
+
+# ------------------------------------------------------------------------------------------------
+# The task a worker runs
+# ------------------------------------------------------------------------------------------------
+class _WorkerState(threading.local):
+    """Per-thread state of a worker process: raw inputs read once, one warm solver per input."""
+
+    def __init__(self) -> None:
+        self.raw: dict[tuple[str, str], RawBook] = {}
+        self.solvers: dict[tuple[str, str], WarmSolver] = {}
+
+
+_STATE = _WorkerState()
+
+
+def changes_from_task(task: dict[str, Any]) -> list[Change]:
+    """The :class:`Change` list of a task's JSON-able ``changes``."""
+    return [Change(*c[:5], origin=f"Sweep ({task.get('point_id', '')})") for c in task["changes"]]
+
+
+def _raw_for(path: str, sha: str) -> RawBook:
+    key = (path, sha)
+    raw = _STATE.raw.get(key)
+    if raw is None:
+        if sha and input_sha256(path) != sha:
+            raise RuntimeError(
+                f"{path} on this worker differs from the sweep's input (SHA-256 mismatch)"
+            )
+        raw = read_raw(path)
+        _STATE.raw = {key: raw}  # one input per worker at a time keeps memory flat
+    return raw
+
+
+def solve_point(task: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate one sweep point and return its store row (see :mod:`optimizer.sweep_store`).
+
+    Parameters
+    ----------
+    task : dict
+        ``input`` (path), ``input_sha256``, ``point_id``, ``changes`` (lists of sheet, where,
+        column, op, value), ``params`` (parameter name → value), ``options`` (``time_limit_s``,
+        ``mip_gap``, ``bet_mode``) and ``warm`` (bool).
+
+    Returns
+    -------
+    dict
+        the run's row: status, objective, costs, capital by region and class, timings. Input
+        errors are a run with status ``error``; exceptions propagate (the caller retries them).
+    """
+    from optimizer.model import build_model
+
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    o = task.get("options", {})
+    opts = SolveOptions(
+        time_limit_s=o.get("time_limit_s"),
+        mip_gap=o.get("mip_gap"),
+        threads=1,
+        duals=False,
+        explain=False,
+    )
+    row: dict[str, Any] = {
+        "point_id": task["point_id"],
+        "changes": task["changes"],
+        "params": task.get("params", {}),
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+    }
+    raw = _raw_for(task["input"], task.get("input_sha256", ""))
+    try:
+        data = parse(apply_changes(raw, changes_from_task(task)))
+    except InputError as exc:
+        return {**row, "status": "error", "termination": "input_error", "message": str(exc)}
+    t_build = time.perf_counter()
+    model = build_model(data, bet_mode=o.get("bet_mode"))
+    build_s = time.perf_counter() - t_build
+    opts = opts.merged(data.settings)
+    if model.derived.infeasible:
+        return {
+            **row,
+            "status": "infeasible",
+            "termination": "infeasible_input",
+            "message": "; ".join(model.derived.infeasible),
+            "run_seconds": time.perf_counter() - t0,
+        }
+    sf = compile_model(model)
+    key = (task["input"], task.get("input_sha256", ""))
+    solver = _STATE.solvers.get(key)
+    if solver is None or solver.options != opts:
+        solver = WarmSolver(opts)
+        _STATE.solvers = {key: solver}
+    res = solver.solve(sf, warm=bool(task.get("warm", True)))
+    sol = Solution(
+        model=model,
+        status=res.status,
+        termination=res.termination,
+        objective=res.objective,
+        mip_gap=res.mip_gap,
+        solve_seconds=res.solve_seconds,
+        handoff_seconds=0.0,
+        variables=len(sf.columns),
+        constraints=len(sf.rows),
+        nonzeros=len(sf.lp.a_matrix_.value_),
+        is_mip=bool(len(sf.integer_cols)),
+        options=opts,
+        build_seconds=build_s,
+    )
+    if sol.has_solution:
+        for var, val in zip(sf.columns, solver.x, strict=True):
+            var.set_value(float(val), skip_validation=True)
+    row.update(
+        {
+            "status": res.status,
+            "termination": res.termination,
+            "mip_gap": res.mip_gap,
+            "solve_seconds": res.solve_seconds,
+            "warm": res.warm,
+        }
+    )
+    row.update(_metrics(sol))
+    row["run_seconds"] = time.perf_counter() - t0
+    # not stored; benchmarks compare it with run_seconds to see whether a worker had its core
+    row["cpu_seconds"] = time.process_time() - c0
+    return row
+
+
+def _metrics(sol: Solution) -> dict[str, Any]:
+    """Objective, cost categories, unserved and capital by region and class of a solved point."""
+    s = summary(sol)
+    out: dict[str, Any] = {"objective_musd": s.get("objective_musd")}
+    for c in (*COST_COLUMNS, "capital_musd", "unserved_h100e"):
+        out[c] = s.get(c)
+    if not sol.has_solution:
+        return out
+    data = sol.model.data
+    tech_class = {k: v["class"] for k, v in data.tech.items()}
+    by_region: dict[str, float] = {}
+    by_class: dict[str, float] = {}
+    for k, r, musd in _capital_rows(sol):
+        by_region[str(r)] = by_region.get(str(r), 0.0) + float(musd)
+        cls = tech_class.get(k, str(k))  # the accelerator is its own class
+        by_class[cls] = by_class.get(cls, 0.0) + float(musd)
+    out["capital_by_region"] = by_region
+    out["capital_by_class"] = by_class
+    return out
+
+
+def _capital_rows(sol: Solution) -> list[tuple[str, str, float]]:
+    """(tech, region, $M) of every financing term of a solved model.
+
+    A deterministic model's finance registry is read directly: ``tables`` would also build every
+    other results table, a quarter of a warm run's overhead. The stochastic extensive form has no
+    top-level registry; ``tables`` weighs its outcome blocks.
+    """
+    terms = getattr(sol.model, "fin_terms", None)
+    if terms is None:
+        cap = tables(sol)["Capital"]
+        return list(zip(cap["tech"], cap["region"], cap["musd"], strict=True))
+    return [(k, r, e.value(_var_value)) for (_j, k, r, _v, e) in terms]
+
+
+def _var_value(var: Any) -> float:
+    return 0.0 if var.value is None else float(var.value)
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """:func:`solve_point` with one local retry: the Dask entry point of a sweep worker.
+
+    A Python exception is retried once from a clean state (no warm model, input re-read); a second
+    failure becomes a ``failed`` run carrying the traceback, so the sweep goes on. A crash of the
+    worker process itself is retried by Dask and recorded by the driver.
+    """
+    attempts = 0
+    last = ""
+    while attempts < 2:
+        attempts += 1
+        try:
+            row = solve_point(task)
+            row["attempts"] = attempts
+            row["finished_utc"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            return row
+        except Exception:  # noqa: BLE001 - any failure of one point must not stop the sweep
+            last = traceback.format_exc(limit=8)
+            _STATE.raw, _STATE.solvers = {}, {}
+    return failed_row(task, last, attempts)
+
+
+def failed_row(task: dict[str, Any], message: str, attempts: int) -> dict[str, Any]:
+    """The store row of a point that crashed after its retries."""
+    return {
+        "point_id": task["point_id"],
+        "changes": task["changes"],
+        "params": task.get("params", {}),
+        "status": FAILED,
+        "termination": "crashed",
+        "message": message[-4000:],
+        "attempts": attempts,
+        "finished_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def cold_objective(path: str, changes: list[list[Any]], bet_mode: str | None = None) -> Solution:
+    """Solve a point from scratch through the ordinary ``solve`` path (the reference for tests)."""
+    from optimizer.model import build_model
+
+    raw = read_raw(path)
+    task = {"changes": changes, "point_id": "cold"}
+    data = parse(apply_changes(raw, changes_from_task(task)))
+    return solve(build_model(data, bet_mode=bet_mode), SolveOptions(duals=False, explain=False))
+
+
+def canonical_json(obj: Any) -> str:
+    """Compact, key-sorted JSON: the text a point id hashes."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
