@@ -593,38 +593,15 @@ def _execute_dask(
     scheduler: str | None,
     on_row: Callable[[dict[str, Any]], None],
 ) -> None:
-    """Solve tasks on a LocalCluster (one HiGHS thread per worker) or an existing scheduler."""
-    import logging
+    """Solve sub-coalitions with the sweep machinery's Dask executor (LocalCluster with one HiGHS
+    thread per worker, or an existing scheduler; a worker that dies is retried, then recorded)."""
+    from pathlib import Path
 
-    from dask.distributed import Client, LocalCluster, as_completed
+    from optimizer.sweep import SweepConfig
+    from optimizer.sweep import _execute_dask as execute
 
-    cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout="30s")
-    else:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
-    try:
-        futures = client.map(coalition_task, tasks, pure=False)
-        for fut in as_completed(futures):
-            try:
-                row = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a worker that died: record and go on
-                i = futures.index(fut)
-                row = {
-                    "key": tasks[i]["key"],
-                    "cost": None,
-                    "status": f"failed: {type(exc).__name__}",
-                    "seconds": 0.0,
-                }
-            on_row(row)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    def failed(task: dict[str, Any], message: str) -> dict[str, Any]:
+        return {"key": task["key"], "cost": None, "status": f"failed: {message}", "seconds": 0.0}
+
+    config = SweepConfig(input=Path(tasks[0]["input"]), workers=workers, scheduler=scheduler)
+    execute(tasks, config, on_row, fn=coalition_task, on_failure=failed)

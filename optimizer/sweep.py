@@ -669,16 +669,19 @@ def _execute_dask(
     config: SweepConfig,
     on_row: Callable[[dict[str, Any]], None],
     fn: Callable[[dict[str, Any]], dict[str, Any]] = run_task,
+    on_failure: Callable[[dict[str, Any], str], dict[str, Any]] | None = None,
 ) -> None:
     """Solve ``tasks`` on a LocalCluster (or the given scheduler), handing rows back as they finish.
 
-    ``fn`` is the worker's entry point (tests substitute one that kills its worker).
+    ``fn`` is the worker's entry point (tests substitute one that kills its worker; the coalition game
+    passes its own), and ``on_failure(task, message)`` builds the row of a task that failed for good
+    (default: a failed sweep run).
     """
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
     token = hashlib.sha256(f"{os.getpid()}-{time.time()}".encode()).hexdigest()[:8]
-    keys = [f"sweep-{t['point_id']}-{token}" for t in tasks]
+    keys = [f"sweep-{t.get('point_id') or t.get('key')}-{token}" for t in tasks]
     by_key = dict(zip(keys, tasks, strict=True))
     cluster = None
     # allowed-failures is read when the scheduler starts: it bounds the retries of a point whose
@@ -711,7 +714,11 @@ def _execute_dask(
                 row = fut.result()
             except Exception as exc:  # noqa: BLE001 - KilledWorker and friends: record, go on
                 task = by_key[fut.key]
-                row = failed_row(task, f"{type(exc).__name__}: {exc}", config.allowed_failures + 1)
+                message = f"{type(exc).__name__}: {exc}"
+                if on_failure is not None:
+                    row = on_failure(task, message)
+                else:
+                    row = failed_row(task, message, config.allowed_failures + 1)
             on_row(row)
             fut.release()
     finally:
