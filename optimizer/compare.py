@@ -143,7 +143,7 @@ def write_comparison(runs: Mapping[str, Mapping[str, pd.DataFrame]], path: str |
         title = "Net present cost by category ($M)"
         ws.add_chart(
             _by_rows(ws, 2, 1 + n, list(range(2, 2 + len(t["Costs"]))), title, "$M", stacked=True),
-            f"{_col(3 + n)}2",
+            _below(t["Costs"]),
         )
     ws = wb["Summary"]
     obj = Reference(ws, min_col=2, max_col=1 + n, min_row=3, max_row=3)
@@ -152,13 +152,15 @@ def write_comparison(runs: Mapping[str, Mapping[str, pd.DataFrame]], path: str |
     ch.add_data(obj, from_rows=True, titles_from_data=False)
     ch.set_categories(Reference(ws, min_col=2, max_col=1 + n, min_row=1, max_row=1))
     ch.legend = None
-    ws.add_chart(ch, f"{_col(3 + 2 * n)}2")
+    ws.add_chart(ch, _below(t["Summary"]))
     if len(t["Capacity"]):
         ws = wb["Capacity"]
         last = t["Capacity"]["year"].max()
         rows = [i + 2 for i, y in enumerate(t["Capacity"]["year"]) if y == last]
         title = f"Capacity by class in {last}"
-        ws.add_chart(_by_rows(ws, 3, 2 + n, rows, title, "MW (fabs: units/yr)"), f"{_col(4 + n)}2")
+        ws.add_chart(
+            _by_rows(ws, 3, 2 + n, rows, title, "MW (fabs: units/yr)"), _below(t["Capacity"])
+        )
     if len(t["Capital"]):
         ws = wb["Capital"]
         ch = BarChart()
@@ -171,7 +173,7 @@ def write_comparison(runs: Mapping[str, Mapping[str, pd.DataFrame]], path: str |
         ch.set_categories(
             Reference(ws, min_col=1, max_col=2, min_row=2, max_row=1 + len(t["Capital"]))
         )
-        ws.add_chart(ch, f"{_col(4 + n)}2")
+        ws.add_chart(ch, _below(t["Capital"]))
     if len(t["Compute"]):
         ws = wb["Compute"]
         ch = LineChart()
@@ -181,8 +183,14 @@ def write_comparison(runs: Mapping[str, Mapping[str, pd.DataFrame]], path: str |
             titles_from_data=True,
         )
         ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + len(t["Compute"])))
-        ws.add_chart(ch, f"{_col(3 + 2 * n)}2")
+        ws.add_chart(ch, _below(t["Compute"]))
     return atomic_save(wb, Path(path))
+
+
+def _below(df) -> str:
+    """Anchor a chart two rows under a table: charts beside a table fall outside the printed range,
+    so LibreOffice's PDF export would leave them out."""
+    return f"A{len(df) + 4}"
 
 
 def _col(i: int) -> str:

@@ -118,3 +118,23 @@ def test_compare_command(tmp_path):
         for r in openpyxl.load_workbook(out)["Summary"].iter_rows(min_row=2, values_only=True)
     }
     assert summ["cost_energy_musd"][3] == pytest.approx(1.2 * 8760 * 30 / 1e6, rel=1e-9)
+
+
+def test_comparison_opens_in_libreoffice_with_its_charts(tmp_path):
+    """The comparison converts to PDF in LibreOffice and its charts survive an xlsx round trip."""
+    from tests.test_report import _convert, _soffice
+
+    exe = _soffice()
+    w = _add_scenarios(
+        worked_check_workbook(tmp_path / "W.xlsx"), [["double", "Demand", "", "h100e", "scale", 2]]
+    )
+    assert run("solve", str(w), "--all-scenarios", "-o", str(tmp_path / "out")).returncode == 0
+    cmp = tmp_path / "out" / "comparison.xlsx"
+    pdf = _convert(exe, cmp, "pdf", tmp_path)
+    assert pdf.read_bytes()[:4] == b"%PDF" and pdf.stat().st_size > 10_000
+    back = _convert(exe, cmp, "xlsx", tmp_path)
+    import zipfile
+
+    with zipfile.ZipFile(back) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) >= 4, charts
