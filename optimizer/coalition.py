@@ -329,6 +329,7 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
     import pandas as pd
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
+    from openpyxl.styles import Alignment, Font
 
     from optimizer.workbook import atomic_save, set_cell, write_table
 
@@ -383,11 +384,23 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
             else "estimated from sampled permutations (95% interval on Players)",
         ),
     ]
-    ws.column_dimensions["A"].width = 40
-    ws.column_dimensions["B"].width = 110
+    ws.column_dimensions["A"].width = 38
+    ws.column_dimensions["B"].width = 80
     for i, (a, b) in enumerate(lines, start=1):
         set_cell(ws.cell(i, 1), a)
         set_cell(ws.cell(i, 2), b)
+        ws.cell(i, 1).font = Font(bold=True)
+        ws.cell(i, 1).alignment = Alignment(vertical="top")
+        # left-aligned and wrapped: a right-aligned number in a wide column prints off the page
+        ws.cell(i, 2).alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+        if isinstance(b, float):
+            ws.cell(i, 2).number_format = "#,##0.0"
+        if isinstance(b, str) and len(b) > 90:
+            # spreadsheets do not grow a row for wrapped text written by a program: size it
+            ws.row_dimensions[i].height = 15 * math.ceil(len(b) / 90)
+    # one page wide when printed or exported to PDF
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     wp = wb.create_sheet("Players")
     write_table(wp, players_df, blank_ok=set(players_df.columns))
     ch = BarChart()
@@ -398,7 +411,8 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
         titles_from_data=True,
     )
     ch.set_categories(Reference(wp, min_col=1, min_row=2, max_row=1 + len(order)))
-    wp.add_chart(ch, "I2")
+    # under the table: charts beside it fall outside the printed range in LibreOffice
+    wp.add_chart(ch, f"A{len(order) + 4}")
     ch2 = BarChart()
     ch2.type = "col"
     ch2.title, ch2.y_axis.title = "Saving from the alliance", "$M"
@@ -408,7 +422,7 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
     )
     ch2.set_categories(Reference(wp, min_col=1, min_row=2, max_row=1 + len(order)))
     ch2.legend = None
-    wp.add_chart(ch2, "I20")
+    wp.add_chart(ch2, f"J{len(order) + 4}")
     wc = wb.create_sheet("Coalitions")
     write_table(wc, subsets, blank_ok={"cost_musd"})
     return atomic_save(wb, Path(path))
