@@ -76,6 +76,7 @@ def _solve_one(
     plots: bool,
     as_json: bool,
     mpisppy: str | None = None,
+    measures: bool = True,
 ):
     """Build, solve and write one run; returns (summary, tables) or exits on a non-input failure."""
     import pandas as pd
@@ -131,7 +132,7 @@ def _solve_one(
     if extra:
         rows = pd.DataFrame(list(extra.items()), columns=["metric", "value"])
         t["Summary"] = pd.concat([t["Summary"], rows], ignore_index=True)
-    if hasattr(model, "OUTCOMES"):
+    if hasattr(model, "OUTCOMES") and measures:
         from optimizer.stochastic import attach_measures, measures
 
         t3 = time.perf_counter()
@@ -198,6 +199,13 @@ def _solve_one(
     help="Any other HiGHS option, checked before solving (repeatable), e.g. presolve=off.",
 )
 @click.option(
+    "--measures/--no-measures",
+    default=True,
+    show_default=True,
+    help="With --bet-mode stochastic: also compute EV, EEV/VSS, wait-and-see/EVPI and each bet's worth "
+    "(several more solves of the model's size).",
+)
+@click.option(
     "--mpisppy",
     type=click.Choice(["ef", "ph"]),
     help="With --bet-mode stochastic: solve with mpi-sppy's extensive form or progressive hedging "
@@ -224,6 +232,7 @@ def solve(
     threads: int | None,
     solver: str | None,
     highs_options: tuple[str, ...],
+    measures: bool,
     mpisppy: str | None,
     plots: bool,
     as_json: bool,
@@ -298,7 +307,9 @@ def solve(
 
     if len(runs) == 1 and not runs[0][0]:
         out = output or Path("outputs") / f"{input_path.stem}_results.xlsx"
-        s, t, sol = _solve_one(runs[0][1], "", out, bet_mode, opts, plots, as_json, mpisppy)
+        s, t, sol = _solve_one(
+            runs[0][1], "", out, bet_mode, opts, plots, as_json, mpisppy, measures
+        )
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
         if t is None:
@@ -322,7 +333,7 @@ def solve(
     failed = []
     for label, data in runs:
         out = folder / f"{input_path.stem}__{_safe_name(label)}.xlsx"
-        s, t, sol = _solve_one(data, label, out, bet_mode, opts, plots, as_json, mpisppy)
+        s, t, sol = _solve_one(data, label, out, bet_mode, opts, plots, as_json, mpisppy, measures)
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
         if t is None:

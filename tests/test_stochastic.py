@@ -147,3 +147,13 @@ def test_mpisppy_matches_the_extensive_form(tmp_path, method):
     assert s["objective_musd"] == pytest.approx(0.738, rel=1e-6)
     if method == "ph":
         assert s["ph_lower_bound_musd"] <= 0.738 + 1e-9
+
+
+def test_measures_can_be_skipped(tmp_path):
+    """--no-measures solves only the extensive form: same objective, no VSS/EVPI in the Summary."""
+    case = write_bet_case(tmp_path / "case")
+    p = run("solve", str(case), "--no-measures", "--json", "-o", str(tmp_path / "r.xlsx"))
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)
+    assert s["objective_musd"] == pytest.approx(0.3 + 0.5 * 8760 * 100 / 1e6, rel=1e-6)
+    assert "vss_musd" not in s and "evpi_musd" not in s
