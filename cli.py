@@ -200,10 +200,10 @@ def _solve_one(
 )
 @click.option(
     "--measures/--no-measures",
-    default=True,
-    show_default=True,
-    help="With --bet-mode stochastic: also compute EV, EEV/VSS, wait-and-see/EVPI and each bet's worth "
-    "(several more solves of the model's size).",
+    default=None,
+    help="For a stochastic plan: also compute EV, EEV/VSS, wait-and-see/EVPI and each bet's worth "
+    "(several more solves of the model's size). Default: on for a single run, off inside scenario "
+    "comparisons.",
 )
 @click.option(
     "--mpisppy",
@@ -232,7 +232,7 @@ def solve(
     threads: int | None,
     solver: str | None,
     highs_options: tuple[str, ...],
-    measures: bool,
+    measures: bool | None,
     mpisppy: str | None,
     plots: bool,
     as_json: bool,
@@ -305,6 +305,8 @@ def solve(
         highs_options=hopts,
     )
 
+    if measures is None:
+        measures = len(runs) == 1
     if len(runs) == 1 and not runs[0][0]:
         out = output or Path("outputs") / f"{input_path.stem}_results.xlsx"
         s, t, sol = _solve_one(
