@@ -412,13 +412,12 @@ def test_plots(tmp_path):
 
 
 def test_large_table_writes(tmp_path):
-    # 100k rows must write in reasonable time; the bound is loose for slow shared CI machines.
-    import time
-
+    """A 100k-row table is written whole (its speed is a benchmark matter, not a test's)."""
     tables = make_tables(rows=100_000)
-    start = time.perf_counter()
-    write_results_workbook(tables, tmp_path / "big.xlsx")
-    assert time.perf_counter() - start < 90
+    path = write_results_workbook(tables, tmp_path / "big.xlsx")
+    wb = openpyxl.load_workbook(path, read_only=True)
+    big = max(tables, key=lambda k: len(tables[k]))
+    assert wb[big].max_row == len(tables[big]) + 1
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import fields
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from click.testing import CliRunner, Result
 import cli
 from optimizer import data_io
 from optimizer.annotate import ORANGE, PROBLEMS_SHEET, RED
-from optimizer.data_io import InputData, InputError, load_inputs
+from optimizer.data_io import InputData, InputError, load_inputs, read_raw
 from tests.conftest import ROOT
 from tests.fixtures import make_broken
 
@@ -307,13 +306,14 @@ def test_plain_numeric_text_is_accepted_and_solves_like_numbers(tiny_path):
     )
 
 
-def test_blank_rows_and_inflated_range_are_ignored_fast(tiny_path):
+def test_blank_rows_and_inflated_range_are_ignored(tiny_path):
     path = ACCEPTED / "blank_rows_inflated.xlsx"
     assert openpyxl.load_workbook(path, read_only=True)["TechCosts"].max_row >= 1_048_000
-    t0 = time.perf_counter()
     result = validate(path)
     assert result.exit_code == 0, result.stderr
-    assert time.perf_counter() - t0 < 10, "a stray format far below must not cost a full scan"
+    # only the cells present are read: the inflated range yields no rows at all
+    raw = read_raw(path)
+    assert max(raw.tables["TechCosts"].row_numbers) < 1_000
     assert_same_inputs(load_inputs(path), load_inputs(tiny_path))
 
 
