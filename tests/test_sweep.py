@@ -193,17 +193,26 @@ def _compiled(raw, changes):
     return compile_model(build_model(data))
 
 
-@pytest.mark.parametrize("integer", [True, False], ids=["mip", "lp"])
-def test_warm_equals_cold(tmp_path: Path, integer: bool):
+@pytest.mark.parametrize(
+    "variant", ["modules", "bets", "lp"], ids=["mip-branch-and-bound", "mip-enumerated", "lp"]
+)
+def test_warm_equals_cold(tmp_path: Path, variant: str):
+    """Every warm result equals a cold ``solve`` of the point (1e-6).
+
+    ``modules``: the tiny case as shipped, integer modules without an upper bound: branch and
+    bound, always cold. ``bets``: continuous modules, one bet binary: the LP relaxation re-solved
+    warm with the binary fixed at 0 and at 1. ``lp``: no integer column: re-solved warm.
+    """
     case = tmp_path / "case"
     shutil.copytree(TINY, case)
-    if not integer:
+    if variant != "modules":
         s = (
             (case / "Settings.csv")
             .read_text()
             .replace("integer_modules,TRUE", "integer_modules,FALSE")
         )
         (case / "Settings.csv").write_text(s)
+    if variant == "lp":
         (case / "Bets.csv").unlink()  # funding a bet is a binary decision
     raw = read_raw(case)
     design = make_design(SPEC, "lhs", samples=6, seed=11)
@@ -211,14 +220,66 @@ def test_warm_equals_cold(tmp_path: Path, integer: bool):
     warm = 0
     for p in design.points:
         sf = _compiled(raw, p.changes)
-        assert bool(len(sf.integer_cols)) is integer
+        assert bool(len(sf.integer_cols)) is (variant != "lp")
         res = solver.solve(sf)
         warm += res.warm
         cold = cold_objective(str(case), [list(c) for c in p.changes])
         assert res.status == cold.status == "optimal"
         assert res.objective == pytest.approx(cold.objective, rel=1e-6, abs=1e-6)
-    # an LP re-solves in place after the first point; a MIP is always solved afresh (warm.py)
-    assert warm == (0 if integer else len(design.points) - 1)
+    # after the first point, everything but branch and bound re-solves in place (warm.py)
+    assert warm == (0 if variant == "modules" else len(design.points) - 1)
+
+
+def test_enumerated_mip_follows_the_best_funding_decision(tmp_path: Path):
+    """Warm enumeration finds the optimum on both sides of a funding decision.
+
+    In the tiny case with continuous modules, funding ``fusion_rd`` (the only binary) pays when
+    R&D is cheap and fusion capex low: at capex 0.3 it is funded for R&D 1 (NPC 260.68 against
+    262.58 unfunded) and not for R&D 100 (262.58 either way, so funding would add 100·DP).
+    A design across both regions must reproduce the cold MIP's objective and decision at each
+    point, whatever the previous point's decision (the warm start's first assignment) was.
+    """
+    case = tmp_path / "case"
+    shutil.copytree(TINY, case)
+    s = (case / "Settings.csv").read_text()
+    (case / "Settings.csv").write_text(s.replace("integer_modules,TRUE", "integer_modules,FALSE"))
+    raw = read_raw(case)
+    points = [
+        [
+            ("TechCosts", "tech=fusion", "capex_musd", "set", capex),
+            ("Bets", "bet=fusion_rd", "rd_cost_musd", "set", rd),
+        ]
+        for capex, rd in [(0.3, 1), (0.3, 100), (1.0, 1), (5.0, 1), (0.6, 1), (2.0, 100)]
+    ]
+    solver = WarmSolver(SolveOptions(threads=1, mip_gap=1e-9))
+    decisions = []
+    for changes in points:
+        sf = _compiled(raw, changes)
+        (j,) = sf.integer_cols
+        res = solver.solve(sf)
+        cold = cold_objective(str(case), [list(c) for c in changes])
+        assert res.status == cold.status == "optimal" and res.mip_gap == 0.0
+        assert res.objective == pytest.approx(cold.objective, rel=1e-6, abs=1e-6)
+        fund = round(float(solver.x[j]))
+        assert fund == round(cold.model.v_fund["fusion_rd"].value)
+        decisions.append(fund)
+    assert decisions == [1, 0, 1, 0, 1, 0]
+    assert solver.warm_solves == len(points) - 1
+
+
+def test_enumeration_only_for_few_bounded_integer_columns():
+    """At most MAX_ASSIGNMENTS joint values, and only for integer columns with finite bounds."""
+    from optimizer.warm import MAX_ASSIGNMENTS, _assignments
+
+    def arr(lb, ub):
+        return {"lb": np.asarray(lb, dtype=float), "ub": np.asarray(ub, dtype=float)}
+
+    assert _assignments(arr([0, 0], [1, 1]), [0, 1]) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert _assignments(arr([0, 1], [2, 1]), [0, 1]) == [(0, 1), (1, 1), (2, 1)]  # one fixed
+    assert _assignments(arr([0], [np.inf]), [0]) is None
+    n = MAX_ASSIGNMENTS.bit_length()  # 2^n binaries > MAX_ASSIGNMENTS
+    assert _assignments(arr([0] * n, [1] * n), list(range(n))) is None
+    assert len(_assignments(arr([0] * (n - 1), [1] * (n - 1)), list(range(n - 1)))) == 2 ** (n - 1)
 
 
 def test_structure_change_rebuilds():
