@@ -267,6 +267,22 @@ def test_enumerated_mip_follows_the_best_funding_decision(tmp_path: Path):
     assert solver.warm_solves == len(points) - 1
 
 
+def test_enumeration_out_of_time_has_no_solution_and_restarts_cold(tmp_path: Path):
+    """A time limit spent before any assignment is solved leaves ``no_solution``, never a guess,
+    and the next point starts afresh (no basis of a failed point is reused)."""
+    case = tmp_path / "case"
+    shutil.copytree(TINY, case)
+    s = (case / "Settings.csv").read_text()
+    (case / "Settings.csv").write_text(s.replace("integer_modules,TRUE", "integer_modules,FALSE"))
+    sf = _compiled(read_raw(case), [])
+    limited = WarmSolver(SolveOptions(threads=1, time_limit_s=1e-9))
+    res = limited.solve(sf)
+    assert res.status == "no_solution" and res.objective is None and limited.x is None
+    assert limited.h is None  # the next point is passed afresh
+    res = WarmSolver(SolveOptions(threads=1)).solve(sf)
+    assert res.status == "optimal" and res.objective == pytest.approx(_cold([], case), rel=1e-6)
+
+
 def test_enumeration_only_for_few_bounded_integer_columns():
     """At most MAX_ASSIGNMENTS joint values, and only for integer columns with finite bounds."""
     from optimizer.warm import MAX_ASSIGNMENTS, _assignments
