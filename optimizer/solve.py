@@ -17,16 +17,19 @@ import math
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.base.var import VarData
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimizer.diagnose import explain_infeasibility, explain_unbounded
-from optimizer.linear import standard_form
+from optimizer.linear import RowMap, standard_form
 
 STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution", "error")
 
@@ -94,7 +97,7 @@ class Solution:
     is_mip: bool
     options: SolveOptions
     message: str = ""
-    duals: dict[Any, float] = field(default_factory=dict)
+    duals: Mapping[Any, float] = field(default_factory=dict)  # constraint data → dual
     build_seconds: float = 0.0
 
     @property
@@ -133,7 +136,7 @@ class StandardForm:
 
     lp: Any  # highspy.HighsLp
     columns: list[Any]
-    rows: list[tuple[Any, int]]
+    rows: RowMap  # rows[i] = RowEntry(constraint data, 0 for =, 1 for ≤, -1 for ≥)
     offset: float
     integer_cols: np.ndarray
 
@@ -143,32 +146,44 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
 
     The model's linear expressions are read directly (``optimizer.linear.standard_form``: the same
     columns, rows and matrix as Pyomo's ``LinearStandardFormCompiler``; hand-off at S 3.5 s → 0.05 s,
-    at L 26 s → 3.8 s, benchmarks/RESULTS.md); anything that path does not read goes through
-    Pyomo's compiler.
+    at L 26 s → 3.8 s, benchmarks/RESULTS.md), array-built families as arrays; anything that path
+    does not read goes through Pyomo's compiler. ``rows`` is a :class:`~optimizer.linear.RowMap`:
+    ``rows[i]`` is ``RowEntry(constraint, sense)`` (the row object made when asked).
     """
     form = standard_form(model)
+    segments: list[tuple[int, int, Any]] = []
     if form is not None:
         columns, rows, rhs = form.columns, form.rows, form.rhs
         c, offset = form.c, form.offset
         start, index, value = form.indptr, form.indices, form.data
+        segments = form.segments
     else:
         sf = LinearStandardFormCompiler().write(model, mixed_form=True)
         A = sf.A.tocsc()
-        columns, rows, rhs = list(sf.columns), list(sf.rows), np.asarray(sf.rhs, dtype=float)
+        columns, rhs = list(sf.columns), np.asarray(sf.rhs, dtype=float)
+        rows = RowMap()
+        rows.extend(sf.rows)
         c = sf.c.toarray().ravel() if len(columns) else np.zeros(0)
         offset = float(sf.c_offset[0]) if len(sf.c_offset) else 0.0
         start, index, value = A.indptr, A.indices, A.data
     n, mrows = len(columns), len(rows)
+    lb, ub, integer = _column_bounds(columns, segments)
+    sense = rows.senses()
+    row_lower = np.where(sense <= 0, rhs, -highspy.kHighsInf)
+    row_upper = np.where(sense >= 0, rhs, highspy.kHighsInf)
+    lp = _lp_from_arrays(
+        n, mrows, c, offset, lb, ub, row_lower, row_upper, start, index, value, integer
+    )
+    if lp is not None:
+        return StandardForm(lp, columns, rows, lp.offset_, np.flatnonzero(integer))
     lp = highspy.HighsLp()
     lp.num_col_ = n
     lp.num_row_ = mrows
     lp.col_cost_ = c.astype(float)
-    lb, ub, integer = _column_bounds(columns)
     lp.col_lower_ = lb
     lp.col_upper_ = ub
-    sense = np.array([s for _, s in rows], dtype=int)
-    lp.row_lower_ = np.where(sense <= 0, rhs, -highspy.kHighsInf)
-    lp.row_upper_ = np.where(sense >= 0, rhs, highspy.kHighsInf)
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = start.astype(np.int32)
     lp.a_matrix_.index_ = index.astype(np.int32)
@@ -184,12 +199,87 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
     return StandardForm(lp, columns, rows, lp.offset_, np.flatnonzero(integer))
 
 
-def _column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lp_from_arrays(
+    n: int,
+    mrows: int,
+    c: np.ndarray,
+    offset: float,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    start: np.ndarray,
+    index: np.ndarray,
+    value: np.ndarray,
+    integer: np.ndarray,
+) -> Any:
+    """The ``HighsLp`` of these arrays, made by a scratch ``Highs`` (``None`` if it objects).
+
+    ``HighsLp``'s attribute setters convert numpy arrays element by element (0.5 s for the 4M
+    nonzeros of L); ``Highs.passModel`` takes the arrays as buffers (0.1 s) and ``getLp`` copies
+    the model out in C++. Only a model HiGHS accepts unchanged (status OK, not a warning: a
+    warning means it altered something, e.g. dropped a tiny coefficient) is used; otherwise the
+    caller sets the attributes itself.
+    """
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    status = h.passModel(
+        n,
+        mrows,
+        len(value),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        float(offset),
+        np.ascontiguousarray(c, dtype=np.float64),
+        np.ascontiguousarray(lb, dtype=np.float64),
+        np.ascontiguousarray(ub, dtype=np.float64),
+        np.ascontiguousarray(row_lower, dtype=np.float64),
+        np.ascontiguousarray(row_upper, dtype=np.float64),
+        np.ascontiguousarray(start, dtype=np.int32),
+        np.ascontiguousarray(index, dtype=np.int32),
+        np.ascontiguousarray(value, dtype=np.float64),
+        integer.astype(np.int32),  # kContinuous 0, kInteger 1
+    )
+    if status != highspy.HighsStatus.kOk:
+        return None
+    lp = h.getLp()
+    if not integer.any():
+        lp.integrality_ = []  # an LP, as a HighsLp built by hand says
+    return lp
+
+
+_PLAIN = (int, float)
+
+
+def _own_bounds(own: list[Any], none: float) -> np.ndarray | None:
+    """Variables' own bounds as an array (``none`` where a variable has none); ``None`` when one
+    is not a plain finite number (a param, an expression, ±inf: Pyomo resolves those)."""
+    n = len(own)
+    if own.count(None) == n:
+        return np.full(n, none)
+    if {x.__class__ for x in own} - {int, float, type(None)}:
+        return None
+    arr = np.array([none if x is None else x for x in own], dtype=np.float64)
+    given = np.array([x is not None for x in own])
+    if not np.isfinite(arr[given]).all():
+        return None
+    return arr
+
+
+_DOMAIN, _LB, _UB = attrgetter("_domain"), attrgetter("_lb"), attrgetter("_ub")
+
+
+def _column_bounds(
+    columns: list[Any], segments: list[tuple[int, int, Any]] = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lower and upper bounds (±inf for none) and integrality of each column.
 
     ``VarData.lb``, ``.ub`` and ``.is_integer()`` each look the domain up again (about 5 µs a
     column together, 2.6 s at 500k columns); the domain's bounds and integrality are read once per
     domain object here, and plain numeric bounds combined as ``VarData._resolve_bound_value`` does.
+    ``segments`` (first, end, component) name runs of columns that are one whole variable
+    component: where its elements share one domain and have plain numeric bounds, the run is
+    done with whole-list operations: ``lb = max(own lb, domain lb)``, ``ub = min(own ub, domain ub)``.
     """
     n = len(columns)
     lb = np.empty(n)
@@ -197,7 +287,30 @@ def _column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     integer = np.zeros(n, dtype=bool)
     per_domain: dict[int, tuple[Any, Any, bool]] = {}
     inf = highspy.kHighsInf
-    for i, v in enumerate(columns):
+    done = np.zeros(n, dtype=bool)
+    for first, end, comp in segments:
+        if getattr(comp, "_ComponentDataClass", None) is not VarData or end <= first:
+            continue
+        data = columns[first:end]
+        doms = list(map(_DOMAIN, data))
+        if doms.count(doms[0]) != len(doms):  # identical objects: one C pass
+            continue
+        v0 = data[0]
+        lo = _own_bounds(list(map(_LB, data)), -inf)
+        hi = _own_bounds(list(map(_UB, data)), inf)
+        if lo is None or hi is None:
+            continue
+        dlb, dub = v0._domain.bounds()
+        if dlb is not None:
+            lo = np.maximum(lo, dlb)
+        if dub is not None:
+            hi = np.minimum(hi, dub)
+        lb[first:end] = lo
+        ub[first:end] = hi
+        integer[first:end] = v0.is_integer() or v0.is_binary()
+        done[first:end] = True
+    for i in np.flatnonzero(~done).tolist():
+        v = columns[i]
         dom = v._domain
         info = per_domain.get(id(dom))
         if info is None:
@@ -205,8 +318,8 @@ def _column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarr
             info = per_domain[id(dom)] = (dlb, dub, v.is_integer() or v.is_binary())
         dlb, dub, integer[i] = info
         rl, ru = v._lb, v._ub
-        if (rl is None or (rl.__class__ in (int, float) and -inf < rl < inf)) and (
-            ru is None or (ru.__class__ in (int, float) and -inf < ru < inf)
+        if (rl is None or (rl.__class__ in _PLAIN and -inf < rl < inf)) and (
+            ru is None or (ru.__class__ in _PLAIN and -inf < ru < inf)
         ):
             lo = dlb if rl is None else (rl if dlb is None else max(rl, dlb))
             hi = dub if ru is None else (ru if dub is None else min(ru, dub))
@@ -215,6 +328,52 @@ def _column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarr
         lb[i] = -inf if lo is None else lo
         ub[i] = inf if hi is None else hi
     return lb, ub, integer
+
+
+class RowDuals(Mapping):
+    """Row duals by constraint (``duals[con]``), without a dict entry per array-built row.
+
+    An array-built row (:class:`~optimizer.linear.ArrayConstraint`) finds its matrix row through
+    its component and index (``RowMap.position``); other rows through a dict made on first use
+    (for a ranged row, the dual of its ``≥`` row, as one dict over all rows would keep).
+    """
+
+    def __init__(self, rows: RowMap, dual: np.ndarray) -> None:
+        self._rows = rows
+        self._dual = dual
+        self._plain: dict[Any, float] | None = None
+
+    def _plain_duals(self) -> dict[Any, float]:
+        if self._plain is None:
+            d = self._dual
+            self._plain = {e[0]: float(d[i]) for i, e in self._rows.plain_entries()}
+        return self._plain
+
+    def get(self, con: Any, default: Any = None) -> Any:
+        """The dual of ``con``'s row, or ``default`` when it has none here."""
+        i = self._rows.position(con)
+        if i is not None:
+            return float(self._dual[i])
+        return self._plain_duals().get(con, default)
+
+    def __getitem__(self, con: Any) -> float:
+        got = self.get(con, _MISSING)
+        if got is _MISSING:
+            raise KeyError(con)
+        return got
+
+    def __contains__(self, con: Any) -> bool:
+        return self.get(con, _MISSING) is not _MISSING
+
+    def __iter__(self) -> Any:
+        # every row object (array-built rows are created), each once
+        return iter(dict.fromkeys(e[0] for e in self._rows))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+_MISSING = object()
 
 
 _BANNER_SHOWN = False
@@ -366,5 +525,5 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
             else:
                 sol.message = "duals unavailable: the LP with integers fixed did not solve"
         if row_dual is not None:
-            sol.duals = {con: float(d) for (con, _s), d in zip(sf.rows, row_dual, strict=True)}
+            sol.duals = RowDuals(sf.rows, row_dual)
     return sol

@@ -17,14 +17,30 @@ code                      math                              unit     source
 
 Each slice is one hour; the state of charge is cyclic within each representative day (§5.2). There is
 no electricity trade between regions; only ``grid`` crosses a border.
+
+The rows are built as arrays (:class:`optimizer.linear.ArrayRows`), not by calling the rules: the
+rules below state each row's mathematics and are what a row materialises to when it is asked for
+as a Pyomo constraint (``tests/test_linear.py`` checks every row against them).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.data_io import InputData
-from optimizer.linear import Lin, LinConstraint
+from optimizer.linear import (
+    EQ,
+    LE,
+    ArrayConstraint,
+    ArrayRows,
+    InjectionView,
+    Lin,
+    fill_ordered_set,
+    index_order,
+)
 
 
 def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
@@ -37,71 +53,216 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         ch, dis \le cap_{s,r,y}, \quad soc \le duration_s \, cap_{s,r,y}
 
         soc_h = soc_{prev(h)} + efficiency_s\, ch_h - dis_h
+
+        \sum_p gen_{p,r,y,h} + \sum_s (dis - ch)_{s,r,y,h} + grid_{r,y,h} = load_{r,y}
+
+    The index sets and the rows of these families (about 90% of the rows of a large model) are
+    computed as arrays over (capacity entry × slice) and held by :class:`ArrayConstraint` s: each
+    row is exactly what the rule beside it (``gen_limit_rule`` …) returns, which is what a row
+    becomes when someone asks for it as a Pyomo constraint (tests/test_linear.py checks both).
     """
     dv = m.derived
     techs = data.tech
     regions = data.region
     slices = list(data.slices)
+    n_h = len(slices)
+    h_pos = {h: i for i, h in enumerate(slices)}
     power = set(data.techs_of("power"))
     storage = set(data.techs_of("storage"))
-    hours = data.slice_hours
+    hours = np.array([data.slice_hours[h] for h in slices], dtype=np.float64)
+    cap = m.cap
 
-    gen_index = [
-        (p, r, y, h) for (p, r, y) in m.CAP if p in power for h in slices if data.cf_of(p, r, h) > 0
-    ]
-    m.GEN = pyo.Set(initialize=gen_index, dimen=4, ordered=True)
+    # ---- index sets: one entry of CAP × the slices (where the tech is available, for power)
+    gen_caps = [key for key in m.CAP if key[0] in power]
+    sto_caps = [key for key in m.CAP if key[0] in storage]
+    avail: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, list[str]]] = {}
+    for p, r, _y in gen_caps:
+        if (p, r) not in avail:
+            cf = np.array([data.cf_of(p, r, h) for h in slices], dtype=np.float64)
+            keep = np.flatnonzero(cf > 0)
+            avail[(p, r)] = (keep, cf[keep], [slices[i] for i in keep.tolist()])
+    gen_index = [(p, r, y, h) for (p, r, y) in gen_caps for h in avail[(p, r)][2]]
+    gen_len = np.array([len(avail[(p, r)][0]) for p, r, _y in gen_caps], dtype=np.int64)
+    gen_entry = np.repeat(np.arange(len(gen_caps), dtype=np.int64), gen_len)
+    gen_h = _cat([avail[(p, r)][0] for p, r, _y in gen_caps])
+    gen_cf = _cat([avail[(p, r)][1] for p, r, _y in gen_caps], float)
+    m.GEN = pyo.Set(dimen=4, ordered=True)
+    fill_ordered_set(m.GEN, gen_index)
     m.v_gen = pyo.Var(m.GEN, within=pyo.NonNegativeReals, doc="generation (MW in the slice)")
-    m.c_gen_limit = LinConstraint(m.GEN, rule=gen_limit_rule)
+    n_gen = len(gen_index)
+    gen_rows = ArrayRows(gen_index, LE)
+    gen_rows.add_terms(m.v_gen, np.arange(n_gen), np.arange(n_gen))
+    gen_rows.add_group([cap[key] for key in gen_caps], np.arange(n_gen), gen_entry, -gen_cf)
+    m.c_gen_limit = ArrayConstraint(m.GEN, rows=gen_rows, doc=gen_limit_rule.__doc__)
 
     # The balance exists where load or supply exists; a region with load gets the grid if it has one.
     active = {(r, y) for (r, y) in m.reg.load} | {
         (r, y) for (_k, r, y) in m.CAP if _k in power or _k in storage
     }
-    grid_index = [
-        (r, y, h)
-        for r in data.regions.index
-        for y in dv.years
-        if (r, y) in active and regions[r]["grid_max_mw"] > 0
-        for h in slices
-    ]
-    m.GRID = pyo.Set(initialize=grid_index, dimen=3, ordered=True)
-    m.v_grid = pyo.Var(
-        m.GRID,
-        bounds=grid_bounds,
-        doc="grid import (MW)",
-    )
+    ry_list = [(r, y) for r in data.regions.index for y in dv.years if (r, y) in active]
+    ry_pos = {ry: i for i, ry in enumerate(ry_list)}
+    grid_ry = [(r, y) for (r, y) in ry_list if regions[r]["grid_max_mw"] > 0]
+    grid_index = [(r, y, h) for (r, y) in grid_ry for h in slices]
+    m.GRID = pyo.Set(dimen=3, ordered=True)
+    fill_ordered_set(m.GRID, grid_index)
+    m.v_grid = pyo.Var(m.GRID, bounds=grid_bounds, doc="grid import (MW)")
 
-    sto_index = [(s, r, y, h) for (s, r, y) in m.CAP if s in storage for h in slices]
-    m.STORAGE = pyo.Set(initialize=sto_index, dimen=4, ordered=True)
+    sto_index = [(s, r, y, h) for (s, r, y) in sto_caps for h in slices]
+    n_sto = len(sto_index)
+    sto_entry = np.repeat(np.arange(len(sto_caps), dtype=np.int64), n_h)
+    sto_h = np.tile(np.arange(n_h, dtype=np.int64), len(sto_caps))
+    m.STORAGE = pyo.Set(dimen=4, ordered=True)
+    fill_ordered_set(m.STORAGE, sto_index)
     m.v_charge = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="storage charging (MW)")
     m.v_discharge = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="storage discharging (MW)")
     m.v_soc = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="state of charge (MWh)")
-    m.c_charge_limit = LinConstraint(m.STORAGE, rule=charge_limit_rule)
-    m.c_discharge_limit = LinConstraint(m.STORAGE, rule=discharge_limit_rule)
-    m.c_soc_limit = LinConstraint(m.STORAGE, rule=soc_limit_rule)
-    m.c_soc_balance = LinConstraint(m.STORAGE, rule=soc_balance_rule)
+    sto_all = np.arange(n_sto, dtype=np.int64)
+    sto_cap_lins = [cap[key] for key in sto_caps]
+    limits = (
+        ("c_charge_limit", m.v_charge, 1.0, charge_limit_rule),
+        ("c_discharge_limit", m.v_discharge, 1.0, discharge_limit_rule),
+        (
+            "c_soc_limit",
+            m.v_soc,
+            np.array([float(techs[s]["duration_h"]) for s, _r, _y in sto_caps])[sto_entry]
+            if n_sto
+            else 1.0,
+            soc_limit_rule,
+        ),
+    )
+    for name, var, scale, rule in limits:
+        rows = ArrayRows(sto_index, LE)
+        rows.add_terms(var, sto_all, sto_all)
+        rows.add_group(sto_cap_lins, sto_all, sto_entry, -np.asarray(scale, dtype=np.float64))
+        m.add_component(name, ArrayConstraint(m.STORAGE, rows=rows, doc=rule.__doc__))
+    m.c_soc_balance = ArrayConstraint(
+        m.STORAGE,
+        rows=_soc_balance_rows(m, data, sto_caps, sto_index),
+        doc=soc_balance_rule.__doc__,
+    )
 
-    inj = m.reg.injection
-    for p, r, y, h in gen_index:
-        var = m.v_gen[p, r, y, h]
-        inj[(r, y, h)].add(1.0, var)
-        vc = float(techs[p]["variable_cost_usd"])
-        if vc:
-            m.reg.cost["energy"][("gen", p, r, y, h)].add(dv.df[y] * hours[h] * vc / 1e6, var)
-    for r, y, h in grid_index:
-        var = m.v_grid[r, y, h]
-        inj[(r, y, h)].add(1.0, var)
-        gp = float(regions[r]["grid_price_usd"])
-        if gp:
-            m.reg.cost["energy"][("grid", r, y, h)].add(dv.df[y] * hours[h] * gp / 1e6, var)
-    for s, r, y, h in sto_index:
-        inj[(r, y, h)].add(1.0, m.v_discharge[s, r, y, h]).add(-1.0, m.v_charge[s, r, y, h])
+    # ---- energy costs: one Lin per family, the terms in the order of the index
+    energy = m.reg.cost["energy"]
+    df_ry = {(r, y): dv.df[y] for (r, y) in ry_list}
+    if n_gen:
+        vc = np.array([float(techs[p]["variable_cost_usd"]) for p, _r, _y in gen_caps])[gen_entry]
+        df = np.array([dv.df[y] for _p, _r, y in gen_caps])[gen_entry]
+        _add_terms(energy[("gen",)], df * hours[gen_h] * vc / 1e6, index_order(m.v_gen))
+    if grid_index:
+        gp = np.repeat([float(regions[r]["grid_price_usd"]) for r, _y in grid_ry], n_h)
+        df = np.repeat([df_ry[ry] for ry in grid_ry], n_h)
+        _add_terms(
+            energy[("grid",)], df * np.tile(hours, len(grid_ry)) * gp / 1e6, index_order(m.v_grid)
+        )
 
-    rows = [
-        (r, y, h) for r in data.regions.index for y in dv.years if (r, y) in active for h in slices
-    ]
-    m.ELECTRICITY_ROWS = pyo.Set(initialize=rows, dimen=3, ordered=True)
-    m.c_electricity_balance = LinConstraint(m.ELECTRICITY_ROWS, rule=electricity_balance_rule)
+    # ---- electricity balance over (r, y) × slices: injections in the order gen, grid, (dis, ch)
+    n_rows = len(ry_list) * n_h
+    rows_all = [(r, y, h) for (r, y) in ry_list for h in slices]
+    m.ELECTRICITY_ROWS = pyo.Set(dimen=3, ordered=True)
+    fill_ordered_set(m.ELECTRICITY_ROWS, rows_all)
+    gen_ry = np.array([ry_pos[(r, y)] for _p, r, y in gen_caps], dtype=np.int64)
+    gen_row = gen_ry[gen_entry] * n_h + gen_h
+    grid_row = np.repeat(
+        np.array([ry_pos[ry] for ry in grid_ry], dtype=np.int64), n_h
+    ) * n_h + np.tile(np.arange(n_h, dtype=np.int64), len(grid_ry))
+    sto_ry = np.array([ry_pos[(r, y)] for _s, r, y in sto_caps], dtype=np.int64)
+    sto_row = sto_ry[sto_entry] * n_h + sto_h if n_sto else np.zeros(0, dtype=np.int64)
+    has_inj = np.zeros(n_rows, dtype=bool)
+    for a in (gen_row, grid_row, sto_row):
+        has_inj[a] = True
+    # components declared before power may have put injections in the registry: kept as groups
+    extra = {k: lin for k, lin in m.reg.injection.items() if lin.has_vars or lin.const}
+    load = m.reg.load
+    # a row exists where something has a variable (rule: otherwise Constraint.Skip)
+    load_vars = np.array([(ry in load and load[ry].has_vars) for ry in ry_list], dtype=bool)
+    keep = has_inj | np.repeat(load_vars, n_h)
+    for k, lin in extra.items():
+        if lin.has_vars:
+            keep[ry_pos[k[:2]] * n_h + h_pos[k[2]]] = True
+    for row in np.flatnonzero(~keep).tolist():
+        (r, y), h = ry_list[row // n_h], slices[row % n_h]
+        lin = load.get((r, y))
+        const = (extra[(r, y, h)].const if (r, y, h) in extra else 0.0) - (
+            lin.const if lin is not None else 0.0
+        )
+        if abs(const) > 1e-9:  # a load and no way to serve it: reported, as the rule does
+            dv.infeasible.append(
+                f"{r} has {-const:g} MW of load in {y} and no power supply: add generation, storage or grid_max_mw (Regions)"
+            )
+    new_row = np.cumsum(keep) - 1
+    kept = np.flatnonzero(keep)
+    bal = ArrayRows([rows_all[i] for i in kept.tolist()], EQ)
+    bal.add_terms(m.v_gen, new_row[gen_row], np.arange(n_gen))
+    bal.add_terms(m.v_grid, new_row[grid_row], np.arange(len(grid_index)))
+    if n_sto:
+        # per storage element: +dis, then −ch (as the injection registry received them)
+        bal.add_terms(
+            [m.v_discharge, m.v_charge],
+            np.repeat(new_row[sto_row], 2),
+            np.repeat(sto_all, 2),
+            np.tile([1.0, -1.0], n_sto),
+            which=np.tile([0, 1], n_sto),
+        )
+    if extra:
+        ks = [k for k in extra if keep[ry_pos[k[:2]] * n_h + h_pos[k[2]]]]
+        bal.add_group(
+            [extra[k] for k in ks],
+            [new_row[ry_pos[k[:2]] * n_h + h_pos[k[2]]] for k in ks],
+            np.arange(len(ks)),
+        )
+    load_ry = [i for i, ry in enumerate(ry_list) if ry in load]
+    if load_ry:
+        load_rows = np.repeat(np.array(load_ry), n_h) * n_h + np.tile(np.arange(n_h), len(load_ry))
+        sel = keep[load_rows]
+        bal.add_group(
+            [load[ry_list[i]] for i in load_ry],
+            new_row[load_rows[sel]],
+            np.repeat(np.arange(len(load_ry)), n_h)[sel],
+            -1.0,
+        )
+    m.c_electricity_balance = ArrayConstraint(
+        m.ELECTRICITY_ROWS, rows=bal, doc=electricity_balance_rule.__doc__
+    )
+    # what the registry of injections would hold (read by checks of the balance)
+    m.reg.injection = InjectionView(bal, extra)
+
+
+def _cat(parts: list[np.ndarray], dtype: Any = np.int64) -> np.ndarray:
+    """``np.concatenate`` that also takes no parts (a model without power techs)."""
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+def _add_terms(lin: Lin, coefs: np.ndarray, var_data: list[Any]) -> None:
+    """``lin += Σ coefs[k] · var_data[k]``, zero coefficients dropped (as :meth:`Lin.add`)."""
+    nz = np.flatnonzero(coefs != 0.0)
+    lin.coefs.extend(coefs[nz].tolist())
+    lin.vars.extend([var_data[k] for k in nz.tolist()])
+
+
+def _soc_balance_rows(
+    m: pyo.ConcreteModel, data: InputData, sto_caps: list[tuple], sto_index: list[tuple]
+) -> ArrayRows:
+    """The rows of ``soc_balance_rule`` as arrays: ``soc[h] − soc[prev(h)] − eff·ch[h] + dis[h] = 0``
+    (on a one-slice day soc cancels: ``−eff·ch + dis = 0``)."""
+    slices = list(data.slices)
+    n_h = len(slices)
+    n = len(sto_index)
+    rows = ArrayRows(sto_index, EQ, rhs=0.0)
+    if not n:
+        return rows
+    h_pos = {h: i for i, h in enumerate(slices)}
+    prev = np.array([h_pos[data.slice_prev[h]] for h in slices], dtype=np.int64)
+    entry = np.repeat(np.arange(len(sto_caps), dtype=np.int64), n_h)
+    base = entry * n_h
+    h = np.tile(np.arange(n_h, dtype=np.int64), len(sto_caps))
+    own = np.arange(n, dtype=np.int64)
+    cyc = np.flatnonzero(prev[h] != h)  # rows where prev(h) is another slice
+    eff = np.array([float(data.tech[s]["efficiency"]) for s, _r, _y in sto_caps])[entry]
+    rows.add_terms(m.v_soc, cyc, cyc, 1.0)
+    rows.add_terms(m.v_soc, cyc, base[cyc] + prev[h[cyc]], -1.0)
+    rows.add_terms(m.v_charge, own, own, -eff)
+    rows.add_terms(m.v_discharge, own, own, 1.0)
+    return rows
 
 
 def grid_bounds(m: pyo.ConcreteModel, r: str, y: int, h: str) -> tuple[float, float]:

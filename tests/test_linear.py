@@ -1,0 +1,154 @@
+"""The planner's own hand-off (``optimizer.linear``) against Pyomo's, and array-built rows against
+the rules they stand for (issue 5).
+
+``compile_model`` reads array-built families (:class:`ArrayConstraint`) as numpy arrays and every
+other row from its ``Lin``; whatever it does, the matrix must be the one Pyomo's
+``LinearStandardFormCompiler`` gives for the same model, and each array-built row, asked for as a
+Pyomo constraint, must be exactly the expression its rule in ``components/power.py`` returns.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyomo.core.expr.compare import compare_expressions
+from pyomo.environ import Constraint
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from optimizer.components import power
+from optimizer.data_io import load_inputs
+from optimizer.linear import ArrayConstraint
+from optimizer.model import build_model
+from optimizer.solve import RowDuals, compile_model
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from generate import SIZES, generate  # noqa: E402
+
+ARRAY_FAMILIES = {
+    "c_gen_limit": power.gen_limit_rule,
+    "c_charge_limit": power.charge_limit_rule,
+    "c_discharge_limit": power.discharge_limit_rule,
+    "c_soc_limit": power.soc_limit_rule,
+    "c_soc_balance": power.soc_balance_rule,
+    "c_electricity_balance": power.electricity_balance_rule,
+}
+
+
+@pytest.fixture(scope="module")
+def s_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated benchmark instance of size S (seeded: the same files every time)."""
+    return generate(SIZES["S"], tmp_path_factory.mktemp("gen") / "S")
+
+
+def _matrix(sf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, column, value) triplets of the compiled HighsLp's column-wise matrix."""
+    a = sf.lp.a_matrix_
+    start = np.asarray(a.start_, dtype=np.int64)
+    cols = np.repeat(np.arange(len(start) - 1), np.diff(start))
+    return np.asarray(a.index_, dtype=np.int64), cols, np.asarray(a.value_, dtype=float)
+
+
+def _assert_same_as_pyomo(model, sf) -> None:
+    """``sf`` (compiled first, from the arrays) equals Pyomo's compiler on ``model``, rows and
+    columns aligned by name: the same columns, rows, senses, matrix, right-hand sides, costs."""
+    ref = LinearStandardFormCompiler().write(model, mixed_form=True)  # materialises every row
+    cols = [v.name for v in sf.columns]
+    rows = [(e[0].name, int(e[1])) for e in sf.rows]
+    ref_cols = [v.name for v in ref.columns]
+    ref_rows = [(e[0].name, int(e[1])) for e in ref.rows]
+    assert len(set(cols)) == len(cols) and sorted(cols) == sorted(ref_cols)
+    assert len(set(rows)) == len(rows) and sorted(rows) == sorted(ref_rows)
+    col_at = {n: i for i, n in enumerate(ref_cols)}
+    row_at = {n: i for i, n in enumerate(ref_rows)}
+    pc = np.array([col_at[n] for n in cols], dtype=np.int64)
+    pr = np.array([row_at[n] for n in rows], dtype=np.int64)
+
+    # the matrix, as sets of (row, column) → value in Pyomo's numbering
+    r, c, v = _matrix(sf)
+    ours = dict(zip(zip(pr[r].tolist(), pc[c].tolist(), strict=True), v.tolist(), strict=True))
+    a = ref.A.tocoo()
+    theirs = dict(
+        zip(zip(a.row.tolist(), a.col.tolist(), strict=True), a.data.tolist(), strict=True)
+    )
+    assert ours.keys() == theirs.keys()
+    assert all(ours[k] == pytest.approx(theirs[k], rel=1e-15, abs=0) for k in ours)
+
+    sense = np.array([s for _n, s in rows])
+    lo, hi = np.asarray(sf.lp.row_lower_), np.asarray(sf.lp.row_upper_)
+    rhs = np.where(sense >= 0, hi, lo)
+    assert np.array_equal(rhs, np.asarray(ref.rhs, dtype=float)[pr])
+    assert np.array_equal(np.asarray(sf.lp.col_cost_), ref.c.toarray().ravel()[pc])
+    assert sf.offset == pytest.approx(float(ref.c_offset[0]) if len(ref.c_offset) else 0.0)
+    # column bounds as Pyomo resolves them, one variable at a time
+    inf = float("inf")
+    lb = np.array([-inf if x.lb is None else x.lb for x in sf.columns], dtype=float)
+    ub = np.array([inf if x.ub is None else x.ub for x in sf.columns], dtype=float)
+    assert np.array_equal(np.asarray(sf.lp.col_lower_), lb)
+    assert np.array_equal(np.asarray(sf.lp.col_upper_), ub)
+
+
+@pytest.mark.parametrize("which", ["tiny", "S"])
+def test_compiled_matrix_equals_pyomo_compiler(which, tiny_path, s_path):
+    """The fast path (array families read as arrays) gives Pyomo's standard form."""
+    model = build_model(load_inputs(tiny_path if which == "tiny" else s_path))
+    sf = compile_model(model)
+    read_as_arrays = sf.rows.array_components()
+    assert set(ARRAY_FAMILIES) <= set(read_as_arrays), read_as_arrays
+    _assert_same_as_pyomo(model, sf)
+
+
+def test_fixed_variable_reads_row_by_row_and_still_matches(tiny_path):
+    """A fixed variable in an array-built row sends that family through the row-by-row path
+    (the fixed value folded into the right-hand side), with the same result as Pyomo's."""
+    model = build_model(load_inputs(tiny_path))
+    var = next(iter(model.v_gen.values()))
+    var.fix(1.25)
+    sf = compile_model(model)
+    assert "c_gen_limit" not in sf.rows.array_components()
+    assert "c_electricity_balance" not in sf.rows.array_components()
+    _assert_same_as_pyomo(model, sf)
+
+
+@pytest.mark.parametrize("which", ["tiny", "S"])
+def test_array_rows_materialise_as_their_rules(which, tiny_path, s_path):
+    """Every row of every array-built family, asked for as a Pyomo constraint, is exactly the
+    expression its rule returns; indices without a row are those the rule skips."""
+    model = build_model(load_inputs(tiny_path if which == "tiny" else s_path))
+    for name, rule in ARRAY_FAMILIES.items():
+        comp = getattr(model, name)
+        assert isinstance(comp, ArrayConstraint)
+        assert len(comp) > 0, f"{name} has no rows"
+        for index in comp.index_set():
+            expected = rule(model, *index)
+            if index not in comp:
+                assert expected is Constraint.Skip, index
+                continue
+            got = comp[index].expr
+            want = expected.expression()
+            assert compare_expressions(got, want), f"{name}[{index}]: {got} != {want}"
+            assert str(got) == str(want)
+
+
+def test_row_positions_and_duals_map_back(tiny_path):
+    """``rows[i]`` is the row object of matrix row i, and a dual vector maps back to each row
+    object (array-built rows through their component, others through a dict)."""
+    model = build_model(load_inputs(tiny_path))
+    sf = compile_model(model)
+    n = len(sf.rows)
+    duals = RowDuals(sf.rows, np.arange(n, dtype=float))
+    seen = 0
+    for i, (con, _sense) in enumerate(sf.rows):
+        if isinstance(con.parent_component(), ArrayConstraint):
+            assert sf.rows.position(con) == i
+            assert sf.rows[i][0] is con
+            seen += 1
+        got = duals.get(con)
+        # a ranged row has two matrix rows; its dual is the last one's (as a dict over rows)
+        assert got == i or (got == i + 1 and sf.rows[i + 1][0] is con)
+    assert seen > 0 and len(duals) == n
+    assert duals.get(model.c_electricity_balance[next(iter(model.c_electricity_balance))]) >= 0
