@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/run.py --size S|M|L|XL [--json] [--solve-time-limit S] [--repeat N]
+    python benchmarks/run.py --instance inputs/base.xlsx [--json]     # an existing input, its real solve
 
 One command measures, each part in its own child process so that peak memory (``ru_maxrss`` of the
 child itself) and timings are isolated:
@@ -30,6 +31,7 @@ import argparse
 import json
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -267,6 +269,13 @@ def child_main(args: argparse.Namespace) -> None:
 
 
 # ----------------------------------------------------------------------------------------- parent
+def _input_path(args: argparse.Namespace, workdir: Path) -> Path:
+    """Where the children read the instance: ``input`` (a CSV folder), or ``input.xlsx`` for a
+    workbook given with ``--instance`` (the reader goes by the suffix)."""
+    src = Path(args.instance) if args.instance else None
+    return workdir / ("input" if src is None or src.is_dir() else f"input{src.suffix}")
+
+
 def _spawn(mode: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     result = workdir / f"{mode}.json"
     result.unlink(missing_ok=True)
@@ -276,7 +285,7 @@ def _spawn(mode: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]
         "--child",
         mode,
         "--input",
-        str(workdir / "input"),
+        str(_input_path(args, workdir)),
         "--workdir",
         str(workdir),
         "--result",
@@ -313,11 +322,21 @@ def _has_linopy() -> bool:
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    """Generate the instance and run every child; return the figures and ratios."""
-    spec = spec_for(args.size, seed=args.seed)
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix=f"bench_{args.size}_"))
+    """Generate the instance (or copy ``--instance``) and run every child; return the figures and
+    ratios."""
+    name = Path(args.instance).stem if args.instance else args.size
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix=f"bench_{name}_"))
     workdir.mkdir(parents=True, exist_ok=True)
-    generate(spec, workdir / "input")
+    if args.instance:
+        src = Path(args.instance)
+        if src.is_dir():
+            shutil.copytree(src, _input_path(args, workdir), dirs_exist_ok=True)
+        else:
+            shutil.copyfile(src, _input_path(args, workdir))
+        spec = None
+    else:
+        spec = spec_for(args.size, seed=args.seed)
+        generate(spec, workdir / "input")
     ours = _spawn("ours", args, workdir)
     highs = _spawn("highs", args, workdir)
     parts, lins = [], []
@@ -344,8 +363,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     part_cpu, lin_cpu = bh(parts, "_cpu_s"), bh(lins, "_cpu_s")
     build_handoff = ours["build_s"] + ours["handoff_s"]
     out: dict[str, Any] = {
-        "size": args.size,
-        "spec": spec.__dict__,
+        "size": args.size if not args.instance else None,
+        "instance": args.instance,
+        "spec": spec.__dict__ if spec is not None else None,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()} {_cpu_count()} cores, {_mem_gib():.0f} GiB",
         "solve_time_limit_s": args.solve_time_limit,
@@ -418,7 +438,7 @@ def _print_human(r: dict[str, Any]) -> None:
     p = r["part_1_6"]
     h = r["highs_alone"]
     lines = [
-        f"size {r['size']}: {r['variables']:,} variables, {r['constraints']:,} constraints, "
+        f"{r['instance'] or 'size ' + r['size']}: {r['variables']:,} variables, {r['constraints']:,} constraints, "
         f"{r['nonzeros']:,} nonzeros; status {r['status']}, objective {r['objective']}",
         f"  read {_f(r['read_s'])} s | build {_f(r['build_s'])} s | hand-off {_f(r['handoff_s'])} s"
         f" (compile {_f(r['compile_s'])} + passModel {_f(r['pass_model_s'])}) | HiGHS"
@@ -443,6 +463,12 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--size", choices=sorted(SIZES), default="S")
+    ap.add_argument(
+        "--instance",
+        default=None,
+        metavar="PATH",
+        help="benchmark this input (CSV folder or .xlsx) instead of a generated size",
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     ap.add_argument(
         "--solve-time-limit",

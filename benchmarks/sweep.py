@@ -135,8 +135,8 @@ def per_run(input_path: Path, design) -> tuple[list[dict], list[dict]]:
 def throughput(input_path: Path, design, workers: int, tmp: Path) -> tuple[float, float]:
     """(steady-state runs/s, runs/s over the whole wall time) of a sweep on ``workers`` workers.
 
-    Steady state starts when every worker has finished its first (necessarily cold) run; the runs
-    finished after that, over the time to the last one, are what a long sweep sustains.
+    Steady state leaves out each worker's first (necessarily cold) run: a worker's rate is its
+    later runs over the time from its first finish to its last, summed over the workers.
     """
     stamps: list[tuple[float, str]] = []
     cpu = wall_in_runs = 0.0
@@ -159,16 +159,20 @@ def throughput(input_path: Path, design, workers: int, tmp: Path) -> tuple[float
     t0, c0 = time.perf_counter(), time.process_time()
     res = run_sweep(cfg, progress=progress, prepared=(None, design.spec, design))
     wall, driver_cpu = time.perf_counter() - t0, time.process_time() - c0
-    first: dict[str, float] = {}
+    # Steady state, worker by worker: the runs a worker finished after its first (cold) one, over
+    # the time from that first finish to its last; the sum over workers is what a long sweep
+    # sustains. (Counting every run after the slowest worker's first finish instead would credit
+    # runs that were already under way at that instant.)
+    by_worker: dict[str, list[float]] = {}
     for t, w in stamps:
-        first.setdefault(w, t)
-    start = max(first.values())
-    later = [t for t, _ in stamps if t > start]
-    steady = len(later) / (later[-1] - start) if later else float("nan")
+        by_worker.setdefault(w, []).append(t)
+    rates = [(len(ts) - 1) / (ts[-1] - ts[0]) for ts in by_worker.values() if len(ts) > 1]
+    steady = sum(rates) if rates else float("nan")
+    later = sum(len(ts) - 1 for ts in by_worker.values())
     # CPU / wall inside the runs: 1.0 when each worker had a core to itself, lower when the
     # machine's other work took turns on it
     print(
-        f"  {workers} worker(s): {res.solved_now} runs in {wall:.1f} s, {len(later)} in steady "
+        f"  {workers} worker(s): {res.solved_now} runs in {wall:.1f} s, {later} in steady "
         f"state; CPU share inside runs {cpu / wall_in_runs if wall_in_runs else 0:.2f}, "
         f"driver CPU {driver_cpu / wall:.2f} of a core",
         flush=True,

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from optimizer.data_io import load_inputs
 from optimizer.model import build_model
 from optimizer.solve import compile_model
@@ -56,14 +58,19 @@ def test_knobs_grow_the_model(tmp_path: Path) -> None:
     assert n_big > n_small
 
 
-def test_run_json_has_every_figure(tmp_path: Path) -> None:
-    """``run.py --size XS --json`` prints one JSON object with every figure and ratio."""
+@pytest.mark.parametrize(
+    "what",
+    [["--size", "S"], ["--instance", str(ROOT / "tests" / "data" / "tiny")]],
+    ids=["S", "tiny"],
+)
+def test_run_json_has_every_figure(tmp_path: Path, what: list[str]) -> None:
+    """``run.py --size S --json`` (and ``--instance DIR``) prints one JSON object with every figure
+    and ratio."""
     proc = subprocess.run(
         [
             sys.executable,
             str(ROOT / "benchmarks" / "run.py"),
-            "--size",
-            "XS",
+            *what,
             "--json",
             "--solve-time-limit",
             "60",
@@ -82,6 +89,7 @@ def test_run_json_has_every_figure(tmp_path: Path) -> None:
     assert res["variables"] > 0 and res["status"] == "optimal"
     assert res["highs_alone"]["variables"] == res["variables"]
     assert res["part_1_6"]["ours_constraints"] > 0
+    assert 0 < res["overhead_share"] < 1 and res["rss_vs_highs"] > 0
     if res["part_1_6"]["linopy_constraints"] is not None:  # the bench extra is installed
         # the yardstick writes the same rows as the planner's components for constraints 1-6
         assert res["part_1_6"]["linopy_constraints"] == res["part_1_6"]["ours_constraints"]
