@@ -467,7 +467,9 @@ def main(argv: list[str] | None = None) -> None:
         "--instance",
         default=None,
         metavar="PATH",
-        help="benchmark this input (CSV folder or .xlsx) instead of a generated size",
+        help="benchmark this input (CSV folder or .xlsx) instead of a generated size; the linopy"
+        " yardstick is written for generated instances and holds ~1%% more rows on others (base:"
+        " 70,159 against 69,500), so overhead_vs_linopy is indicative there",
     )
     ap.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     ap.add_argument(

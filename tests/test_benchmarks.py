@@ -90,7 +90,8 @@ def test_run_json_has_every_figure(tmp_path: Path, what: list[str]) -> None:
     assert res["highs_alone"]["variables"] == res["variables"]
     assert res["part_1_6"]["ours_constraints"] > 0
     assert 0 < res["overhead_share"] < 1 and res["rss_vs_highs"] > 0
-    if res["part_1_6"]["linopy_constraints"] is not None:  # the bench extra is installed
-        # the yardstick writes the same rows as the planner's components for constraints 1-6
+    if res["part_1_6"]["linopy_constraints"] is not None and "--size" in what:
+        # on generated instances (the bench extra installed) the yardstick writes the same rows as
+        # the planner's components for constraints 1-6; on other inputs it is approximate
         assert res["part_1_6"]["linopy_constraints"] == res["part_1_6"]["ours_constraints"]
         assert res["part_1_6"]["linopy_nonzeros"] == res["part_1_6"]["ours_nonzeros"]
