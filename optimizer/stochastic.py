@@ -32,6 +32,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from optimizer.data_io import InputData
+from optimizer.linear import Lin
 from optimizer.model import Derived, derive, populate
 
 # Position of the model-year index in each variable family (DESIGN §5 variables).
@@ -128,10 +129,12 @@ def build_stochastic(
     m.NONANT = pyo.Set(initialize=range(len(pairs)), ordered=True)
     m.nonant_pairs = pairs
     m.c_nonanticipativity = pyo.Constraint(m.NONANT, rule=nonanticipativity_rule)
-    m.objective = pyo.Objective(
-        expr=sum(m.probability[n] * m.scen[n].objective.expr for n in m.OUTCOMES),
-        sense=pyo.minimize,
-    )
+    # Σ_o p_o · NPC_o, built as one linear expression from the outcomes' cost terms (a sum of
+    # products of expressions would send the whole model through Pyomo's slower compiler)
+    expected = Lin()
+    for n in m.OUTCOMES:
+        expected.add_lin(m.scen[n].total_cost, float(m.probability[n]))
+    m.objective = pyo.Objective(expr=expected.expr(), sense=pyo.minimize)
     return m
 
 

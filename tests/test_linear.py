@@ -102,6 +102,19 @@ def test_compiled_matrix_equals_pyomo_compiler(which, tiny_path, s_path):
     _assert_same_as_pyomo(model, sf)
 
 
+def test_stochastic_extensive_form_takes_the_fast_path_and_matches(tiny_path):
+    """The extensive form (one block per bet outcome, objective Σ_o p_o·NPC_o as one linear
+    expression) is read by the fast path, array families in every block, and equals Pyomo's."""
+    from optimizer.linear import standard_form
+
+    model = build_model(load_inputs(tiny_path), bet_mode="stochastic")
+    assert standard_form(model) is not None
+    sf = compile_model(model)
+    assert len(model.OUTCOMES) >= 2
+    assert set(ARRAY_FAMILIES) <= set(sf.rows.array_components())
+    _assert_same_as_pyomo(model, sf)
+
+
 def test_fixed_variable_reads_row_by_row_and_still_matches(tiny_path):
     """A fixed variable in an array-built row sends that family through the row-by-row path
     (the fixed value folded into the right-hand side), with the same result as Pyomo's."""

@@ -43,6 +43,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     total = Lin()
     for cat in CATEGORIES:
         total.add_lin(totals[cat])
+    m.total_cost = total  # the stochastic form weighs each outcome's total (stochastic.py)
     m.objective = pyo.Objective(expr=total.expr(), sense=pyo.minimize, doc="net present cost ($M)")
 
 
