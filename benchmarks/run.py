@@ -477,7 +477,9 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="HiGHS time limit, the same for the planner and HiGHS alone",
+        help="HiGHS time limit in seconds, the same for the planner and HiGHS alone (default: 120"
+        " for a generated size, whose M, L and XL LPs take far longer to solve to optimality; none"
+        " for --instance, which is measured with its real solve; 0 = no limit)",
     )
     ap.add_argument("--solver", default=None, help="HiGHS solver option: choose, simplex, ipm")
     ap.add_argument(
@@ -492,6 +494,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--input", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.solve_time_limit is None and not args.instance and not args.child:
+        args.solve_time_limit = 120.0
+    if not args.solve_time_limit:  # 0: no limit
+        args.solve_time_limit = None
     if args.child:
         child_main(args)
         return

@@ -737,6 +737,22 @@ class _NotSimple(Exception):
     """An expression the fast path does not read (params, nonlinear terms, several objectives)."""
 
 
+CONSTANT_ROW_TOL = 1e-9
+"""Relative tolerance of a row left without variables (every term fixed)."""
+
+
+def _constant_row_holds(lb: float | None, const: float, ub: float | None) -> bool:
+    """``lb ≤ const ≤ ub`` up to rounding.
+
+    A row whose variables are all fixed is a check on numbers: fixed values summed in another order
+    than the solver computed them differ in the last bits (the stochastic measures fix a first
+    stage from another solve; its balance rows came out ~1e-13 off). Pyomo's compiler compares
+    exactly and calls such a row infeasible; HiGHS would accept it within its 1e-7 tolerance.
+    """
+    tol = CONSTANT_ROW_TOL * max(1.0, abs(const))
+    return (lb is None or lb <= const + tol) and (ub is None or ub >= const - tol)
+
+
 def standard_form(model: Any) -> LinearForm | None:
     """The model in mixed standard form, exactly as ``LinearStandardFormCompiler(mixed_form=True)``.
 
@@ -964,10 +980,11 @@ def _standard_form(model: Any) -> LinearForm:
             start = len(cols)
             const = terms(body, cols, vals)
         if len(cols) == start:
-            if (lb is None or lb <= const) and (ub is None or ub >= const):
+            if _constant_row_holds(lb, const, ub):
                 return
             raise InfeasibleConstraintException(
-                f"model contains a trivially infeasible constraint, '{con.name}'"
+                f"model contains a trivially infeasible constraint, '{con.name}' "
+                f"({lb} <= {const} <= {ub} does not hold)"
             )
         end = len(cols)
         if lb == ub:
@@ -1096,8 +1113,10 @@ def _standard_form(model: Any) -> LinearForm:
             # rows without terms: a constant row is dropped if it holds, else infeasible
             sense = arr.sense
             for i in np.flatnonzero(~kept).tolist():
-                b = bound[i]
-                if (sense == 0 and b != 0) or (sense > 0 and b < 0) or (sense < 0 and b > 0):
+                b = float(bound[i])
+                if not _constant_row_holds(
+                    b if sense <= 0 else None, 0.0, b if sense >= 0 else None
+                ):
                     name = comp[arr.index[i]].name
                     raise InfeasibleConstraintException(
                         f"model contains a trivially infeasible constraint, '{name}'"

@@ -165,3 +165,28 @@ def test_row_positions_and_duals_map_back(tiny_path):
         assert got == i or (got == i + 1 and sf.rows[i + 1][0] is con)
     assert seen > 0 and len(duals) == n
     assert duals.get(model.c_electricity_balance[next(iter(model.c_electricity_balance))]) >= 0
+
+
+def test_a_row_of_fixed_variables_is_checked_up_to_rounding():
+    """0.84 = x + y with x, y fixed at 0.3 and 0.54 sums to 0.8399999999999999: a check on numbers
+    that holds (the stochastic measures meet it); 0.85 does not, and says so."""
+    import pyomo.environ as pyo
+    from pyomo.common.errors import InfeasibleConstraintException
+
+    from optimizer.linear import standard_form
+
+    def model(rhs: float) -> pyo.ConcreteModel:
+        m = pyo.ConcreteModel()
+        m.x, m.y, m.z = pyo.Var(), pyo.Var(), pyo.Var(bounds=(0, 1))
+        m.x.fix(0.3)
+        m.y.fix(0.54)
+        assert 0.3 + 0.54 != 0.84  # the rounding this test is about
+        m.c = pyo.Constraint(expr=m.x + m.y == rhs)
+        m.d = pyo.Constraint(expr=m.z >= 0.5)
+        m.o = pyo.Objective(expr=m.z)
+        return m
+
+    form = standard_form(model(0.84))
+    assert form is not None and len(form.rows) == 1  # only d: c holds and is dropped
+    with pytest.raises(InfeasibleConstraintException, match=r"'c'"):
+        standard_form(model(0.85))
