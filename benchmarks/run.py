@@ -179,16 +179,13 @@ def child_highs(args: argparse.Namespace) -> dict[str, Any]:
 
 def child_ours_part(args: argparse.Namespace) -> dict[str, Any]:
     """Constraints 1–6 with the planner's own components: build, then compile + ``passModel``."""
-    from types import SimpleNamespace
-
     import highspy
     import pyomo.environ as pyo
     from pyomo.common.gc_manager import PauseGC
 
     from optimizer.components import capacity, compute, objective, power
     from optimizer.data_io import load_inputs
-    from optimizer.linear import lin_registry
-    from optimizer.model import derive
+    from optimizer.model import derive, registries
     from optimizer.solve import compile_model
 
     data = load_inputs(args.input)
@@ -196,14 +193,7 @@ def child_ours_part(args: argparse.Namespace) -> dict[str, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
     # The set-up of optimizer.model.populate, with only the components of constraints 1–6.
     m = pyo.ConcreteModel()
-    m.data, m.derived = data, dv
-    m.reg = SimpleNamespace(
-        injection=lin_registry(),
-        load=lin_registry(),
-        supply=lin_registry(),
-        use=lin_registry(),
-        cost={c: lin_registry() for c in objective.CATEGORIES},
-    )
+    m.data, m.derived, m.reg = data, dv, registries()
     with PauseGC():
         capacity.add_to(m, data)
         compute.add_to(m, data)
@@ -214,17 +204,7 @@ def child_ours_part(args: argparse.Namespace) -> dict[str, Any]:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.passModel(sf.lp)
-    t2, c2 = time.perf_counter(), time.process_time()
-    return {
-        "build_s": t1 - t0,
-        "handoff_s": t2 - t1,
-        "build_cpu_s": c1 - c0,
-        "handoff_cpu_s": c2 - c1,
-        "variables": h.getNumCol(),
-        "constraints": h.getNumRow(),
-        "nonzeros": h.getNumNz(),
-        "peak_rss_mb": _peak_rss_mb(),
-    }
+    return _part_figures((t0, c0), (t1, c1), (time.perf_counter(), time.process_time()), h)
 
 
 def child_linopy(args: argparse.Namespace) -> dict[str, Any]:
@@ -241,12 +221,19 @@ def child_linopy(args: argparse.Namespace) -> dict[str, Any]:
     m = build_linopy(data, dv)
     t1, c1 = time.perf_counter(), time.process_time()
     h = linopy.io.to_highspy(m)
-    t2, c2 = time.perf_counter(), time.process_time()
+    return _part_figures((t0, c0), (t1, c1), (time.perf_counter(), time.process_time()), h)
+
+
+def _part_figures(
+    start: tuple[float, float], built: tuple[float, float], handed: tuple[float, float], h: Any
+) -> dict[str, Any]:
+    """Wall and CPU seconds of build and hand-off from three (perf_counter, process_time) stamps,
+    with the sizes of the ``Highs`` it was handed to and this process's peak RSS."""
     return {
-        "build_s": t1 - t0,
-        "handoff_s": t2 - t1,
-        "build_cpu_s": c1 - c0,
-        "handoff_cpu_s": c2 - c1,
+        "build_s": built[0] - start[0],
+        "handoff_s": handed[0] - built[0],
+        "build_cpu_s": built[1] - start[1],
+        "handoff_cpu_s": handed[1] - built[1],
         "variables": h.getNumCol(),
         "constraints": h.getNumRow(),
         "nonzeros": h.getNumNz(),

@@ -137,6 +137,17 @@ def build_model(data: InputData, bet_mode: str | None = None) -> pyo.ConcreteMod
     return m
 
 
+def registries() -> SimpleNamespace:
+    """The shared registries components append linear terms to (``m.reg``), all empty."""
+    return SimpleNamespace(
+        injection=lin_registry(),  # (r, y, h) → MW into the electricity balance
+        load=lin_registry(),  # (r, y) → MW flat load
+        supply=lin_registry(),  # (m, r, y) → units/yr into the commodity balance
+        use=lin_registry(),  # (m, r, y) → units/yr out of the commodity balance
+        cost={c: lin_registry() for c in objective.CATEGORIES},  # category → key → $M (NPV)
+    )
+
+
 def populate(m: pyo.Block, data: InputData, derived: Derived) -> pyo.Block:
     """Declare the whole deterministic model on ``m`` (a model or a block) for ``data``.
 
@@ -145,13 +156,7 @@ def populate(m: pyo.Block, data: InputData, derived: Derived) -> pyo.Block:
     """
     m.data = data
     m.derived = derived
-    m.reg = SimpleNamespace(
-        injection=lin_registry(),  # (r, y, h) → MW into the electricity balance
-        load=lin_registry(),  # (r, y) → MW flat load
-        supply=lin_registry(),  # (m, r, y) → units/yr into the commodity balance
-        use=lin_registry(),  # (m, r, y) → units/yr out of the commodity balance
-        cost={c: lin_registry() for c in objective.CATEGORIES},  # category → key → $M (NPV)
-    )
+    m.reg = registries()
     with PauseGC():
         capacity.add_to(m, data)  # build, modules, capacity, limits (10)
         compute.add_to(m, data)  # accelerators, data centers, compute, demand, sovereignty (4-7)

@@ -424,6 +424,40 @@ def _new_highs(opts: SolveOptions) -> highspy.Highs:
     return h
 
 
+_STOPPED = frozenset(
+    {
+        highspy.HighsModelStatus.kTimeLimit,
+        highspy.HighsModelStatus.kIterationLimit,
+        highspy.HighsModelStatus.kSolutionLimit,
+        highspy.HighsModelStatus.kInterrupt,
+        highspy.HighsModelStatus.kObjectiveBound,
+        highspy.HighsModelStatus.kObjectiveTarget,
+    }
+)
+
+
+def highs_status(h: highspy.Highs) -> tuple[str, str]:
+    """The planner's status and HiGHS's termination (its model status in snake case) after a run.
+
+    ``optimal``; ``infeasible``; ``unbounded`` (also "unbounded or infeasible"); ``feasible`` or
+    ``no_solution`` when HiGHS stopped early (time, iteration, solution or node limits, interrupt,
+    objective bound or target) with or without a feasible point; ``error`` otherwise.
+    """
+    MS = highspy.HighsModelStatus
+    ms = h.getModelStatus()
+    term = h.modelStatusToString(ms).lower().replace(" ", "_")
+    if ms == MS.kOptimal:
+        return "optimal", term
+    if ms == MS.kInfeasible:
+        return "infeasible", term
+    if ms in (MS.kUnbounded, MS.kUnboundedOrInfeasible):
+        return "unbounded", term
+    if ms in _STOPPED:
+        has_point = h.getInfo().primal_solution_status == 2  # kSolutionStatusFeasible
+        return ("feasible" if has_point else "no_solution"), term
+    return "error", term
+
+
 def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solution:
     """Solve ``model`` with HiGHS, load the solution into it and compute duals.
 
@@ -461,44 +495,27 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
     h.passModel(sf.lp)
     h.run()
     secs = time.perf_counter() - t1
-    ms = h.getModelStatus()
     info = h.getInfo()
-    MS = highspy.HighsModelStatus
     has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
     gap = float(info.mip_gap) if is_mip and has_point else (0.0 if has_point else None)
     if gap is not None and not math.isfinite(gap):
         gap = None
-    if ms == MS.kOptimal:
-        status, term = "optimal", "optimal"
-    elif ms == MS.kInfeasible:
+    status, term = highs_status(h)
+    if status == "infeasible":
         why = explain_infeasibility(h, sf.columns, sf.rows) if opts.explain else ""
         msg = "the model is infeasible" + (f": {why}" if why else "")
-        return result("infeasible", "infeasible", msg, secs=secs)
-    elif ms in (MS.kUnbounded, MS.kUnboundedOrInfeasible):
+        return result("infeasible", term, msg, secs=secs)
+    if status == "unbounded":
         why = explain_unbounded(h, sf.columns) if opts.explain else ""
-        term = h.modelStatusToString(ms).lower().replace(" ", "_")
         msg = "the model is unbounded (or infeasible)" + (f": {why}" if why else "")
         return result("unbounded", term, msg, secs=secs)
-    elif ms in (
-        MS.kTimeLimit,
-        MS.kIterationLimit,
-        MS.kSolutionLimit,
-        MS.kInterrupt,
-        MS.kObjectiveBound,
-        MS.kObjectiveTarget,
-    ):
-        term = h.modelStatusToString(ms).lower().replace(" ", "_")
-        if not has_point:
-            return result(
-                "no_solution", term, f"stopped ({term}) without a feasible solution", secs=secs
-            )
-        status = "feasible"
-    else:
+    if status == "no_solution":
         return result(
-            "error",
-            h.modelStatusToString(ms).lower().replace(" ", "_"),
-            f"HiGHS: {h.modelStatusToString(ms)}",
-            secs=secs,
+            "no_solution", term, f"stopped ({term}) without a feasible solution", secs=secs
+        )
+    if status == "error":
+        return result(
+            "error", term, f"HiGHS: {h.modelStatusToString(h.getModelStatus())}", secs=secs
         )
 
     x = np.asarray(h.getSolution().col_value, dtype=float)
@@ -520,7 +537,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
             # the time limit is for the MIP; HiGHS counts it across runs of one object, so lift it
             h.setOptionValue("time_limit", highspy.kHighsInf)
             h.run()
-            if h.getModelStatus() == MS.kOptimal:
+            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
             else:
                 sol.message = "duals unavailable: the LP with integers fixed did not solve"

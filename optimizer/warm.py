@@ -47,7 +47,15 @@ import numpy as np
 from optimizer.data_io import InputError, RawBook, parse, read_raw
 from optimizer.results import input_sha256, summary, tables
 from optimizer.scenarios import Change, apply_changes
-from optimizer.solve import Solution, SolveOptions, StandardForm, _new_highs, compile_model, solve
+from optimizer.solve import (
+    Solution,
+    SolveOptions,
+    StandardForm,
+    _new_highs,
+    compile_model,
+    highs_status,
+    solve,
+)
 from optimizer.sweep_store import COST_COLUMNS, FAILED
 
 MAX_ASSIGNMENTS = 16
@@ -256,28 +264,8 @@ class WarmSolver:
             h.changeObjectiveOffset(float(offset))
 
     def _outcome(self, h: highspy.Highs, secs: float, is_warm: bool) -> PointResult:
-        MS = highspy.HighsModelStatus
-        ms = h.getModelStatus()
         info = h.getInfo()
-        has_point = info.primal_solution_status == 2
-        term = h.modelStatusToString(ms).lower().replace(" ", "_")
-        if ms == MS.kOptimal:
-            status = "optimal"
-        elif ms == MS.kInfeasible:
-            status = "infeasible"
-        elif ms in (MS.kUnbounded, MS.kUnboundedOrInfeasible):
-            status = "unbounded"
-        elif ms in (
-            MS.kTimeLimit,
-            MS.kIterationLimit,
-            MS.kSolutionLimit,
-            MS.kInterrupt,
-            MS.kObjectiveBound,
-            MS.kObjectiveTarget,
-        ):
-            status = "feasible" if has_point else "no_solution"
-        else:
-            status = "error"
+        status, term = highs_status(h)
         obj = gap = None
         if status in ("optimal", "feasible"):
             self._x = np.asarray(h.getSolution().col_value, dtype=float)
