@@ -19,6 +19,7 @@ import math
 import re
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -603,6 +604,7 @@ class Settings:
     time_limit_s: float | None
     mip_gap: float
     threads: int | None
+    mga_slack: float = 0.05
 
 
 class _Bad(Exception):
@@ -1065,6 +1067,7 @@ class InputData:
     scenarios: pd.DataFrame
     sweep: pd.DataFrame
     warnings: tuple[str, ...] = ()
+    alternatives: pd.DataFrame | None = None  # the Alternatives sheet (§10), defaults applied
 
     @property
     def regions_list(self) -> list[str]:
@@ -1638,6 +1641,9 @@ def parse(raw: RawBook) -> InputData:
                     continue
                 break
 
+    dup_keys("Alternatives", ["name"])
+    _check_alternatives(t["Alternatives"], ref, techs, year_set, problems)
+
     if settings.bet_mode == "stochastic" and len(bets):
         pass  # refused by build_model with a clear message (a later issue builds the extensive form)
 
@@ -1680,6 +1686,7 @@ def parse(raw: RawBook) -> InputData:
         scenarios=t["Scenarios"],
         sweep=t["Sweep"],
         warnings=tuple(warnings),
+        alternatives=_with_defaults(t["Alternatives"], SHEETS_BY_NAME["Alternatives"]),
     )
 
 
@@ -1699,3 +1706,89 @@ def _with_defaults(df: pd.DataFrame, sheet: Sheet) -> pd.DataFrame:
         if c.default is not None and c.name in out:
             out[c.name] = [c.default if v is None else v for v in out[c.name].tolist()]
     return out
+
+
+def _check_alternatives(
+    df: pd.DataFrame,
+    ref: Callable[[str, str, int], str],
+    techs: pd.DataFrame,
+    year_set: set[int],
+    problems: list[Problem],
+) -> None:
+    """Check that each Alternatives row (§10) names a measure its tech, class and year fit.
+
+    ``capacity`` and ``build`` take a tech or class of Technologies; ``capital`` also the
+    accelerator; ``generation`` only power techs; ``deployed`` and ``hosted`` neither. A year must be
+    a model year. Regions and the measure name are checked by the schema (ref, enum).
+    """
+    sheet = "Alternatives"
+    classes = dict(zip(techs.index, techs["class"], strict=True)) if len(techs) else {}
+    for i, (meas, k, cls, y) in enumerate(
+        zip(df["measure"], df["tech"], df["class"], df["year"], strict=True)
+    ):
+        if meas is None:
+            continue
+        if meas in ("deployed", "hosted"):
+            for col, v in (("tech", k), ("class", cls)):
+                if v is not None:
+                    problems.append(
+                        Problem(
+                            sheet,
+                            ref(sheet, col, i),
+                            f"{col} {v!r} does not apply to measure {meas}",
+                            "blank (deployed counts accelerators, hosted counts H100e served)",
+                        )
+                    )
+        else:
+            allowed = {
+                "capacity": set(classes),
+                "build": set(classes),
+                "capital": {*classes, ACCELERATOR},
+                "generation": {t for t, c in classes.items() if c == "power"},
+            }[meas]
+            if k is not None and k not in allowed:
+                what = {
+                    "capital": "a tech of Technologies or accelerator",
+                    "generation": "a power tech of Technologies",
+                }.get(meas, "a tech of Technologies")
+                problems.append(
+                    Problem(sheet, ref(sheet, "tech", i), f"unknown {meas} tech {k!r}", what)
+                )
+            if meas == "generation" and cls not in (None, "power"):
+                problems.append(
+                    Problem(
+                        sheet,
+                        ref(sheet, "class", i),
+                        f"class {cls!r} does not generate",
+                        "power, or blank",
+                    )
+                )
+            elif meas in ("capacity", "build") and cls == ACCELERATOR:
+                problems.append(
+                    Problem(
+                        sheet,
+                        ref(sheet, "class", i),
+                        f"class {cls!r} has no {meas} (accelerators are measured by deployed)",
+                        "power, storage, fab or datacenter, or blank",
+                    )
+                )
+            elif k is not None and cls is not None and k in allowed:
+                k_cls = classes.get(k, ACCELERATOR)
+                if k_cls != cls:
+                    problems.append(
+                        Problem(
+                            sheet,
+                            ref(sheet, "class", i),
+                            f"tech {k!r} is of class {k_cls}, not {cls}",
+                            f"{k_cls}, or blank",
+                        )
+                    )
+        if y is not None and year_set and y not in year_set:
+            problems.append(
+                Problem(
+                    sheet,
+                    ref(sheet, "year", i),
+                    f"year {y} is not a model year",
+                    "one of the years in Years, or blank for all",
+                )
+            )

@@ -22,6 +22,8 @@ TECH_CLASSES = ("power", "storage", "fab", "datacenter")
 SEGMENTS = ("training", "inference")
 BET_MODES = ("stochastic", "succeed", "fail")
 OPS = ("set", "scale", "add")
+MGA_MEASURES = ("capacity", "build", "capital", "generation", "deployed", "hosted")
+MGA_SENSES = ("min", "max", "both")
 ACCELERATOR = "accelerator"
 
 
@@ -138,6 +140,14 @@ SETTINGS: tuple[Setting, ...] = (
         "mip_gap", "float", 1e-4, "relative MIP gap at which the solver stops", "fraction", 0.0, 1.0
     ),
     Setting("threads", "int", None, "solver threads (default: the solver's choice)", "", 1),
+    Setting(
+        "mga_slack",
+        "float",
+        0.05,
+        "near-optimal alternatives: plans may cost up to (1 + mga_slack) times the least cost (§10)",
+        "fraction",
+        0.0,
+    ),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -806,6 +816,50 @@ SHEETS: tuple[Sheet, ...] = (
             C("steps", "int", default=3, min=1, description="grid points"),
         ),
         description="Ranges for sensitivity sweeps (§7).",
+    ),
+    Sheet(
+        "Alternatives",
+        (
+            C(
+                "name",
+                "id",
+                required=True,
+                key=True,
+                description="measure name (its row in Ranges)",
+            ),
+            C(
+                "measure",
+                "enum",
+                required=True,
+                choices=MGA_MEASURES,
+                description="capacity|build (MW; fabs: units/yr), capital ($M), generation (MWh), "
+                "deployed (accelerators), hosted (H100e served from the region)",
+            ),
+            C("tech", "id", wildcard=True, description="technology (blank = all)"),
+            C(
+                "class",
+                "enum",
+                wildcard=True,
+                choices=(*TECH_CLASSES, ACCELERATOR),
+                description="asset class (blank = all)",
+            ),
+            C(
+                "region",
+                "id",
+                wildcard=True,
+                ref="Regions.region",
+                description="region (blank = all)",
+            ),
+            C("year", "int", "year", wildcard=True, description="model year (blank = all)"),
+            C(
+                "sense",
+                "enum",
+                default="both",
+                choices=MGA_SENSES,
+                description="minimise, maximise or both within the cost slack",
+            ),
+        ),
+        description="Measures of near-optimal alternatives: each row's range within the cost slack (§10).",
     ),
 )
 
