@@ -110,6 +110,10 @@ class GameResult:
     nucleolus: dict[str, float] | None = None
     exact: bool = True
     status: dict[str, str] = field(default_factory=dict)
+    # subset key → cost category → $M (the seven objective lines of §5; they add up to c(S))
+    category_cost: dict[str, dict[str, float]] = field(default_factory=dict)
+    # player → cost category → $M: the Shapley value of each category's game (they add up to φ_i)
+    shapley_by_category: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The object ``coalition --json`` prints."""
@@ -124,6 +128,7 @@ class GameResult:
             "shapley_ci95": self.shapley_ci or None,
             "nucleolus": self.nucleolus,
             "exact": self.exact,
+            "shapley_by_category": self.shapley_by_category or None,
         }
 
 
@@ -298,6 +303,47 @@ def analyse(
     return res
 
 
+def split_by_category(
+    res: GameResult,
+    order: list[str],
+    category_cost: dict[tuple[str, ...], dict[str, float]],
+    samples: int | None = None,
+    seed: int = 0,
+) -> None:
+    r"""Each player's Shapley value split by cost category (capital, energy, supply chain, unserved, …).
+
+    The Shapley value is linear in the cost function, and c(S) = Σ_cat c_cat(S) (the objective lines of
+    §5 add up to the optimum of S), so φ_i(c) = Σ_cat φ_i(c_cat): the game of each category alone,
+    played over the same sub-coalitions (and, when sampled, the same permutations: same seed).
+    Note that c_cat(S) are the category costs *at the optimum of S*, not a separate optimisation per
+    category: a share says where a member's contribution shows up in the plan, e.g. cheaper power or
+    demand left unserved. Sets ``res.category_cost`` and ``res.shapley_by_category``; leaves them
+    empty when a solved sub-coalition has no split (a store written before the split existed).
+    """
+    from optimizer.components.objective import CATEGORIES
+
+    if not category_cost or any(s not in category_cost for s in _cost_keys(res, order)):
+        return
+    res.category_cost = {key_of(s, order): dict(c) for s, c in category_cost.items()}
+    split: dict[str, dict[str, float]] = {p: {} for p in order}
+    for cat in CATEGORIES:
+
+        def cost(s: tuple[str, ...], cat: str = cat) -> float:
+            return float(category_cost[s].get(cat, 0.0))
+
+        if res.exact:
+            phi = shapley_exact(order, cost)
+        else:
+            phi, _ci = shapley_sampled(order, cost, samples or 0, seed)
+        for p in order:
+            split[p][cat] = phi[p]
+    res.shapley_by_category = split
+
+
+def _cost_keys(res: GameResult, order: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(k.split("+")) for k in res.cost]
+
+
 def subset_input(raw: RawBook, members: Iterable[str]) -> InputData | None:
     """The resolved input of a sub-coalition, or None when its members have no demand (c(S) = 0)."""
     book = restrict(raw, members)
@@ -308,17 +354,39 @@ def subset_input(raw: RawBook, members: Iterable[str]) -> InputData | None:
 
 
 def solve_subset(
-    raw: RawBook, members: Iterable[str], options: Any = None, bet_mode: str | None = None
+    raw: RawBook,
+    members: Iterable[str],
+    options: Any = None,
+    bet_mode: str | None = None,
+    detail: dict[str, float] | None = None,
 ) -> tuple[float | None, str]:
-    """c(S) for one sub-coalition: (cost, status); a sub-coalition without demand costs 0."""
+    """c(S) for one sub-coalition: (cost, status); a sub-coalition without demand costs 0.
+
+    ``detail``, when given, receives the cost of each objective category at the optimum of S ($M).
+    """
     from optimizer.model import build_model
     from optimizer.solve import solve
 
     data = subset_input(raw, members)
     if data is None:
+        if detail is not None:
+            from optimizer.components.objective import CATEGORIES
+
+            detail.update(dict.fromkeys(CATEGORIES, 0.0))
         return 0.0, "optimal"
     sol = solve(build_model(data, bet_mode=bet_mode), options)
+    if detail is not None and sol.has_solution:
+        detail.update(category_costs(sol))
     return (sol.objective if sol.has_solution else None), sol.status
+
+
+def category_costs(sol: Any) -> dict[str, float]:
+    """The objective of a solved model split into the cost categories of §5 ($M, NPV)."""
+    from optimizer.components.objective import CATEGORIES
+    from optimizer.results import summary
+
+    s = summary(sol)
+    return {c: float(s.get(f"cost_{c}_musd") or 0.0) for c in CATEGORIES}
 
 
 def write_game_workbook(res: GameResult, path: Any) -> Any:
@@ -383,6 +451,15 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
             if res.exact
             else "estimated from sampled permutations (95% interval on Players)",
         ),
+        (
+            "By cost category",
+            "ShapleyByCategory splits each player's Shapley value into the objective lines of §5 "
+            "(capital, fixed O&M, energy, carbon, supply chain, unserved demand, bets), each the "
+            "Shapley value of that line's cost at the optimum of every sub-coalition; they add up "
+            "to the player's Shapley value."
+            if res.shapley_by_category
+            else "not available (a sub-coalition was solved without its cost split)",
+        ),
     ]
     ws.column_dimensions["A"].width = 38
     ws.column_dimensions["B"].width = 80
@@ -423,9 +500,53 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
     ch2.set_categories(Reference(wp, min_col=1, min_row=2, max_row=1 + len(order)))
     ch2.legend = None
     wp.add_chart(ch2, f"J{len(order) + 4}")
+    if res.shapley_by_category:
+        _category_sheet(wb, res)
     wc = wb.create_sheet("Coalitions")
-    write_table(wc, subsets, blank_ok={"cost_musd"})
+    if res.category_cost:
+        from optimizer.components.objective import CATEGORIES
+
+        for cat in CATEGORIES:
+            subsets[f"{cat}_musd"] = [
+                res.category_cost.get(k, {}).get(cat) for k in subsets["coalition"]
+            ]
+    write_table(wc, subsets, blank_ok=set(subsets.columns) - {"coalition", "size", "status"})
     return atomic_save(wb, Path(path))
+
+
+def _category_sheet(wb: Any, res: GameResult) -> None:
+    """``ShapleyByCategory``: each player's Shapley value split by cost category, with a stacked chart,
+    so a reader sees whether a share comes from cheaper power, cheaper capital, the chip chain or demand
+    left unserved (issue 16)."""
+    import pandas as pd
+    from openpyxl.chart import BarChart, Reference
+
+    from optimizer.components.objective import CATEGORIES
+    from optimizer.workbook import write_table
+
+    order = res.players
+    rows = []
+    for p in order:
+        split = res.shapley_by_category[p]
+        row: dict[str, Any] = {"player": p}
+        row.update({f"{c}_musd": split.get(c, 0.0) for c in CATEGORIES})
+        row["shapley_musd"] = res.shapley[p]
+        row["largest_category"] = max(CATEGORIES, key=lambda c: abs(split.get(c, 0.0)))
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    ws = wb.create_sheet("ShapleyByCategory")
+    write_table(ws, df)
+    n = len(order)
+    ch = BarChart()
+    ch.type, ch.grouping, ch.overlap = "col", "stacked", 100
+    ch.title, ch.y_axis.title = "Shapley value by cost category", "$M (NPV)"
+    ch.add_data(
+        Reference(ws, min_col=2, max_col=1 + len(CATEGORIES), min_row=1, max_row=1 + n),
+        titles_from_data=True,
+    )
+    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + n))
+    ch.width, ch.height = 22, 11
+    ws.add_chart(ch, f"A{n + 4}")
 
 
 def _plain_language(res: GameResult) -> str:
@@ -457,11 +578,18 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
 
         raw = apply_changes(raw, [Change(*c) for c in task["changes"]])
     opts = SolveOptions(**task["options"])
+    detail: dict[str, float] = {}
     try:
-        cost, status = solve_subset(raw, task["members"], opts, task.get("bet_mode"))
+        cost, status = solve_subset(raw, task["members"], opts, task.get("bet_mode"), detail)
     except Exception as exc:  # noqa: BLE001 - a bad sub-coalition is recorded, not fatal
         cost, status = None, f"error: {type(exc).__name__}: {exc}"
-    return {"key": task["key"], "cost": cost, "status": status, "seconds": time.perf_counter() - t0}
+    return {
+        "key": task["key"],
+        "cost": cost,
+        "status": status,
+        "seconds": time.perf_counter() - t0,
+        "categories": detail or None,
+    }
 
 
 class GameStore:
@@ -476,8 +604,11 @@ class GameStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         self.db.execute(
-            "CREATE TABLE IF NOT EXISTS coalitions (key TEXT PRIMARY KEY, cost REAL, status TEXT, seconds REAL)"
+            "CREATE TABLE IF NOT EXISTS coalitions (key TEXT PRIMARY KEY, cost REAL, status TEXT, seconds REAL, categories TEXT)"
         )
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(coalitions)")}
+        if "categories" not in cols:  # a store written before the cost split existed
+            self.db.execute("ALTER TABLE coalitions ADD COLUMN categories TEXT")
         row = self.db.execute("SELECT value FROM meta WHERE key='input_sha256'").fetchone()
         if row is None:
             self.db.execute("INSERT INTO meta VALUES ('input_sha256', ?)", (input_sha,))
@@ -492,11 +623,27 @@ class GameStore:
         rows = self.db.execute("SELECT key, cost, status FROM coalitions").fetchall()
         return {k: (c, s) for k, c, s in rows if s in ("optimal", "feasible")}
 
+    def categories(self) -> dict[str, dict[str, float]]:
+        """The cost split of each solved sub-coalition that has one."""
+        import json
+
+        rows = self.db.execute("SELECT key, categories FROM coalitions").fetchall()
+        return {k: json.loads(c) for k, c in rows if c}
+
     def record(self, row: dict[str, Any]) -> None:
         """Commit one finished sub-coalition."""
+        import json
+
+        cats = row.get("categories")
         self.db.execute(
-            "INSERT OR REPLACE INTO coalitions VALUES (?, ?, ?, ?)",
-            (row["key"], row["cost"], row["status"], row["seconds"]),
+            "INSERT OR REPLACE INTO coalitions (key, cost, status, seconds, categories) VALUES (?, ?, ?, ?, ?)",
+            (
+                row["key"],
+                row["cost"],
+                row["status"],
+                row["seconds"],
+                json.dumps(cats) if cats else None,
+            ),
         )
         self.db.commit()
 
@@ -582,6 +729,7 @@ def run_game(
         else:
             for t in tasks:
                 on_row(coalition_task(t))
+        cats = st.categories()
     finally:
         st.close()
     status = {k: done[k][1] if k in done else "not solved" for k in keys}
@@ -598,6 +746,7 @@ def run_game(
         phi, ci = shapley_sampled(order, cost_fn, samples or 0, seed)
     res = analyse(order, cost, exact, phi, ci)
     res.status = status
+    split_by_category(res, order, {keys[k]: cats[k] for k in keys if k in cats}, samples, seed)
     return res
 
 

@@ -151,3 +151,42 @@ def test_coalition_on_dask_workers(tmp_path):
     g = json.loads(p.stdout)
     assert g["cost"]["A+B+C"] == pytest.approx(2 + 2 * GAS, rel=1e-6)
     assert g["shapley"]["C"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_shapley_split_by_cost_category(tmp_path):
+    """Each player's Shapley value split by cost category (issue 16), derived by hand on the
+    three-player case. Capital: c_cap(A) = c_cap(B) = 2 (one module each), c_cap(A+B) = 2 (one shared
+    module), C adds nothing: the capital game is symmetric in A and B with C a dummy, so
+    φ_A^capital = φ_B^capital = 2 / 2 = 1. Energy: c_en(S) = GAS × (number of A, B in S) is additive,
+    so φ_A^energy = φ_B^energy = GAS. Every other category is 0. The parts add up to φ_A = 1 + GAS =
+    1.876 = (2 + 2·GAS) / 2; the workbook shows them on ShapleyByCategory and the category costs of
+    each sub-coalition on Coalitions.
+    """
+    from openpyxl import load_workbook
+
+    case = write_three_player_case(tmp_path / "case")
+    out = tmp_path / "game.xlsx"
+    p = run("coalition", str(case), "--json", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    g = json.loads(p.stdout)
+    split = g["shapley_by_category"]
+    for who in ("A", "B"):
+        assert split[who]["capital"] == pytest.approx(1.0, rel=1e-6)
+        assert split[who]["energy"] == pytest.approx(GAS, rel=1e-6)
+        others = {k: v for k, v in split[who].items() if k not in ("capital", "energy")}
+        assert all(abs(v) <= 1e-9 for v in others.values()), others
+        assert sum(split[who].values()) == pytest.approx(g["shapley"][who], rel=1e-9)
+    assert all(abs(v) <= 1e-9 for v in split["C"].values())
+    wb = load_workbook(out)
+    assert "ShapleyByCategory" in wb.sheetnames
+    ws = wb["ShapleyByCategory"]
+    head = [c.value for c in ws[1]]
+    rows = {
+        r[0]: dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)
+    }
+    assert rows["A"]["capital_musd"] == pytest.approx(1.0, rel=1e-6)
+    assert rows["A"]["largest_category"] == "capital"
+    assert ws._charts, "the stacked chart is on the sheet"
+    coal = wb["Coalitions"]
+    chead = [c.value for c in coal[1]]
+    assert "capital_musd" in chead and "energy_musd" in chead
