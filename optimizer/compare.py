@@ -82,6 +82,19 @@ def comparison_tables(runs: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict[st
                 (a - b) if isinstance(a, float) and isinstance(b, float) else None
             )
         rows.append(row)
+    # the share of each run's objective that is the value of demand left unserved (issue 16: a
+    # scenario dominated by it answers "what cannot be built", not "what should be built")
+    share = {"metric": "unserved_value_share"}
+    for n in names:
+        obj, un = (
+            _summary_value(runs[n], "objective_musd"),
+            _summary_value(runs[n], "cost_unserved_musd"),
+        )
+        share[n] = (un or 0.0) / obj if isinstance(obj, float) and obj else None
+    for n in names[1:]:
+        a, b = share[n], share[base]
+        share[f"{n} − {base}"] = (a - b) if a is not None and b is not None else None
+    rows.append(share)
     summary = pd.DataFrame(rows)
 
     costs = pd.DataFrame(

@@ -138,3 +138,35 @@ def test_comparison_opens_in_libreoffice_with_its_charts(tmp_path):
     with zipfile.ZipFile(back) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) >= 4, charts
+
+
+def test_comparison_reports_the_unserved_value_share():
+    """comparison.xlsx's Summary has the share of each run's objective that is unserved-demand value
+    (issue 16): base 10 of 40 $M → 0.25; a run with no unserved cost → 0; the difference column −0.25."""
+    import pandas as pd
+
+    from optimizer.compare import comparison_tables
+
+    def run_tables(obj, unserved):
+        empty = {
+            "Capacity": pd.DataFrame(
+                columns=["tech", "class", "region", "year", "built", "capacity"]
+            ),
+            "Capital": pd.DataFrame(columns=["partner", "tech", "region", "year", "musd"]),
+            "Compute": pd.DataFrame(
+                columns=["segment", "host", "consumer", "year", "served", "unserved"]
+            ),
+        }
+        summary = pd.DataFrame(
+            {
+                "metric": ["status", "objective_musd", "cost_unserved_musd"],
+                "value": ["optimal", obj, unserved],
+            }
+        )
+        return {"Summary": summary, **empty}
+
+    t = comparison_tables({"base": run_tables(40.0, 10.0), "other": run_tables(30.0, 0.0)})
+    s = t["Summary"].set_index("metric")
+    assert s.at["unserved_value_share", "base"] == pytest.approx(0.25)
+    assert s.at["unserved_value_share", "other"] == pytest.approx(0.0)
+    assert s.at["unserved_value_share", "other − base"] == pytest.approx(-0.25)
