@@ -181,24 +181,17 @@ def child_ours_part(args: argparse.Namespace) -> dict[str, Any]:
     """Constraints 1–6 with the planner's own components: build, then compile + ``passModel``."""
     import highspy
     import pyomo.environ as pyo
-    from pyomo.common.gc_manager import PauseGC
 
     from optimizer.components import capacity, compute, objective, power
     from optimizer.data_io import load_inputs
-    from optimizer.model import derive, registries
+    from optimizer.model import derive, populate
     from optimizer.solve import compile_model
 
     data = load_inputs(args.input)
     dv = derive(data)
     t0, c0 = time.perf_counter(), time.process_time()
-    # The set-up of optimizer.model.populate, with only the components of constraints 1–6.
-    m = pyo.ConcreteModel()
-    m.data, m.derived, m.reg = data, dv, registries()
-    with PauseGC():
-        capacity.add_to(m, data)
-        compute.add_to(m, data)
-        power.add_to(m, data)
-        objective.add_to(m, data)
+    # optimizer.model.populate with only the components of constraints 1–6.
+    m = populate(pyo.ConcreteModel(), data, dv, (capacity, compute, power, objective))
     t1, c1 = time.perf_counter(), time.process_time()
     sf = compile_model(m)
     h = highspy.Highs()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from optimizer import stochastic as _stochastic  # noqa: F401  registers bet_mode stochastic
 from optimizer.data_io import InputData, InputError, load_inputs
 from optimizer.model import ModelError, build_model
 from optimizer.results import write_results

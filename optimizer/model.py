@@ -1,17 +1,28 @@
 """``build_model(data)``: the Pyomo model of DESIGN §5, read top to bottom like its table of contents.
 
 Sets and derived constants are declared here; each part of the mathematics is one component in
-``optimizer/components`` with one ``add_to(m, data)``. Components append linear terms to the shared
-registries on ``m.reg`` (electricity injections and loads, commodity supply and use, cost lines), and
-this module closes the balances and the objective from them.
+``optimizer/components`` (listed in :data:`COMPONENTS`, in build order) with one ``add_to(m, data)``
+and a declared ``CONTRACT`` (:mod:`optimizer.components.contract`). Components append linear terms
+to the shared registries on ``m.reg`` (electricity injections and loads, commodity supply and use),
+and charge their costs undiscounted through ``m.costs`` (:class:`Costs`, which applies ``DF_y``,
+``DP_y`` and $→$M here, once). :func:`populate` checks that each component declared on the model
+exactly what its contract lists.
+
+Other forms of the model (the stochastic extensive form of §8) are studies built *on* this module:
+they register themselves with :func:`register_form` and :func:`build_model` dispatches to them by
+``bet_mode``, so this module imports none of them (``optimizer/__init__.py`` imports
+:mod:`optimizer.stochastic`, which registers ``stochastic``; the four public calls keep working).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
+from typing import Any
 
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
@@ -25,8 +36,21 @@ from optimizer.components import (
     policy,
     power,
 )
+from optimizer.components.contract import Contract, ContractError
 from optimizer.data_io import InputData
-from optimizer.linear import lin_registry
+from optimizer.linear import Lin, lin_registry
+
+#: the components in build order (each reads what the ones before it declared)
+COMPONENTS: tuple[ModuleType, ...] = (
+    capacity,  # build, modules, capacity, limits (10)
+    compute,  # accelerators, data centers, compute, demand, sovereignty (4-7)
+    chips,  # fabs and the chip chain (8-9)
+    power,  # generation, grid, storage, electricity balance (1-3)
+    policy,  # emissions and clean share (13-14)
+    finance,  # capital from partners and the market (11)
+    bets,  # R&D bets (12)
+    objective,  # net present cost
+)
 
 
 class ModelError(Exception):
@@ -128,13 +152,23 @@ def build_model(data: InputData, bet_mode: str | None = None) -> pyo.ConcreteMod
         of :mod:`optimizer.stochastic` (one block per outcome).
     """
     mode = bet_mode or data.settings.bet_mode
-    if mode == "stochastic" and len(data.bets):
-        from optimizer.stochastic import build_stochastic
-
-        return build_stochastic(data)
+    if len(data.bets) and mode in _FORMS:
+        return _FORMS[mode](data)
     m = pyo.ConcreteModel(name="ai_infrastructure_plan")
     populate(m, data, derive(data, mode))
     return m
+
+
+_FORMS: dict[str, Callable[[InputData], pyo.ConcreteModel]] = {}
+
+
+def register_form(bet_mode: str, builder: Callable[[InputData], pyo.ConcreteModel]) -> None:
+    """Make :func:`build_model` return ``builder(data)`` for ``bet_mode`` when the data has bets.
+
+    How a study built on :func:`populate` (the stochastic extensive form) is reached through the
+    public ``build_model`` without this module importing it (module doc).
+    """
+    _FORMS[bet_mode] = builder
 
 
 def registries() -> SimpleNamespace:
@@ -148,22 +182,145 @@ def registries() -> SimpleNamespace:
     )
 
 
-def populate(m: pyo.Block, data: InputData, derived: Derived) -> pyo.Block:
+class Costs:
+    r"""Where every cost enters the objective: components give undiscounted amounts per year,
+    this class discounts them (``DF_y`` for a flow over the period of y, ``DP_y`` for a lump sum,
+    ``AF`` for a capital annuity) and converts $ to $M, once (DESIGN §5 objective).
+
+    The coefficient is built left to right, ``DF_y · f₁ · f₂ ⋯`` then ``÷ 10⁶`` for amounts in $:
+    the factors are passed separately so that each product is formed in one fixed order (the
+    standard form is bit-identical to the one the components built by hand before).
+    """
+
+    def __init__(self, m: pyo.Block, derived: Derived) -> None:
+        self.reg = m.reg.cost
+        self.dv = derived
+        self.owner: Contract | None = None  # the component being built (its declared categories)
+
+    def _line(self, category: str, key: Any) -> Lin:
+        if self.owner is not None and category not in self.owner.costs:
+            raise ContractError(
+                f"{self.owner.name} charges {category!r}, which its CONTRACT.costs does not list"
+            )
+        return self.reg[category][key]
+
+    def _coef(self, base: float, factors: Sequence[float], usd: bool) -> float:
+        c = base
+        for f in factors:
+            c = c * f
+        return c / 1e6 if usd else c
+
+    def annual(
+        self, category: str, key: Any, year: int, var: Any, *factors: float, usd: bool = True
+    ) -> None:
+        r"""A yearly flow ``f₁·f₂⋯ · var`` in each year of the period of ``year``:
+        :math:`DF_y \cdot f_1 f_2 \cdots \, var` (÷ 10⁶ when the amount is in $)."""
+        self._line(category, key).add(self._coef(self.dv.df[year], factors, usd), var)
+
+    def annual_lin(
+        self, category: str, key: Any, year: int, lin: Lin, *factors: float, usd: bool = True
+    ) -> None:
+        """:meth:`annual` of a linear expression (its constant included)."""
+        self._line(category, key).add_lin(lin, self._coef(self.dv.df[year], factors, usd))
+
+    def annual_array(
+        self,
+        category: str,
+        key: Any,
+        years: np.ndarray,
+        var_data: list[Any],
+        *factors: np.ndarray,
+        usd: bool = True,
+    ) -> None:
+        """:meth:`annual` for many terms at once: term k is ``factors[·][k] · var_data[k]`` in
+        ``years[k]`` (zero coefficients dropped, as :meth:`Lin.add`)."""
+        known = np.array(self.dv.years, dtype=np.int64)
+        df = np.array([self.dv.df[y] for y in self.dv.years], dtype=np.float64)
+        coefs = df[np.searchsorted(known, years)] if len(years) else np.zeros(0)
+        for f in factors:
+            coefs = coefs * f
+        if usd:
+            coefs = coefs / 1e6
+        lin = self._line(category, key)
+        nz = np.flatnonzero(coefs != 0.0)
+        lin.coefs.extend(coefs[nz].tolist())
+        lin.vars.extend([var_data[k] for k in nz.tolist()])
+
+    def lump(self, category: str, key: Any, year: int, var: Any, amount_musd: float) -> None:
+        r"""A payment of ``amount_musd · var`` in ``year``: :math:`DP_y \cdot amount \cdot var`."""
+        self._line(category, key).add(self.dv.dp[year] * amount_musd, var)
+
+    def annuity(
+        self,
+        category: str,
+        key: Any,
+        term: Lin | Any,
+        rate: float,
+        life: float,
+        years: Sequence[int],
+    ) -> None:
+        r"""Capital ``term`` ($M) repaid as :math:`CRF(rate, life) \cdot term` in each model year of
+        ``years`` (those the asset is in service): :math:`AF = CRF \cdot \sum_{y} DF_y`."""
+        af = crf(rate, life) * sum(self.dv.df[y] for y in years)
+        if isinstance(term, Lin):
+            self._line(category, key).add_lin(term, af)
+        else:
+            self._line(category, key).add(af, term)
+
+    def undiscount(self, dual: float, year: int, per: float = 1.0) -> float:
+        """A dual of a row of model year ``year`` ($M of net present cost per unit) as undiscounted
+        $ per unit and year, per ``per`` (the slice's hours, the model unit): ``dual·10⁶/(DF_y·per)``."""
+        return dual * 1e6 / (self.dv.df[year] * per)
+
+
+def populate(
+    m: pyo.Block,
+    data: InputData,
+    derived: Derived,
+    components: Sequence[ModuleType] = COMPONENTS,
+) -> pyo.Block:
     """Declare the whole deterministic model on ``m`` (a model or a block) for ``data``.
 
     The stochastic extensive form (§8) calls this once per outcome on its own block, so the
-    components never know about scenarios.
+    components never know about scenarios. ``components`` (default :data:`COMPONENTS`) builds part
+    of the model (the benchmark of constraints 1–6). Raises :class:`ContractError` when a component
+    declares something its ``CONTRACT`` does not list, or misses something it lists.
     """
     m.data = data
     m.derived = derived
     m.reg = registries()
+    m.costs = Costs(m, derived)
+    m.contracts = tuple(c.CONTRACT for c in components)
     with PauseGC():
-        capacity.add_to(m, data)  # build, modules, capacity, limits (10)
-        compute.add_to(m, data)  # accelerators, data centers, compute, demand, sovereignty (4-7)
-        chips.add_to(m, data)  # fabs and the chip chain (8-9)
-        power.add_to(m, data)  # generation, grid, storage, electricity balance (1-3)
-        policy.add_to(m, data)  # emissions and clean share (13-14)
-        finance.add_to(m, data)  # capital from partners and the market (11)
-        bets.add_to(m, data)  # R&D bets (12)
-        objective.add_to(m, data)  # net present cost
+        for comp in components:
+            before = _declared_names(m)
+            m.costs.owner = comp.CONTRACT
+            comp.add_to(m, data)
+            _check_contract(m, comp.CONTRACT, _declared_names(m) - before)
+    m.costs.owner = None
     return m
+
+
+def _declared_names(m: pyo.Block) -> set[str]:
+    """Names of the variables and constraint families on ``m`` (what a contract must list)."""
+    return {
+        c.local_name for c in m.component_objects((pyo.Var, pyo.Constraint), descend_into=False)
+    }
+
+
+def _check_contract(m: pyo.Block, contract: Contract, added: set[str]) -> None:
+    listed = {f.name for f in contract.variables} | set(contract.constraints)
+    extra = sorted(added - listed)
+    if extra:
+        raise ContractError(
+            f"component {contract.name} declared {', '.join(extra)} without listing it in its CONTRACT"
+        )
+    missing = sorted(
+        n
+        for n in listed | {f.name for f in contract.expressions} | set(contract.sets)
+        if not hasattr(m, n)
+    )
+    if missing:
+        raise ContractError(
+            f"component {contract.name} lists {', '.join(missing)} in its CONTRACT but did not declare it"
+        )

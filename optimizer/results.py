@@ -3,7 +3,9 @@
 Every table is a pandas DataFrame with the columns §6 lists; values below ``EPS`` are dropped from the
 flow tables so they stay readable. Prices come from duals, converted back to undiscounted money per
 physical unit: a dual is $M of net present cost per unit of right-hand side in one model year, so
-dividing by the year's discount weight (``DF_y``, and the slice's hours for electricity) undoes it.
+dividing by the year's discount weight (``DF_y``, and the slice's hours for electricity) undoes it,
+in one place: ``optimizer.model.Costs.undiscount``. The model is read through the names its
+components declare (:mod:`optimizer.components.contract`), never through private attributes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from optimizer.components.contract import declared, expression_items
 from optimizer.components.objective import CATEGORIES
 from optimizer.schema import ACCELERATOR, RESULT_COLUMNS, UNSERVED_HOST
 from optimizer.solve import Solution
@@ -59,19 +62,22 @@ def summary(sol: Solution) -> dict[str, Any]:
     if sol.has_solution:
         # a stochastic model reports probability-weighted expectations over its outcome blocks
         for blk, p in _blocks(m):
+            unserved = declared(blk, "v_unserved").values()
             out["unserved_h100e"] = (
                 out.get("unserved_h100e", 0.0)
-                + p * sum(_val(v) for v in blk.v_unserved.values()) * blk.derived.unit
+                + p * sum(_val(v) for v in unserved) * blk.derived.unit
             )
             out["capital_musd"] = out.get("capital_musd", 0.0) + p * sum(
-                e.value(_val) for (_j, _k, _r, _v, e) in blk.fin_terms
+                e.value(_val) for _key, e in expression_items(blk, "capital")
             )
+            lines = declared(blk, "cost_lines")
             for cat in CATEGORIES:
                 key = f"cost_{cat}_musd"
-                out[key] = out.get(key, 0.0) + p * blk.cost_lines[cat].value(_val)
+                out[key] = out.get(key, 0.0) + p * lines[cat].value(_val)
         if hasattr(m, "OUTCOMES"):
             costs = {
-                n: sum(m.scen[n].cost_lines[c].value(_val) for c in CATEGORIES) for n in m.OUTCOMES
+                n: sum(declared(m.scen[n], "cost_lines")[c].value(_val) for c in CATEGORIES)
+                for n in m.OUTCOMES
             }
             out["expected_cost_musd"] = sol.objective
             out["cost_min_musd"] = min(costs.values())
@@ -138,142 +144,145 @@ def _first_stage_prices(prices: pd.DataFrame, t_star: int) -> pd.DataFrame:
 
 
 def _block_tables(m: Any, sol: Solution, dual_scale: float) -> dict[str, pd.DataFrame]:
-    """The flow tables of one deterministic block; duals × ``dual_scale`` undo outcome probabilities."""
-    out: dict[str, pd.DataFrame] = {}
-    data = m.data
-    dv = m.derived
-    techs = data.tech
-    u = dv.unit  # chips, fab output and compute are modelled in units of u (model.derive)
+    """The flow tables of one deterministic block; duals × ``dual_scale`` undo outcome probabilities.
 
-    # Capacity
+    Everything is read by the names the components declare (:mod:`optimizer.components.contract`).
+    """
+    out = {"Capacity": _capacity(m), "Capital": _capital(m)}
+    out["Chips"], out["Trade"] = _chips(m)
+    out["Compute"] = _compute(m)
+    out["Energy"], out["Emissions"] = _energy(m)
+    out["Prices"] = _prices(m, sol, dual_scale)
+    out["Bets"] = _bets(m)
+    return out
+
+
+def _capacity(m: Any) -> pd.DataFrame:
+    dv, techs = m.derived, m.data.tech
+    build, cap = declared(m, "v_build"), declared(m, "cap")
     rows = []
-    keys = list(dict.fromkeys([*m.CAP, *m.BUILD]))
+    keys = list(dict.fromkeys([*(k for k, _e in expression_items(m, "cap")), *build]))
     for k, r, y in keys:
-        built = _val(m.v_build[k, r, y]) if (k, r, y) in m.v_build else 0.0
-        cap = m.cap[(k, r, y)].value(_val) if (k, r, y) in m.cap else 0.0
-        if abs(built) > EPS or abs(cap) > EPS:
+        built = _val(build[k, r, y]) if (k, r, y) in build else 0.0
+        c = cap[(k, r, y)].value(_val) if (k, r, y) in cap else 0.0
+        if abs(built) > EPS or abs(c) > EPS:
             cu = dv.cap_unit(k)
-            rows.append((k, techs[k]["class"], r, y, built * cu, cap * cu))
-    out["Capacity"] = _frame("Capacity", rows)
+            rows.append((k, techs[k]["class"], r, y, built * cu, c * cu))
+    return _frame("Capacity", rows)
 
-    # Capital
+
+def _capital(m: Any) -> pd.DataFrame:
     rows = []
-    for j, k, r, v, e in m.fin_terms:
+    for (j, k, r, v), e in expression_items(m, "capital"):
         val = e.value(_val)
         if abs(val) > EPS:
             rows.append((j, k, r, v, val))
-    out["Capital"] = _frame("Capital", rows)
+    return _frame("Capital", rows)
 
-    # Chips
+
+def _chips(m: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    techs = m.data.tech
+    u = m.derived.unit  # chips, fab output and compute are modelled in units of u (model.derive)
     chips: dict[tuple[str, str, int], list[float]] = defaultdict(lambda: [0.0] * 5)
-    for f, r, y in m.PROD:
-        chips[(techs[f]["output"], r, y)][0] += _val(m.v_prod[f, r, y]) * u
-    for c, r, y in m.BUY:
-        chips[(c, r, y)][1] += _val(m.v_buy[c, r, y]) * u
+    for (f, r, y), var in declared(m, "v_prod").items():
+        chips[(techs[f]["output"], r, y)][0] += _val(var) * u
+    for (c, r, y), var in declared(m, "v_buy").items():
+        chips[(c, r, y)][1] += _val(var) * u
     trade = []
-    for c, a, b, y in m.SHIP:
-        units = _val(m.v_ship[c, a, b, y]) * u
+    for (c, a, b, y), var in declared(m, "v_ship").items():
+        units = _val(var) * u
         chips[(c, b, y)][2] += units
         chips[(c, a, y)][3] += units
         if units > EPS:
             trade.append((c, a, b, y, units))
-    for r, v in m.DEPLOY:
-        chips[(ACCELERATOR, r, v)][4] += _val(m.v_deploy[r, v]) * u
-    out["Chips"] = _frame(
+    for (r, v), var in declared(m, "v_deploy").items():
+        chips[(ACCELERATOR, r, v)][4] += _val(var) * u
+    table = _frame(
         "Chips",
         [(c, r, y, *vals) for (c, r, y), vals in chips.items() if any(abs(x) > EPS for x in vals)],
     )
-    out["Trade"] = _frame("Trade", trade)
+    return table, _frame("Trade", trade)
 
-    # Compute
+
+def _compute(m: Any) -> pd.DataFrame:
+    u = m.derived.unit
     rows = []
-    for g, r, c, y in m.SERVE:
-        v = _val(m.v_serve[g, r, c, y]) * u
+    for (g, r, c, y), var in declared(m, "v_serve").items():
+        v = _val(var) * u
         if v > EPS:
             rows.append((g, r, c, y, v, 0.0))
-    for g, c, y in m.DEMAND:
-        un = _val(m.v_unserved[g, c, y]) * u
+    for (g, c, y), var in declared(m, "v_unserved").items():
+        un = _val(var) * u
         if un > EPS:
             rows.append((g, UNSERVED_HOST, c, y, 0.0, un))
-    out["Compute"] = _frame("Compute", rows)
+    return _frame("Compute", rows)
 
-    # Energy and emissions
+
+def _energy(m: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    data, techs = m.data, m.data.tech
     hours = data.slice_hours
+    cap = declared(m, "cap")
     energy: dict[tuple[str, int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     emis: dict[tuple[str, int, str], float] = defaultdict(float)
     cap_val: dict[tuple[str, str, int], float] = {}
-    for p, r, y, h in m.GEN:
-        g = _val(m.v_gen[p, r, y, h])
+    for (p, r, y, h), var in declared(m, "v_gen").items():
+        g = _val(var)
         if (p, r, y) not in cap_val:
-            cap_val[(p, r, y)] = m.cap[(p, r, y)].value(_val)
+            cap_val[(p, r, y)] = cap[(p, r, y)].value(_val)
         avail = data.cf_of(p, r, h) * cap_val[(p, r, y)]
         energy[(r, y, p)][0] += hours[h] * g
         energy[(r, y, p)][1] += hours[h] * max(avail - g, 0.0)
         emis[(r, y, p)] += hours[h] * g * float(techs[p]["co2_t"])
-    for r, y, h in m.GRID:
-        g = _val(m.v_grid[r, y, h])
+    for (r, y, h), var in declared(m, "v_grid").items():
+        g = _val(var)
         energy[(r, y, "grid")][0] += hours[h] * g
         emis[(r, y, "grid")] += hours[h] * g * float(data.region[r]["grid_co2_t"])
-    for st, r, y, h in m.STORAGE:
-        energy[(r, y, st)][0] += hours[h] * (
-            _val(m.v_discharge[st, r, y, h]) - _val(m.v_charge[st, r, y, h])
-        )
-    out["Energy"] = _frame(
+    discharge = declared(m, "v_discharge")
+    for (st, r, y, h), var in declared(m, "v_charge").items():
+        energy[(r, y, st)][0] += hours[h] * (_val(discharge[st, r, y, h]) - _val(var))
+    table = _frame(
         "Energy",
         [(r, y, k, a, b) for (r, y, k), (a, b) in energy.items() if abs(a) > EPS or b > EPS],
     )
-    out["Emissions"] = _frame(
-        "Emissions", [(r, y, k, v) for (r, y, k), v in emis.items() if v > EPS]
-    )
+    return table, _frame("Emissions", [(r, y, k, v) for (r, y, k), v in emis.items() if v > EPS])
 
-    # Prices from duals
-    rows = []
-    if sol.duals:
-        for g, c, y in m.DEMAND:
-            d = sol.dual(m.c_demand_balance[g, c, y])
-            if d is not None:
-                rows.append(
-                    (
-                        "compute",
-                        c,
-                        g,
-                        y,
-                        None,
-                        None,
-                        d * dual_scale * 1e6 / (dv.df[y] * u),
-                        "$/H100e-yr",
-                    )
-                )
-        for r, y, h in m.ELECTRICITY_ROWS:
-            if (r, y, h) in m.c_electricity_balance:
-                d = sol.dual(m.c_electricity_balance[r, y, h])
-                if d is not None and hours[h] > 0:
-                    rows.append(
-                        (
-                            "electricity",
-                            r,
-                            None,
-                            y,
-                            h,
-                            None,
-                            d * dual_scale * 1e6 / (dv.df[y] * hours[h]),
-                            "$/MWh",
-                        )
-                    )
-        for j, v in m.BUDGET_ROWS:
-            d = sol.dual(m.c_budget[j, v])
-            if d is not None:
-                # ≤ row of a minimisation: the dual is ≤ 0; report the saving per extra $ of budget
-                rows.append(
-                    ("budget", None, None, v, None, j, -d * dual_scale, "$ NPV per $ of budget")
-                )
-    out["Prices"] = _frame("Prices", rows)
 
-    # Bets
+def _prices(m: Any, sol: Solution, dual_scale: float) -> pd.DataFrame:
+    """Duals as undiscounted money per physical unit (``m.costs.undiscount``, module doc)."""
+    rows: list[tuple] = []
+    if not sol.duals:
+        return _frame("Prices", rows)
+    undiscount, u, hours = m.costs.undiscount, m.derived.unit, m.data.slice_hours
+    demand = declared(m, "c_demand_balance")
+    for g, c, y in declared(m, "DEMAND"):
+        d = sol.dual(demand[g, c, y])
+        if d is not None:
+            price = undiscount(d * dual_scale, y, u)
+            rows.append(("compute", c, g, y, None, None, price, "$/H100e-yr"))
+    balance = declared(m, "c_electricity_balance")
+    for r, y, h in declared(m, "ELECTRICITY_ROWS"):
+        if (r, y, h) in balance:
+            d = sol.dual(balance[r, y, h])
+            if d is not None and hours[h] > 0:
+                price = undiscount(d * dual_scale, y, hours[h])
+                rows.append(("electricity", r, None, y, h, None, price, "$/MWh"))
+    budget = declared(m, "c_budget")
+    for j, v in declared(m, "BUDGET_ROWS"):
+        d = sol.dual(budget[j, v])
+        if d is not None:
+            # ≤ row of a minimisation: the dual is ≤ 0; report the saving per extra $ of budget
+            rows.append(
+                ("budget", None, None, v, None, j, -d * dual_scale, "$ NPV per $ of budget")
+            )
+    return _frame("Prices", rows)
+
+
+def _bets(m: Any) -> pd.DataFrame:
+    data, fund = m.data, declared(m, "v_fund")
     rows = []
     for b in data.bets.index:
         row = data.bets.loc[b]
-        funded = round(_val(m.v_fund[b])) if b in m.v_fund else 0
+        funded = round(_val(fund[b])) if b in fund else 0
         rows.append(
             (
                 b,
@@ -285,8 +294,7 @@ def _block_tables(m: Any, sol: Solution, dual_scale: float) -> dict[str, pd.Data
                 float(row["probability"]),
             )
         )
-    out["Bets"] = _frame("Bets", rows)
-    return out
+    return _frame("Bets", rows)
 
 
 def input_sha256(source: str | Path) -> str:

@@ -3,7 +3,10 @@ r"""The two-stage stochastic plan for R&D bets: the extensive form over every ou
 Each outcome (one success/failure per bet, probability :math:`\prod p_b` or :math:`1-p_b`) is a block
 holding the *unchanged* deterministic model built by :func:`optimizer.model.populate` from that outcome's
 bets. Non-anticipativity ties every variable indexed by a model year before
-:math:`T^* = \min_b available\_year_b`, and every ``fund``, across the outcomes:
+:math:`T^* = \min_b available\_year_b`, and every ``fund``, across the outcomes. Which variables
+those are is read from the components' declarations (:mod:`optimizer.components.contract`): a
+variable is first-stage by the year in which it acts (its ``y`` index, else its vintage ``v``;
+DESIGN §5.2 v2), or always when it has no year and is declared ``first_stage`` (``fund``):
 
 .. math::
 
@@ -31,27 +34,10 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from optimizer.components.contract import variables
 from optimizer.data_io import InputData
 from optimizer.linear import Lin
-from optimizer.model import Derived, derive, populate
-
-# Position of the model-year index in each variable family (DESIGN §5 variables).
-YEAR_POSITION = {
-    "v_build": 2,
-    "v_modules": 2,
-    "v_deploy": 1,
-    "v_gen": 2,
-    "v_grid": 1,
-    "v_charge": 2,
-    "v_discharge": 2,
-    "v_soc": 2,
-    "v_prod": 2,
-    "v_buy": 2,
-    "v_ship": 3,
-    "v_serve": 3,
-    "v_unserved": 2,
-    "v_fin": 3,
-}
+from optimizer.model import Derived, build_model, derive, populate, register_form
 
 
 def outcomes(data: InputData) -> list[tuple[str, dict[str, bool], float]]:
@@ -77,16 +63,20 @@ def first_stage_year(data: InputData) -> int:
 
 
 def nonanticipative(block: pyo.Block, t_star: int) -> list[Any]:
-    """The variables of one outcome block that must agree across outcomes (year < T*, and fund)."""
+    """The variables of one outcome block that must agree across outcomes: every declared variable
+    whose stage year (:meth:`~optimizer.components.contract.Family.stage_position`) is before T*,
+    and every one declared ``first_stage`` (``fund``), in the order the components declare them."""
     out = []
-    for name, pos in YEAR_POSITION.items():
-        comp = getattr(block, name, None)
-        if comp is None:
+    for fam, comp in variables(block):
+        pos = fam.stage_position()
+        if pos is None:
+            if fam.first_stage:
+                out.extend(comp.values())
             continue
         for idx, var in comp.items():
-            if idx[pos] < t_star:
+            key = idx if isinstance(idx, tuple) else (idx,)
+            if key[pos] < t_star:
                 out.append(var)
-    out.extend(block.v_fund.values())
     return out
 
 
@@ -190,7 +180,6 @@ def measures(
     data: InputData, rp_objective: float, rp_model: pyo.ConcreteModel, options: Any = None
 ) -> dict[str, Any]:
     """EV, EEV, VSS, WS, EVPI and each bet's worth, by further solves (module doc)."""
-    from optimizer.model import build_model
     from optimizer.solve import solve
 
     out: dict[str, Any] = {}
@@ -235,3 +224,7 @@ def attach_measures(tables: dict[str, Any], summary: dict[str, Any], meas: dict[
     bets = tables["Bets"].copy()
     bets["worth_musd"] = [worth.get(b) for b in bets["bet"]]
     tables["Bets"] = bets
+
+
+# build_model(data) returns the extensive form for bet_mode stochastic (optimizer.model module doc)
+register_form("stochastic", build_stochastic)

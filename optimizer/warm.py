@@ -44,6 +44,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from optimizer.components.contract import expression_items
 from optimizer.data_io import InputError, RawBook, parse, read_raw
 from optimizer.results import input_sha256, summary, tables
 from optimizer.scenarios import Change, apply_changes
@@ -445,15 +446,15 @@ def _metrics(sol: Solution) -> dict[str, Any]:
 def _capital_rows(sol: Solution) -> list[tuple[str, str, float]]:
     """(tech, region, $M) of every financing term of a solved model.
 
-    A deterministic model's finance registry is read directly: ``tables`` would also build every
+    A deterministic model's declared ``capital`` expression is read directly: ``tables`` would also build every
     other results table, a quarter of a warm run's overhead. The stochastic extensive form has no
     top-level registry; ``tables`` weighs its outcome blocks.
     """
-    terms = getattr(sol.model, "fin_terms", None)
-    if terms is None:
+    if not hasattr(sol.model, "contracts"):  # the extensive form: its outcome blocks have them
         cap = tables(sol)["Capital"]
         return list(zip(cap["tech"], cap["region"], cap["musd"], strict=True))
-    return [(k, r, e.value(_var_value)) for (_j, k, r, _v, e) in terms]
+    terms = expression_items(sol.model, "capital")
+    return [(k, r, e.value(_var_value)) for (_j, k, r, _v), e in terms]
 
 
 def _var_value(var: Any) -> float:

@@ -13,34 +13,14 @@ import pytest
 from pyomo.repn.tests.lp_diff import lp_diff
 
 from optimizer.data_io import load_inputs
+from optimizer.model import COMPONENTS as MODEL_COMPONENTS
 from optimizer.model import build_model
 from tests.conftest import REBASELINE, ROOT
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 
-# Which constraints each component declares (DESIGN §5 numbering in the comments).
-COMPONENTS = {
-    "capacity": ["c_modules", "c_max_capacity"],  # 10
-    "compute": [
-        "c_datacenter_capacity",
-        "c_compute_capacity",
-        "c_demand_balance",
-        "c_sovereignty",
-    ],  # 4-7
-    "chips": ["c_fab_capacity", "c_fab_share", "c_commodity_balance", "c_external_max"],  # 8-9
-    "power": [
-        "c_gen_limit",
-        "c_charge_limit",
-        "c_discharge_limit",
-        "c_soc_limit",
-        "c_soc_balance",
-        "c_electricity_balance",
-    ],  # 1-3
-    "policy": ["c_emission_cap", "c_clean_share"],  # 13-14
-    "finance": ["c_finance", "c_budget"],  # 11
-    "bets": ["c_bet_build"],  # 12
-    "objective": [],
-}
+# The constraint families each component declares in its CONTRACT (optimizer.components.contract).
+COMPONENTS = {comp.CONTRACT.name: list(comp.CONTRACT.constraints) for comp in MODEL_COMPONENTS}
 
 
 def _lp_text(tiny_path: Path, keep: list[str], tmp_path: Path) -> str:

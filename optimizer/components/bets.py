@@ -20,8 +20,17 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from optimizer.components.contract import Contract, Family
 from optimizer.data_io import InputData
 from optimizer.linear import Lin
+
+CONTRACT = Contract(
+    name="bets",
+    variables=(Family("v_fund", ("b",), "0/1", "1 if the bet's R&D is funded", first_stage=True),),
+    sets=("BETS", "BET_GATE"),
+    constraints=("c_bet_build",),
+    costs=("bets",),
+)
 
 
 def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
@@ -49,9 +58,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
             gate += [(b, kk, r, v) for (kk, r, v) in m.BUILD if kk == k]
         cost = float(data.bets.at[b, "rd_cost_musd"])
         if cost:
-            m.reg.cost["bets"][b].add(
-                dv.dp[int(data.bets.at[b, "decide_year"])] * cost, m.v_fund[b]
-            )
+            m.costs.lump("bets", b, int(data.bets.at[b, "decide_year"]), m.v_fund[b], cost)
     m.BET_GATE = pyo.Set(initialize=gate, dimen=4, ordered=True)
     m.c_bet_build = pyo.Constraint(m.BET_GATE, rule=bet_build_rule)
 

@@ -23,8 +23,23 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from optimizer.components.contract import Contract, Family, Scale
 from optimizer.data_io import InputData
 from optimizer.linear import Lin
+
+MODULE_SIZE = Scale("Technologies", "module_size", 1.0, "capacity per module")
+
+CONTRACT = Contract(
+    name="capacity",
+    variables=(
+        Family("v_build", ("k", "r", "v"), "capacity (period)", "capacity added in period v"),
+        Family("v_modules", ("k", "r", "v"), "modules", "whole modules built"),
+    ),
+    expressions=(Family("cap", ("k", "r", "y"), "capacity", "capacity in service", over="CAP"),),
+    sets=("BUILD", "MODULAR", "CAP", "MAX_CAPACITY"),
+    constraints=("c_modules", "c_max_capacity"),
+    units=(MODULE_SIZE,),
+)
 
 
 def buildable(m: pyo.ConcreteModel, data: InputData) -> list[tuple[str, str, int]]:
@@ -131,7 +146,7 @@ def modules_rule(m: pyo.ConcreteModel, k: str, r: str, v: int):
 
     .. math:: build_{k,r,v} = module\_size_k \cdot n_{k,r,v} \qquad \forall (k,r,v) \in MODULAR
     """
-    size = float(m.data.tech[k]["module_size"]) / m.derived.cap_unit(k)
+    size = float(m.data.tech[k]["module_size"]) / MODULE_SIZE.per / m.derived.cap_unit(k)
     return m.v_build[k, r, v] == size * m.v_modules[k, r, v]
 
 

@@ -25,8 +25,28 @@ from collections import defaultdict, deque
 
 import pyomo.environ as pyo
 
+from optimizer.components.contract import Contract, Family, Scale
 from optimizer.data_io import InputData
 from optimizer.linear import Lin
+
+ELECTRICITY_MWH = Scale(
+    "Technologies", "electricity_mwh", 8760.0, "MWh ÷ 8760 = MW of load per unit/yr"
+)
+QUANTITY = Scale("FabInputs", "quantity", 1.0, "units of input per unit of output")
+MAX_REGION_SHARE = Scale("Technologies", "max_region_share", 1.0, "share of production")
+
+CONTRACT = Contract(
+    name="chips",
+    variables=(
+        Family("v_prod", ("f", "r", "y"), "units/yr", "fab output per year"),
+        Family("v_buy", ("m", "r", "y"), "units/yr", "bought outside the coalition"),
+        Family("v_ship", ("m", "a", "b", "y"), "units/yr", "shipped from a to b"),
+    ),
+    sets=("PROD", "FAB_SHARE", "BUY", "SHIP", "COMMODITY_ROWS", "EXTERNAL_MAX"),
+    constraints=("c_fab_capacity", "c_fab_share", "c_commodity_balance", "c_external_max"),
+    costs=("supply_chain",),
+    units=(ELECTRICITY_MWH, QUANTITY, MAX_REGION_SHARE),
+)
 
 
 def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
@@ -55,13 +75,13 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         var = m.v_prod[f, r, y]
         m.reg.supply[(techs[f]["output"], r, y)].add(1.0, var)
         for c, q in inputs_of[f]:
-            m.reg.use[(c, r, y)].add(q, var)
+            m.reg.use[(c, r, y)].add(q / QUANTITY.per, var)
         mwh = float(techs[f]["electricity_mwh"])
         if mwh:
-            m.reg.load[(r, y)].add(mwh * u / 8760.0, var)
+            m.reg.load[(r, y)].add(mwh * u / ELECTRICITY_MWH.per, var)
         vc = float(techs[f]["variable_cost_usd"])
         if vc:
-            m.reg.cost["supply_chain"][("prod", f, r, y)].add(dv.df[y] * vc * u / 1e6, var)
+            m.costs.annual("supply_chain", ("prod", f, r, y), y, var, vc, u)
 
     share_rows = []
     prod_by_fy: dict[tuple[str, int], list] = defaultdict(list)
@@ -110,16 +130,14 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for c, r, y in buy_index:
         var = m.v_buy[c, r, y]
         m.reg.supply[(c, r, y)].add(1.0, var)
-        m.reg.cost["supply_chain"][("buy", c, r, y)].add(
-            dv.df[y] * data.price[(c, y)] * u / 1e6, var
-        )
+        m.costs.annual("supply_chain", ("buy", c, r, y), y, var, data.price[(c, y)], u)
     for c, a, b, y in ship_index:
         var = m.v_ship[c, a, b, y]
         m.reg.supply[(c, b, y)].add(1.0, var)
         m.reg.use[(c, a, y)].add(1.0, var)
         cost = data.chip_routes[(c, a, b)]
         if cost:
-            m.reg.cost["supply_chain"][("ship", c, a, b, y)].add(dv.df[y] * cost * u / 1e6, var)
+            m.costs.annual("supply_chain", ("ship", c, a, b, y), y, var, cost, u)
 
     keys = list(dict.fromkeys([*m.reg.supply, *m.reg.use]))
     m.COMMODITY_ROWS = pyo.Set(initialize=keys, dimen=3, ordered=True)
@@ -159,7 +177,7 @@ def fab_share_rule(m: pyo.ConcreteModel, f: str, r: str, y: int):
 
     .. math:: prod_{f,r,y} \le max\_region\_share_f \sum_{r'} prod_{f,r',y}
     """
-    s = float(m.data.tech[f]["max_region_share"])
+    s = float(m.data.tech[f]["max_region_share"]) / MAX_REGION_SHARE.per
     e = Lin().add(1.0, m.v_prod[f, r, y])
     for var in m.prod_by_fy[(f, y)]:
         e.add(-s, var)

@@ -25,9 +25,40 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from optimizer.components.contract import Contract, Family, Scale
 from optimizer.data_io import InputData
 from optimizer.linear import Lin, LinConstraint
 from optimizer.schema import ACCELERATOR
+
+KW_PER_CHIP = Scale("Accelerators", "kw_per_chip", 1000.0, "kW ÷ 1000 = MW of IT load per chip")
+H100E_PER_CHIP = Scale("Accelerators", "h100e_per_chip", 1.0, "H100e per chip")
+
+CONTRACT = Contract(
+    name="compute",
+    variables=(
+        Family("v_deploy", ("r", "v"), "chips (period)", "accelerators deployed in period v"),
+        Family("v_serve", ("g", "r", "c", "y"), "H100e", "compute of host r serving consumer c"),
+        Family("v_unserved", ("g", "c", "y"), "H100e", "demand left unserved"),
+    ),
+    expressions=(
+        Family("it", ("r", "y"), "MW", "IT load of the accelerators in service"),
+        Family("compute", ("r", "y"), "H100e", "compute in service"),
+    ),
+    sets=("DEPLOY", "DC_ROWS", "SERVE", "DEMAND", "COMPUTE_ROWS", "SOVEREIGNTY"),
+    constraints=(
+        "c_datacenter_capacity",
+        "c_compute_capacity",
+        "c_demand_balance",
+        "c_sovereignty",
+    ),
+    costs=("unserved",),
+    units=(
+        KW_PER_CHIP,
+        H100E_PER_CHIP,
+        Scale("Regions", "min_domestic_training", 1.0, "share"),
+        Scale("Regions", "min_domestic_inference", 1.0, "share"),
+    ),
+)
 
 
 def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
@@ -71,8 +102,8 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         kw, h = float(acc.at[v, "kw_per_chip"]), float(acc.at[v, "h100e_per_chip"])
         for y in dv.years:
             if dv.alive(v, y):
-                it.setdefault((r, y), Lin()).add(kw / 1000.0 * u, var)
-                comp.setdefault((r, y), Lin()).add(h, var)
+                it.setdefault((r, y), Lin()).add(kw / KW_PER_CHIP.per * u, var)
+                comp.setdefault((r, y), Lin()).add(h / H100E_PER_CHIP.per, var)
         m.reg.use[(ACCELERATOR, r, v)].add(1.0 / dv.length[v], var)
     m.it, m.compute = it, comp
     for (r, y), e in it.items():
@@ -127,7 +158,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
 
     penalty = data.settings.unserved_penalty_usd / 1e6 * u
     for g, c, y in data.demand:
-        m.reg.cost["unserved"][(g, c, y)].add(dv.df[y] * penalty, m.v_unserved[g, c, y])
+        m.costs.annual("unserved", (g, c, y), y, m.v_unserved[g, c, y], penalty, usd=False)
 
 
 def datacenter_capacity_rule(m: pyo.ConcreteModel, r: str, y: int):

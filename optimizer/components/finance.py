@@ -24,11 +24,28 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from optimizer.components.contract import Contract, Family, Scale
 from optimizer.data_io import InputData
 from optimizer.linear import Lin
 from optimizer.schema import ACCELERATOR
 
 MARKET = "market"
+CAPEX = Scale("TechCosts", "capex_musd", 1.0, "$M financed per unit of capacity")
+SYSTEM_CAPEX = Scale("Accelerators", "system_capex_usd", 1e6, "$ ÷ 10⁶ = $M financed per chip")
+
+CONTRACT = Contract(
+    name="finance",
+    variables=(Family("v_fin", ("j", "k", "r", "v"), "$M", "capital raised from financier j"),),
+    expressions=(
+        Family(
+            "capital", ("j", "k", "r", "v"), "$M", "capital raised (undiscounted), by financier"
+        ),
+    ),
+    sets=("FIN", "FIN_ROWS", "BUDGET_ROWS"),
+    constraints=("c_finance", "c_budget"),
+    costs=("capital",),
+    units=(CAPEX, SYSTEM_CAPEX),
+)
 
 
 def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
@@ -51,7 +68,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     # (item, amount $M as Lin of the asset variable, class, region, vintage, life, lead)
     items: list[tuple[tuple, Lin, str, str, int, float, float]] = []
     for k, r, v in m.BUILD:
-        c = data.capex[(k, r, v)] * dv.cap_unit(k)  # $M per model unit of capacity
+        c = data.capex[(k, r, v)] / CAPEX.per * dv.cap_unit(k)  # $M per model unit of capacity
         if c > 0:
             items.append(
                 (
@@ -65,7 +82,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
                 )
             )
     for r, v in m.DEPLOY:
-        c = float(data.accelerators.at[v, "system_capex_usd"]) / 1e6 * dv.unit
+        c = float(data.accelerators.at[v, "system_capex_usd"]) / SYSTEM_CAPEX.per * dv.unit
         if c > 0:
             items.append(
                 (
@@ -79,19 +96,22 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
                 )
             )
 
-    def annuity(i: float, cls: str, v: int, life: float, lead: float) -> float:
-        return dv.acc_annuity(i, v) if cls == ACCELERATOR else dv.annuity(i, life, lead, v)
+    def in_service(cls: str, v: int, life: float, lead: float) -> list[int]:
+        if cls == ACCELERATOR:
+            return [y for y in dv.years if dv.alive(v, y)]
+        return [y for y in dv.years if dv.online(lead, life, v, y)]
 
     fin_index, fin_items = [], []
-    m.fin_terms = []  # (financier, k, r, v, Lin of $M) for results
+    m.capital = {}  # (financier, k, r, v) → Lin of $M raised, for results
     for key, amount, cls, r, v, life, lead in items:
         js = [j for j in partners if data.partner_allowed[(j, r, cls)]]
         k = key[0]
         if not js:
             if market:
-                af = annuity(float(data.region[r]["wacc"]), cls, v, life, lead)
-                m.reg.cost["capital"][(MARKET, *key)].add_lin(amount, af)
-                m.fin_terms.append((MARKET, k, r, v, amount))
+                years = in_service(cls, v, life, lead)
+                wacc = float(data.region[r]["wacc"])
+                m.costs.annuity("capital", (MARKET, *key), amount, wacc, life, years)
+                m.capital[(MARKET, k, r, v)] = amount
             else:
                 var = amount.vars[0]
                 var.fix(0.0)
@@ -111,11 +131,12 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     by_jv: dict[tuple[str, int], list] = defaultdict(list)
     for _key, _amount, cls, r, v, life, lead, fins in fin_items:
         k = _key[0]
+        years = in_service(cls, v, life, lead)
         for j in fins:
             var = m.v_fin[j, k, r, v]
             i = float(data.region[r]["wacc"]) if j == MARKET else float(data.partners.at[j, "wacc"])
-            m.reg.cost["capital"][(j, k, r, v)].add(annuity(i, cls, v, life, lead), var)
-            m.fin_terms.append((j, k, r, v, Lin().add(1.0, var)))
+            m.costs.annuity("capital", (j, k, r, v), var, i, life, years)
+            m.capital[(j, k, r, v)] = Lin().add(1.0, var)
             if j != MARKET:
                 by_jv[(j, v)].append(var)
     m.fin_by_partner_year = by_jv

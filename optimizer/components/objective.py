@@ -18,10 +18,20 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from optimizer.components.contract import Contract, Family
 from optimizer.data_io import InputData
 from optimizer.linear import Lin
 
 CATEGORIES = ("capital", "fixed_om", "energy", "carbon", "supply_chain", "unserved", "bets")
+
+CONTRACT = Contract(
+    name="objective",
+    expressions=(
+        Family("cost_lines", ("category",), "$M", "net present cost of each category"),
+        Family("total_cost", (), "$M", "net present cost (the objective's expression)"),
+    ),
+    costs=("fixed_om",),
+)
 
 
 def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
@@ -30,7 +40,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for (k, r, y), cap in m.cap.items():
         om = data.fixed_om.get((k, r, y))
         if om:
-            m.reg.cost["fixed_om"][(k, r, y)].add_lin(cap, dv.df[y] * om * dv.cap_unit(k))
+            m.costs.annual_lin("fixed_om", (k, r, y), y, cap, om, dv.cap_unit(k), usd=False)
     totals = {}
     for cat in CATEGORIES:
         e = Lin()
@@ -38,16 +48,8 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
             e.add_lin(part)
         totals[cat] = e
     m.cost_lines = totals
-    m.CATEGORIES = pyo.Set(initialize=CATEGORIES, ordered=True)
-    m.e_cost = pyo.Expression(m.CATEGORIES, rule=cost_line_rule)
     total = Lin()
     for cat in CATEGORIES:
         total.add_lin(totals[cat])
     m.total_cost = total  # the stochastic form weighs each outcome's total (stochastic.py)
     m.objective = pyo.Objective(expr=total.expr(), sense=pyo.minimize, doc="net present cost ($M)")
-
-
-def cost_line_rule(m: pyo.ConcreteModel, category: str):
-    """One objective line of DESIGN §5 (capital, fixed_om, energy, carbon, supply_chain, unserved, bets),
-    in $M of net present cost."""
-    return m.cost_lines[category].expr()

@@ -20,8 +20,23 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from optimizer.components.contract import Contract, Family, Scale
 from optimizer.data_io import InputData
 from optimizer.linear import Lin
+
+CONTRACT = Contract(
+    name="policy",
+    expressions=(Family("emissions", ("y",), "tCO2/yr", "emissions of the coalition"),),
+    sets=("EMISSION_CAP", "CLEAN_ROWS"),
+    constraints=("c_emission_cap", "c_clean_share"),
+    costs=("carbon",),
+    units=(
+        Scale("Technologies", "co2_t", 1.0, "tCO2 per MWh"),
+        Scale("Regions", "grid_co2_t", 1.0, "tCO2 per MWh"),
+        Scale("TimeSlices", "hours", 1.0, "hours weighting the slice"),
+        Scale("Regions", "min_clean_share", 1.0, "share"),
+    ),
+)
 
 
 def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
@@ -45,7 +60,6 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         co2 = float(data.region[r]["grid_co2_t"])
         if co2:
             by_ry[(r, y)].add(hours[h] * co2, m.v_grid[r, y, h])
-    m.emissions_by_region = dict(by_ry)
     total: dict[int, Lin] = defaultdict(Lin)
     for (_r, y), e in by_ry.items():
         total[y].add_lin(e)
@@ -53,7 +67,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for y, e in total.items():
         price = data.carbon_price.get(y, 0.0)
         if price:
-            m.reg.cost["carbon"][y].add_lin(e, dv.df[y] * price / 1e6)
+            m.costs.annual_lin("carbon", y, y, e, price)
 
     m.EMISSION_CAP = pyo.Set(
         initialize=[y for y in dv.years if y in data.co2_cap and y in total], ordered=True

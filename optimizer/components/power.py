@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.components.contract import Contract, Family, Scale
 from optimizer.data_io import InputData
 from optimizer.linear import (
     EQ,
@@ -40,6 +41,33 @@ from optimizer.linear import (
     Lin,
     fill_ordered_set,
     index_order,
+)
+
+CONTRACT = Contract(
+    name="power",
+    variables=(
+        Family("v_gen", ("p", "r", "y", "h"), "MW", "generation in the slice"),
+        Family("v_grid", ("r", "y", "h"), "MW", "grid import"),
+        Family("v_charge", ("s", "r", "y", "h"), "MW", "storage charging"),
+        Family("v_discharge", ("s", "r", "y", "h"), "MW", "storage discharging"),
+        Family("v_soc", ("s", "r", "y", "h"), "MWh", "state of charge"),
+    ),
+    sets=("GEN", "GRID", "STORAGE", "ELECTRICITY_ROWS"),
+    constraints=(
+        "c_gen_limit",
+        "c_charge_limit",
+        "c_discharge_limit",
+        "c_soc_limit",
+        "c_soc_balance",
+        "c_electricity_balance",
+    ),
+    costs=("energy",),
+    units=(
+        Scale("Technologies", "availability", 1.0, "share of capacity available"),
+        Scale("Profiles", "cf", 1.0, "share of capacity available"),
+        Scale("Technologies", "efficiency", 1.0, "storage efficiency"),
+        Scale("Technologies", "duration_h", 1.0, "MWh of storage per MW"),
+    ),
 )
 
 
@@ -141,19 +169,16 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         doc=soc_balance_rule.__doc__,
     )
 
-    # ---- energy costs: one Lin per family, the terms in the order of the index
-    energy = m.reg.cost["energy"]
-    df_ry = {(r, y): dv.df[y] for (r, y) in ry_list}
+    # ---- energy costs ($/MWh × h per year): one line per family, the terms in index order
     if n_gen:
         vc = np.array([float(techs[p]["variable_cost_usd"]) for p, _r, _y in gen_caps])[gen_entry]
-        df = np.array([dv.df[y] for _p, _r, y in gen_caps])[gen_entry]
-        _add_terms(energy[("gen",)], df * hours[gen_h] * vc / 1e6, index_order(m.v_gen))
+        years = np.array([y for _p, _r, y in gen_caps], dtype=np.int64)[gen_entry]
+        m.costs.annual_array("energy", ("gen",), years, index_order(m.v_gen), hours[gen_h], vc)
     if grid_index:
         gp = np.repeat([float(regions[r]["grid_price_usd"]) for r, _y in grid_ry], n_h)
-        df = np.repeat([df_ry[ry] for ry in grid_ry], n_h)
-        _add_terms(
-            energy[("grid",)], df * np.tile(hours, len(grid_ry)) * gp / 1e6, index_order(m.v_grid)
-        )
+        years = np.repeat(np.array([y for _r, y in grid_ry], dtype=np.int64), n_h)
+        hh = np.tile(hours, len(grid_ry))
+        m.costs.annual_array("energy", ("grid",), years, index_order(m.v_grid), hh, gp)
 
     # ---- electricity balance over (r, y) × slices: injections in the order gen, grid, (dis, ch)
     n_rows = len(ry_list) * n_h
@@ -230,13 +255,6 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
 def _cat(parts: list[np.ndarray], dtype: Any = np.int64) -> np.ndarray:
     """``np.concatenate`` that also takes no parts (a model without power techs)."""
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
-
-
-def _add_terms(lin: Lin, coefs: np.ndarray, var_data: list[Any]) -> None:
-    """``lin += Σ coefs[k] · var_data[k]``, zero coefficients dropped (as :meth:`Lin.add`)."""
-    nz = np.flatnonzero(coefs != 0.0)
-    lin.coefs.extend(coefs[nz].tolist())
-    lin.vars.extend([var_data[k] for k in nz.tolist()])
 
 
 def _soc_balance_rows(

@@ -1,0 +1,145 @@
+"""The component contract (optimizer/components/contract.py): what a component adds is declared, and
+the readers built on the declarations (stochastic form, results, costs) see everything it adds."""
+
+from __future__ import annotations
+
+import ast
+import types
+from dataclasses import replace
+
+import pyomo.environ as pyo
+import pytest
+
+from optimizer.components import objective
+from optimizer.components.contract import (
+    Contract,
+    ContractError,
+    Family,
+    declared,
+    variables,
+)
+from optimizer.data_io import load_inputs
+from optimizer.model import COMPONENTS, build_model, derive, populate
+from optimizer.stochastic import first_stage_year, nonanticipative
+from tests.conftest import ROOT
+
+
+def _component(name: str, add_to, **contract) -> types.SimpleNamespace:
+    return types.SimpleNamespace(CONTRACT=Contract(name=name, **contract), add_to=add_to)
+
+
+def _with(extra: types.SimpleNamespace) -> tuple:
+    """The model's components with ``extra`` built just before the objective."""
+    assert COMPONENTS[-1] is objective
+    return (*COMPONENTS[:-1], extra, objective)
+
+
+def test_an_undeclared_year_indexed_variable_fails_the_build(tiny_path):
+    """Adding a variable indexed by a year without declaring it would leave it out of the
+    stochastic form's non-anticipativity silently: populate refuses it and names it."""
+    data = load_inputs(tiny_path)
+
+    def add_to(m, data):
+        m.v_rogue = pyo.Var(list(data.years), within=pyo.NonNegativeReals)
+
+    rogue = _component("rogue", add_to)
+    with pytest.raises(ContractError, match=r"rogue declared v_rogue"):
+        populate(pyo.ConcreteModel(), data, derive(data), _with(rogue))
+
+
+def test_an_undeclared_constraint_family_fails_the_build(tiny_path):
+    data = load_inputs(tiny_path)
+
+    def add_to(m, data):
+        m.c_rogue = pyo.Constraint(expr=m.v_build[next(iter(m.BUILD))] <= 1.0)
+
+    with pytest.raises(ContractError, match=r"c_rogue"):
+        populate(pyo.ConcreteModel(), data, derive(data), _with(_component("rogue", add_to)))
+
+
+def test_a_declared_but_missing_family_fails_the_build(tiny_path):
+    data = load_inputs(tiny_path)
+    ghost = _component("ghost", lambda m, data: None, variables=(Family("v_ghost", ("r", "y")),))
+    with pytest.raises(ContractError, match=r"ghost lists v_ghost"):
+        populate(pyo.ConcreteModel(), data, derive(data), _with(ghost))
+
+
+def test_a_cost_in_an_undeclared_category_fails_the_build(tiny_path):
+    data = load_inputs(tiny_path)
+
+    def add_to(m, data):
+        m.v_extra = pyo.Var(list(data.years), within=pyo.NonNegativeReals)
+        y = data.years[0]
+        m.costs.annual("energy", ("extra", y), y, m.v_extra[y], 1.0)
+
+    extra = _component("extra", add_to, variables=(Family("v_extra", ("y",)),))
+    with pytest.raises(ContractError, match=r"extra charges 'energy'"):
+        populate(pyo.ConcreteModel(), data, derive(data), _with(extra))
+
+
+def test_a_variable_without_a_year_must_state_its_stage():
+    with pytest.raises(ContractError, match=r"v_x\['b'\] has no year index"):
+        Contract(name="x", variables=(Family("v_x", ("b",)),))
+
+
+def test_stage_is_read_from_the_year_in_which_a_variable_acts():
+    """DESIGN §5.2 v2: ``active[r,v,y]`` by its operating year y; ``build``/``fin`` by vintage v."""
+    assert Family("active", ("r", "v", "y")).stage_position() == 2
+    assert Family("v_build", ("k", "r", "v")).stage_position() == 2
+    assert Family("v_fin", ("j", "k", "r", "v")).stage_position() == 3
+    assert Family("v_gen", ("p", "r", "y", "h")).stage_position() == 1 + 1
+    assert Family("v_fund", ("b",), first_stage=True).stage_position() is None
+
+
+def test_every_model_variable_is_declared_and_first_stage_by_its_declared_year(tiny_path):
+    """On the tiny case in stochastic mode: the non-anticipative set is exactly the declared variables
+    whose stage year is before T*, plus fund; and every Var on a block is declared."""
+    data = load_inputs(tiny_path)
+    data = replace(data, settings=replace(data.settings, bet_mode="stochastic"))
+    model = build_model(data)
+    t_star = first_stage_year(data)
+    block = model.scen[model.OUTCOMES.first()]
+    on_block = {v.local_name for v in block.component_objects(pyo.Var, descend_into=False)}
+    families = {fam.name: fam for fam, _comp in variables(block)}
+    assert on_block == set(families)
+    expected = set()
+    for name, fam in families.items():
+        pos = fam.stage_position()
+        for idx, var in getattr(block, name).items():
+            key = idx if isinstance(idx, tuple) else (idx,)
+            if fam.first_stage if pos is None else key[pos] < t_star:
+                expected.add(id(var))
+    got = {id(v) for v in nonanticipative(block, t_star)}
+    assert got == expected
+    assert any(declared(block, "v_build")[k].index()[2] < t_star for k in declared(block, "BUILD"))
+
+
+def test_undiscount_inverts_the_discounting_of_an_annual_cost(tiny_path):
+    """A $ amount per year charged in year y enters the objective as DF_y·a/10⁶; ``undiscount``
+    of that coefficient gives a back (the prices of results.py rely on it)."""
+    data = load_inputs(tiny_path)
+    m = populate(pyo.ConcreteModel(), data, derive(data))
+    y = data.years[-1]
+    m.costs.owner = None
+    m.costs.annual("energy", ("probe",), y, m.v_unserved[next(iter(m.DEMAND))], 1234.5)
+    coef = m.reg.cost["energy"][("probe",)].coefs[0]
+    assert coef == pytest.approx(m.derived.df[y] * 1234.5 / 1e6, rel=1e-15)
+    assert m.costs.undiscount(coef, y) == pytest.approx(1234.5, rel=1e-12)
+    assert m.derived.df[y] != 1.0  # not vacuous: a period of several discounted years
+
+
+def test_the_model_does_not_import_the_stochastic_study():
+    """The deterministic model knows no study (no model → stochastic import)."""
+    tree = ast.parse((ROOT / "optimizer" / "model.py").read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    assert not any("stochastic" in n for n in names)
+
+
+def test_build_model_still_returns_the_extensive_form_for_stochastic(tiny_path):
+    model = build_model(load_inputs(tiny_path), bet_mode="stochastic")
+    assert len(model.OUTCOMES) == 2
