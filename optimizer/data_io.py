@@ -173,6 +173,8 @@ class RawBook:
     tables: dict[str, RawTable]
     problems: list[Problem] = field(default_factory=list)
     extra_sheets: list[str] = field(default_factory=list)
+    # things read as they are but worth a word (hidden sheets and rows)
+    warnings: list[str] = field(default_factory=list)
 
     def copy(self) -> RawBook:
         """A copy whose tables can be edited without touching this one."""
@@ -181,6 +183,7 @@ class RawBook:
             {k: t.copy() for k, t in self.tables.items()},
             list(self.problems),
             list(self.extra_sheets),
+            list(self.warnings),
         )
 
 
@@ -233,16 +236,21 @@ def read_raw(path: str | Path) -> RawBook:
     return _read_xlsx(p)
 
 
+CSV_FIELD_LIMIT = 131_072
+"""Longest CSV field read (Python's csv default): a longer one is a problem naming its row."""
+
+
 def _read_csv_folder(folder: Path) -> RawBook:
     tables: dict[str, RawTable] = {}
     extra: list[str] = []
     problems: list[Problem] = []
-    files = sorted(folder.glob("*.csv"))
-    exact = {f.stem for f in files if f.stem in SHEETS_BY_NAME}
+    # the extension in any case: Profiles.CSV must not be ignored without a word
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() == ".csv")
+    exact = {f.stem for f in files if f.stem in SHEETS_BY_NAME and f.suffix == ".csv"}
     low = {n.lower(): n for n in SHEETS_BY_NAME}
     for f in files:
         name = f.stem
-        if name not in SHEETS_BY_NAME:
+        if name not in SHEETS_BY_NAME or f.suffix != ".csv":
             meant = low.get(name.strip().lower())
             if meant is None or meant in exact or meant in tables:
                 extra.append(name)
@@ -257,13 +265,50 @@ def _read_csv_folder(folder: Path) -> RawBook:
                 )
             )
             name = meant
+        if f.is_symlink() and not f.exists():
+            problems.append(
+                Problem(
+                    name,
+                    "",
+                    f"{f.name} is a link to {f.readlink()}, which does not exist",
+                    f"a CSV file {f.name}, or remove the broken link",
+                )
+            )
+            continue
+        if f.is_dir():
+            problems.append(
+                Problem(name, "", f"{f.name} is a folder, not a CSV file", f"a CSV file {f.name}")
+            )
+            continue
+        if not f.is_file():
+            problems.append(
+                Problem(name, "", f"{f.name} is not a regular file", f"a CSV file {f.name}")
+            )
+            continue
         try:
             text = f.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             problems.append(Problem(name, "", f"{f.name} is not UTF-8 text", "a UTF-8 CSV file"))
             continue
         # newline="" lets quoted fields hold line breaks, as the csv module expects
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            rows = list(reader)
+        except csv.Error as exc:
+            too_long = "field larger than field limit" in str(exc)
+            problems.append(
+                Problem(
+                    name,
+                    f"row {reader.line_num}",
+                    f"a field longer than {CSV_FIELD_LIMIT:,} characters"
+                    if too_long
+                    else f"not readable as CSV ({exc})",
+                    "fields of ordinary length (a quote left open swallows the rest of the file)"
+                    if too_long
+                    else "a comma-separated file with balanced quotes",
+                )
+            )
+            continue
         tables[name] = _table_from_rows(name, [[RawCell(_csv_value(v)) for v in r] for r in rows])
     return RawBook(str(folder), tables, problems, extra)
 
@@ -515,6 +560,7 @@ def _read_xlsx(path: Path) -> RawBook:
     tables: dict[str, RawTable] = {}
     extra: list[str] = []
     problems: list[Problem] = []
+    warns: list[str] = []
     exact = {ws.title for ws in wb.worksheets if ws.title in SHEETS_BY_NAME}
     low = {n.lower(): n for n in SHEETS_BY_NAME}
     for ws in wb.worksheets:
@@ -584,7 +630,32 @@ def _read_xlsx(path: Path) -> RawBook:
                 numbers.append(r)
                 rows.append([by_row[r].get(c, RawCell(None)) for c in range(1, width + 1)])
         tables[name] = _table_from_rows(name, rows, numbers)
-    return RawBook(str(path), tables, problems, extra)
+        warns += _hidden_warnings(ws, name, numbers)
+    return RawBook(str(path), tables, problems, extra, warns)
+
+
+def _hidden_warnings(ws: Any, name: str, numbers: list[int]) -> list[str]:
+    """Say when a sheet, rows or columns that are read are hidden in the workbook: what a user
+    cannot see in Excel still enters the model, and that must not happen without a word."""
+    out = []
+    if ws.sheet_state != "visible":
+        out.append(
+            f"sheet {name!r} is hidden in the workbook ({ws.sheet_state}); its rows are used"
+        )
+    hidden = [r for r in numbers if r > 1 and ws.row_dimensions[r].hidden] if numbers else []
+    if hidden:
+        shown = ", ".join(map(str, hidden[:10])) + (" …" if len(hidden) > 10 else "")
+        out.append(
+            f"{name}: {len(hidden)} hidden row{'s' if len(hidden) != 1 else ''} ({shown}) "
+            "are used; unhide them to see what the model reads"
+        )
+    cols = sorted(k for k, d in ws.column_dimensions.items() if d.hidden)
+    if cols and numbers:
+        out.append(
+            f"{name}: hidden column{'s' if len(cols) != 1 else ''} {', '.join(cols)} "
+            "are read; unhide them to see what the model reads"
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -620,8 +691,15 @@ def _expected(col: Column | Any) -> str:
     if d == "enum":
         return "one of " + ", ".join(col.choices)
     if d == "int":
-        return "a whole number" + (
-            " (a year)" if "year" in col.unit or "year" in getattr(col, "name", "") else ""
+        rng = ""
+        if col.min is not None and col.max is not None:
+            rng = f" between {col.min:g} and {col.max:g}"
+        elif col.min is not None:
+            rng = f" ≥ {col.min:g}"
+        return (
+            "a whole number"
+            + rng
+            + (" (a year)" if "year" in col.unit or "year" in getattr(col, "name", "") else "")
         )
     if d == "float":
         rng = ""
@@ -691,6 +769,8 @@ def convert(value: Any, col: Column | Any) -> Any:
         value = int(value)
         if col.min is not None and value < col.min:
             raise _Bad(f"{value} is below the minimum {col.min:g}", _expected(col))
+        if col.max is not None and value > col.max:
+            raise _Bad(f"{value} is above the maximum {col.max:g}", _expected(col))
         return value
     value = float(value)
     if abs(value) >= 1e20:
@@ -873,6 +953,80 @@ def _settings(t: RawTable | None, years: list[int], problems: list[Problem]) -> 
     if values["last_period_length"] is None:
         values["last_period_length"] = (years[-1] - years[-2]) if len(years) > 1 else 1
     return Settings(**values)
+
+
+YEAR_RANGE = (1900, 2500)
+"""Years outside this range are typos (1030 for 2030, 100000), never a plan."""
+
+BASE_YEAR_SLACK = 10
+"""A base year further than this before the first model year (or after the last) is probably a typo."""
+
+HIGH_RATE = 0.3
+"""A discount rate or wacc above this is probably a percentage typed as a fraction's digits."""
+
+MAX_STOCHASTIC_BETS = 8
+"""Stochastic mode builds one copy of the model per outcome, 2^|B| of them: at most 256."""
+
+
+def _setting_ref(raw: RawBook, key: str) -> str:
+    """The address of the value cell of Settings ``key`` (empty when it is not in the sheet)."""
+    t = raw.tables.get("Settings")
+    if t is None or "key" not in t.headers or "value" not in t.headers:
+        return ""
+    k = t.headers.index("key")
+    for i, row in enumerate(t.rows):
+        if row[k].value is not None and str(row[k].value).strip() == key:
+            return t.cell_ref("value", i)
+    return ""
+
+
+def _plausible_settings(
+    raw: RawBook, settings: Settings, years: list[int], problems: list[Problem], warnings: list[str]
+) -> None:
+    """Typos of a year or a rate give an error or a warning, never a quiet answer.
+
+    A base year of 1030 (for 2030) discounts every cost by ~1e-18, so the plan serves nothing at no
+    visible cost; 100000 overflows. A discount rate of 0.5 is legal but rarely meant.
+    """
+    by = settings.base_year
+    lo, hi = YEAR_RANGE
+    if by is not None and years and not lo <= by <= hi:
+        problems.append(
+            Problem(
+                "Settings",
+                _setting_ref(raw, "base_year"),
+                f"base_year {by} is out of range",
+                f"a year between {lo} and {hi}, normally the first model year ({years[0]})",
+            )
+        )
+    elif by is not None and years and not years[0] - BASE_YEAR_SLACK <= by <= years[-1]:
+        ref = _setting_ref(raw, "base_year")
+        warnings.append(
+            f"Settings!{ref}: base_year {by} is far from the model years {years[0]}–{years[-1]} "
+            f"(money is discounted to {by}); is it a typo for {years[0]}?"
+        )
+    if settings.discount_rate > HIGH_RATE:
+        warnings.append(
+            f"Settings!{_setting_ref(raw, 'discount_rate')}: discount_rate "
+            f"{settings.discount_rate:g} is {settings.discount_rate:.0%} a year; "
+            f"did you mean {settings.discount_rate / 100:g}?"
+        )
+    if settings.bet_mode == "stochastic":
+        bets = raw.tables.get("Bets")
+        n = len(bets.rows) if bets is not None else 0
+        if n > MAX_STOCHASTIC_BETS:
+            problems.append(stochastic_limit_problem(n, _setting_ref(raw, "bet_mode")))
+
+
+def stochastic_limit_problem(n_bets: int, ref: str = "") -> Problem:
+    """The problem of too many bets for the stochastic plan (2^|B| copies of the model)."""
+    return Problem(
+        "Settings",
+        ref,
+        f"bet_mode stochastic with {n_bets} bets builds {2**n_bets:,} copies of the model "
+        f"(one per outcome); at most {MAX_STOCHASTIC_BETS} bets ({2**MAX_STOCHASTIC_BETS} outcomes)",
+        "bet_mode succeed or fail (or --bet-mode), or fewer bets: merge the small ones",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1120,6 +1274,7 @@ def parse(raw: RawBook) -> InputData:
     warnings = [
         f"sheet {s!r} is not part of the input schema and was ignored" for s in raw.extra_sheets
     ]
+    warnings += raw.warnings
     for name in REQUIRED_SHEETS:
         if name not in raw.tables:
             problems.append(
@@ -1171,6 +1326,7 @@ def parse(raw: RawBook) -> InputData:
     if "Years" in raw.tables and not years:
         problems.append(Problem("Years", "A2", "no model years", "at least one year"))
     settings = _settings(raw.tables.get("Settings"), years, problems)
+    _plausible_settings(raw, settings, years, problems, warnings)
     if settings.last_period_length is not None and settings.last_period_length < 1:
         problems.append(
             Problem("Settings", "", "last_period_length below 1", "a whole number of years ≥ 1")
@@ -1369,24 +1525,20 @@ def parse(raw: RawBook) -> InputData:
                     "a commodity of Commodities, FabInputs or a fab output",
                 )
             )
-    for sheet_name in (
-        "Years",
-        "Accelerators",
-        "TechCosts",
-        "Commodities",
-        "PartnerBudgets",
-        "Demand",
-    ):
-        for i, y in enumerate(t[sheet_name]["year"].tolist()):
-            if y is not None and not (1900 <= y <= 2500):
-                problems.append(
-                    Problem(
-                        sheet_name,
-                        ref(sheet_name, "year", i),
-                        f"year {y} is out of range",
-                        "a year such as 2030",
+    for sheet in SHEETS:
+        for col in sheet.columns:
+            if col.dtype != "int" or not col.name.endswith("year") or sheet.name not in t:
+                continue
+            for i, y in enumerate(t[sheet.name][col.name].tolist()):
+                if y is not None and not (YEAR_RANGE[0] <= y <= YEAR_RANGE[1]):
+                    problems.append(
+                        Problem(
+                            sheet.name,
+                            ref(sheet.name, col.name, i),
+                            f"{col.name} {y} is out of range",
+                            f"a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}, such as 2030",
+                        )
                     )
-                )
     dup_keys("TechCosts", ["tech", "region", "year"])
     dup_keys("Profiles", ["tech", "region", "slice"])
     dup_keys("Accelerators", ["year"])

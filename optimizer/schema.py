@@ -104,6 +104,10 @@ class Setting:
 
 C = Column
 
+MAX_THREADS = 256
+"""Most solver threads accepted (Settings ``threads``, ``--threads``): HiGHS starts them all at once,
+and 100,000 of them hang or abort the process."""
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "base_year", "int", None, "year to which money is discounted (default: first model year)"
@@ -139,7 +143,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "mip_gap", "float", 1e-4, "relative MIP gap at which the solver stops", "fraction", 0.0, 1.0
     ),
-    Setting("threads", "int", None, "solver threads (default: the solver's choice)", "", 1),
+    Setting(
+        "threads", "int", None, "solver threads (default: the solver's choice)", "", 1, MAX_THREADS
+    ),
     Setting(
         "mga_slack",
         "float",

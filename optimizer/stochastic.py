@@ -35,14 +35,18 @@ from typing import Any
 import pyomo.environ as pyo
 
 from optimizer.components.contract import variables
-from optimizer.data_io import InputData
+from optimizer.data_io import MAX_STOCHASTIC_BETS, InputData, stochastic_limit_problem
 from optimizer.linear import Lin
-from optimizer.model import Derived, build_model, derive, populate, register_form
+from optimizer.model import Derived, ModelError, build_model, derive, populate, register_form
 
 
 def outcomes(data: InputData) -> list[tuple[str, dict[str, bool], float]]:
     """Every combination of bet outcomes: (name, bet → succeeds, probability), all successes first."""
     bets = list(data.bets.index)
+    if len(bets) > MAX_STOCHASTIC_BETS:
+        # checked before anything is built: 2^20 copies of the model would hang, not fail
+        p = stochastic_limit_problem(len(bets))
+        raise ModelError(f"{p.message} — {p.expected}")
     out = []
     for flags in itertools.product((True, False), repeat=len(bets)):
         p = 1.0

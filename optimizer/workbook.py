@@ -125,11 +125,18 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         The temporary file is removed and the target is left as it was.
     """
     path = Path(path)
+    with _terminate_as_exception():
+        return _atomic_write(path, write)
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     folder = path.parent
+    # the temporary name must fit the file system's 255-byte limit even when the target's does
+    stub = path.name.encode()[:100].decode("utf-8", "ignore")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # Same folder as the target: os.replace is atomic only within one filesystem.
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{stub}.", suffix=".tmp")
     except PermissionError as exc:
         raise OutputLockedError(path) from exc
     os.close(fd)
@@ -150,6 +157,38 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         _remove_quietly(tmp)
         raise
     return path
+
+
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP arrived while a file was being written (exit status 128 + signal)."""
+
+
+@contextlib.contextmanager
+def _terminate_as_exception() -> Any:
+    """Turn SIGTERM/SIGHUP into an exception while a file is written, so the temporary file is
+    removed before the process ends (by default the signal kills it at once and leaves a hidden
+    ``.tmp`` behind). Only the main thread can own signal handlers; elsewhere this does nothing."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        raise Terminated(128 + signum)
+
+    old = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is None:
+            continue
+        with contextlib.suppress(ValueError, OSError):
+            old[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 def _remove_quietly(tmp: Path) -> None:
