@@ -51,7 +51,57 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Guarded(click.Group):
+    """The command group with a last line of defence: a message and an exit status, never a
+    traceback (issue 14). Bad input exits 2, the environment (disk, permissions) 3, a bug 3 with a
+    request to report it; ``PLANNER_DEBUG=1`` shows the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import os
+
+        from optimizer.data_io import InputError
+        from optimizer.guards import GuardError, describe_os_error
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            if os.environ.get("PLANNER_DEBUG") == "1":
+                raise
+            if isinstance(exc, GuardError):
+                _fail(str(exc), exc.code)
+            if isinstance(exc, InputError):
+                _input_problems(exc)
+                sys.exit(EXIT_BAD_INPUT)
+            if isinstance(exc, OSError):
+                _fail(describe_os_error(exc), EXIT_ERROR)
+            if isinstance(exc, MemoryError):
+                _fail(
+                    "out of memory: use a smaller case, fewer workers or a machine with more memory",
+                    EXIT_ERROR,
+                )
+            _fail(
+                f"unexpected {type(exc).__name__}: {exc}. This is a bug in the planner, not in "
+                "your input as far as it can tell: please report it with the command and the "
+                "input (PLANNER_DEBUG=1 shows where it happened).",
+                EXIT_ERROR,
+            )
+
+
+def _check_paths(outputs: list[Any], inputs: list[Path]) -> None:
+    """Refuse outputs that would overwrite an input, collide or fail to write — before any work."""
+    from optimizer.guards import check_outputs
+
+    check_outputs(outputs, inputs)
+
+
+@click.group(
+    cls=_Guarded,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="ai-infra-planner")
 def main() -> None:
     """Plan where a coalition's capital for AI infrastructure should go.
@@ -61,10 +111,6 @@ def main() -> None:
     the same sheet names); results are Excel workbooks. Start with `template` to see the input format,
     or `solve inputs/base.xlsx` to run the shipped default case.
     """
-
-
-def _safe_name(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 
 def _solve_one(
@@ -248,9 +294,11 @@ def solve(
     solution in the time limit; no results written), 2 bad input (every problem listed), 3 error.
     """
     from optimizer.data_io import InputError, parse, read_raw
+    from optimizer.guards import Output, check_solver_options, output_file_names
     from optimizer.scenarios import BASE, apply_changes, scenario_changes
     from optimizer.solve import SolveOptions
 
+    check_solver_options(time_limit, mip_gap, threads)
     t0 = time.perf_counter()
     hopts: dict[str, Any] = {}
     for item in highs_options:
@@ -307,8 +355,19 @@ def solve(
 
     if measures is None:
         measures = len(runs) == 1
-    if len(runs) == 1 and not runs[0][0]:
+    single = len(runs) == 1 and not runs[0][0]
+    folder = output or Path("outputs")
+    files = output_file_names(input_path.stem, [label for label, _ in runs])
+    if single:
         out = output or Path("outputs") / f"{input_path.stem}_results.xlsx"
+        planned = [Output("-o", out)]
+        if plots:
+            planned.append(Output("--plots", out.parent / (out.stem + "_plots"), folder=True))
+    else:
+        planned = [Output("-o", folder / files[label]) for label, _ in runs]
+        planned.append(Output("-o", folder / "comparison.xlsx"))
+    _check_paths(planned, [input_path])
+    if single:
         s, t, sol = _solve_one(
             runs[0][1], "", out, bet_mode, opts, plots, as_json, mpisppy, measures
         )
@@ -330,11 +389,10 @@ def solve(
 
     from optimizer.compare import write_comparison
 
-    folder = output or Path("outputs")
     solved: dict[str, Any] = {}
     failed = []
     for label, data in runs:
-        out = folder / f"{input_path.stem}__{_safe_name(label)}.xlsx"
+        out = folder / files[label]
         s, t, sol = _solve_one(data, label, out, bet_mode, opts, plots, as_json, mpisppy, measures)
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
@@ -380,7 +438,9 @@ def compare(results: tuple[Path, ...], output: Path) -> None:
     `python cli.py compare outputs/a_results.xlsx outputs/b_results.xlsx -o comparison.xlsx`.
     """
     from optimizer.compare import read_results, write_comparison
+    from optimizer.guards import Output
 
+    _check_paths([Output("-o", output)], list(results))
     runs = {}
     for p in results:
         name = p.stem.removesuffix("_results")
@@ -416,6 +476,10 @@ def validate(input_path: Path, annotate_path: Path | None) -> None:
 
     if annotate_path is not None and annotate_path.resolve() == input_path.resolve():
         _fail(f"--annotate {annotate_path} is the input itself; name a new file", EXIT_BAD_INPUT)
+    if annotate_path is not None:
+        from optimizer.guards import Output
+
+        _check_paths([Output("--annotate", annotate_path)], [input_path])
     raw = data = None
     problems = []
     try:
@@ -434,7 +498,7 @@ def validate(input_path: Path, annotate_path: Path | None) -> None:
     if data is None and raw is not None:
         warnings = [
             f"sheet {s!r} is not part of the input schema and was ignored" for s in raw.extra_sheets
-        ]
+        ] + list(raw.warnings)
     for w in warnings:
         _say(f"warning: {w}")
     if annotate_path is not None:
@@ -469,8 +533,10 @@ def template(output: Path) -> None:
     It has an About sheet with the units, every sheet with its column headers, a comment on each
     header (meaning, type, unit, default) and dropdowns for ids, booleans and choices.
     """
+    from optimizer.guards import Output
     from optimizer.template import write_template
 
+    _check_paths([Output("OUTPUT", output)], [])
     path = write_template(output)
     click.echo(f"wrote {path}")
 
@@ -484,8 +550,11 @@ def convert(source: Path, target: Path) -> None:
     Example: `python cli.py convert inputs/base inputs/base.xlsx` regenerates the shipped workbook.
     """
     from optimizer.data_io import InputError
+    from optimizer.guards import Output
     from optimizer.template import convert_input
 
+    to_book = str(target).lower().endswith(".xlsx")
+    _check_paths([Output("TARGET", target, folder=not to_book)], [source])
     try:
         path = convert_input(source, target)
     except InputError as exc:
@@ -590,6 +659,7 @@ def sweep(
     import os
 
     from optimizer.data_io import InputError
+    from optimizer.guards import Output, check_solver_options
     from optimizer.sweep import (
         Progress,
         SweepConfig,
@@ -598,9 +668,10 @@ def sweep(
         run_sweep,
         write_summary,
     )
-    from optimizer.sweep_store import StoreMismatchError
+    from optimizer.sweep_store import StoreBusyError, StoreMismatchError
     from optimizer.workbook import OutputLockedError
 
+    check_solver_options(time_limit, mip_gap)
     stem = input_path.stem or input_path.name
     config = SweepConfig(
         input=input_path,
@@ -619,6 +690,11 @@ def sweep(
     )
     if config.workers < 0:
         _fail("--workers must be ≥ 0", EXIT_BAD_INPUT)
+    out = output or Path("outputs") / f"{stem}_sweep.xlsx"
+    _check_paths(
+        [Output("--store", config.store, store=True), Output("-o", out)],
+        [input_path, *([spec] if spec else [])],
+    )
     try:
         if spec is not None:
             from optimizer.data_io import read_raw
@@ -649,13 +725,14 @@ def sweep(
         _fail(f"interrupted; every finished run is in {config.store}: continue with --resume", 130)
     except StoreMismatchError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
+    except StoreBusyError as exc:
+        _fail(str(exc), exc.code)
     except OSError as exc:
         _fail(
             f"cannot run the sweep ({type(exc).__name__}: {exc}); finished runs are kept in "
             f"{config.store}: continue with --resume",
             EXIT_ERROR,
         )
-    out = output or Path("outputs") / f"{stem}_sweep.xlsx"
     try:
         path = write_summary(design, config.store, out)
     except OutputLockedError as exc:
@@ -667,7 +744,13 @@ def sweep(
     )
     if as_json:
         click.echo(json.dumps(result.as_json(), default=_json_default))
-    sys.exit(EXIT_NOT_SOLVED if result.failed else EXIT_OK)
+    if result.stopped:
+        _say(
+            f"note: {result.stopped} run(s) stopped short of a proven optimum within the gap "
+            "asked for (time limit or gap): they are not finished; --resume (with a larger "
+            "--time-limit) solves them again"
+        )
+    sys.exit(EXIT_NOT_SOLVED if result.failed or result.stopped else EXIT_OK)
 
 
 @main.command()
@@ -749,8 +832,13 @@ def coalition(
     """
     from optimizer.coalition import EXACT_LIMIT, all_subsets, permutation_subsets, players, run_game
     from optimizer.data_io import InputError, parse, read_raw
+    from optimizer.guards import Output, check_solver_options
     from optimizer.solve import SolveOptions
 
+    check_solver_options(time_limit, mip_gap)
+    out = output or Path("outputs") / f"{input_path.stem}_coalition.xlsx"
+    store = store or out.with_suffix(".sqlite")
+    _check_paths([Output("-o", out), Output("--store", store, store=True)], [input_path])
     try:
         raw = read_raw(input_path)
         data = parse(raw)
@@ -775,6 +863,10 @@ def coalition(
         raw = apply_changes(raw, changes)
     if not order:
         _fail("no region has coalition TRUE in Regions: there are no players", EXIT_BAD_INPUT)
+    from optimizer.coalition import check_game_size, check_player_names
+
+    check_player_names(raw, order)
+    check_game_size(len(order), samples, workers)
     exact = samples is None and len(order) <= EXACT_LIMIT
     if samples is None and not exact:
         samples = 200
@@ -783,8 +875,8 @@ def coalition(
         if exact
         else permutation_subsets(order, samples, seed) + [(p,) for p in order]
     )
+    check_game_size(len(order), samples, workers, len(set(subsets)))
     _say(f"players   {len(order)}: {', '.join(order)}; {len(set(subsets))} sub-coalitions to solve")
-    out = output or Path("outputs") / f"{input_path.stem}_coalition.xlsx"
     opts = SolveOptions(
         time_limit_s=time_limit, mip_gap=mip_gap, threads=1 if (workers or scheduler) else None
     )
@@ -800,7 +892,7 @@ def coalition(
         bet_mode=bet_mode,
         workers=workers,
         scheduler=scheduler,
-        store=store or out.with_suffix(".sqlite"),
+        store=store,
         progress=lambda msg: _say(msg),
         changes=changes,
     )
@@ -811,13 +903,16 @@ def coalition(
     if as_json:
         click.echo(json.dumps(res.as_json(), default=_json_default))
     else:
-        _say(
-            f"value of the alliance {res.value_of_alliance:,.3f} $M; Shapley in the core: {res.in_core}"
-        )
-    failed = [k for k, st in res.status.items() if st not in ("optimal", "feasible")]
+        if math.isfinite(res.value_of_alliance):
+            _say(
+                f"value of the alliance {res.value_of_alliance:,.3f} $M; Shapley in the core: "
+                f"{res.in_core}"
+            )
+    failed = [f"{k} ({st})" for k, st in res.status.items() if st not in ("optimal", "feasible")]
     if failed:
         _fail(
-            f"{len(failed)} sub-coalitions were not solved: {', '.join(failed[:5])}",
+            f"{len(failed)} sub-coalition(s) have no cost, so the game's values are not computed: "
+            f"{', '.join(failed[:5])}{' …' if len(failed) > 5 else ''}; {path} lists them",
             EXIT_NOT_SOLVED,
         )
 

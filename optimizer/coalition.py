@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizer.data_io import InputData, RawBook, convert, parse
+from optimizer.data_io import InputData, InputError, RawBook, convert, parse
 from optimizer.schema import SHEETS_BY_NAME
 
 EXACT_LIMIT = 12
@@ -42,6 +42,70 @@ REGION_COLUMNS = ("region", "from", "to", "host", "consumer", "home_region")
 def players(data: InputData) -> list[str]:
     """The coalition members (regions with ``coalition`` TRUE), in sheet order."""
     return [r for r in data.regions.index if bool(data.region[r]["coalition"])]
+
+
+MAX_SUBCOALITIONS = 10_000
+"""Most sub-coalitions one game solves (12 players, every subset: 4,095)."""
+
+MAX_SAMPLES = 100_000
+"""Most sampled permutations (each asks for up to one sub-coalition per player)."""
+
+
+def check_player_names(raw: RawBook, order: list[str]) -> None:
+    """Refuse player names the game cannot keep apart: ``+`` joins members in a sub-coalition's
+    name, so a region ``A+B`` would be the same key as the coalition of ``A`` and ``B``.
+
+    Raises
+    ------
+    InputError
+        naming the Regions cell.
+    """
+    from optimizer.data_io import Problem
+
+    bad = [p for p in order if "+" in p]
+    if not bad:
+        return
+    t = raw.tables.get("Regions")
+    problems = []
+    for p in bad:
+        ref = ""
+        if t is not None and "region" in t.headers:
+            j = t.headers.index("region")
+            for i, row in enumerate(t.rows):
+                if _id(row[j].value) == p:
+                    ref = t.cell_ref("region", i)
+        problems.append(
+            Problem(
+                "Regions",
+                ref,
+                f"coalition region {p!r} has a '+', which joins members' names in the coalition "
+                "game",
+                f"a region id without '+' (e.g. {p.replace('+', '_')!r}), or coalition FALSE",
+            )
+        )
+    raise InputError(problems)
+
+
+def check_game_size(
+    n_players: int, samples: int | None, workers: int, n_subsets: int | None = None
+) -> None:
+    """Refuse a game too large to play before anything is solved (GuardError, exit 2)."""
+    from optimizer.guards import MAX_WORKERS, GuardError, check_count
+
+    if samples is not None:
+        if samples < 1:
+            raise GuardError(f"--samples {samples}: at least 1 permutation")
+        check_count("--samples", samples, MAX_SAMPLES, "fewer permutations (200 is the default)")
+    if workers < 0:
+        raise GuardError(f"--workers {workers}: 0 (solve in this process) or more")
+    check_count("--workers", workers, MAX_WORKERS, "at most one worker per CPU core")
+    if n_subsets is not None:
+        check_count(
+            "sub-coalitions to solve",
+            n_subsets,
+            MAX_SUBCOALITIONS,
+            "fewer --samples, or --players to play among fewer members",
+        )
 
 
 def key_of(members: Iterable[str], order: list[str]) -> str:
@@ -359,8 +423,9 @@ def solve_subset(
     options: Any = None,
     bet_mode: str | None = None,
     detail: dict[str, float] | None = None,
-) -> tuple[float | None, str]:
-    """c(S) for one sub-coalition: (cost, status); a sub-coalition without demand costs 0.
+) -> tuple[float | None, str, float | None]:
+    """c(S) for one sub-coalition: (cost, status, relative MIP gap); a sub-coalition without demand
+    costs 0. An infeasible c(S) (S cannot meet its hard limits alone) is a status, not an error.
 
     ``detail``, when given, receives the cost of each objective category at the optimum of S ($M).
     """
@@ -373,11 +438,11 @@ def solve_subset(
             from optimizer.components.objective import CATEGORIES
 
             detail.update(dict.fromkeys(CATEGORIES, 0.0))
-        return 0.0, "optimal"
+        return 0.0, "optimal", 0.0
     sol = solve(build_model(data, bet_mode=bet_mode), options)
     if detail is not None and sol.has_solution:
         detail.update(category_costs(sol))
-    return (sol.objective if sol.has_solution else None), sol.status
+    return (sol.objective if sol.has_solution else None), sol.status, sol.mip_gap
 
 
 def category_costs(sol: Any) -> dict[str, float]:
@@ -407,29 +472,35 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
         {
             "player": order,
             "standalone_musd": [res.standalone.get(p) for p in order],
-            "shapley_musd": [res.shapley[p] for p in order],
+            "shapley_musd": [res.shapley.get(p) for p in order],
             "shapley_ci95_musd": [res.shapley_ci.get(p) for p in order]
             if res.shapley_ci
             else [None] * len(order),
             "saving_musd": [
-                (res.standalone[p] - res.shapley[p]) if p in res.standalone else None for p in order
+                (res.standalone[p] - res.shapley[p])
+                if p in res.standalone and p in res.shapley
+                else None
+                for p in order
             ],
             "nucleolus_musd": [res.nucleolus.get(p) for p in order]
             if res.nucleolus
             else [None] * len(order),
         }
     )
+    # every sub-coalition asked for, solved or not: an infeasible c(S) is a result to report
+    keys = list(dict.fromkeys([*res.cost, *res.status]))
     subsets = pd.DataFrame(
         [
             {
                 "coalition": k,
                 "size": len(k.split("+")),
-                "cost_musd": c,
+                "cost_musd": res.cost.get(k),
                 "status": res.status.get(k, "optimal"),
             }
-            for k, c in res.cost.items()
+            for k in keys
         ]
     ).sort_values(["size", "coalition"])
+    unsolved = [k for k in keys if k not in res.cost]
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
@@ -442,9 +513,27 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
         ("Cost of the whole alliance c(N) ($M)", res.cost.get(grand)),
         ("Sum of stand-alone costs ($M)", sum(res.standalone.values()) if res.standalone else None),
         ("Value of the alliance ($M)", res.value_of_alliance),
-        ("Shapley allocation in the core?", "yes" if res.in_core else "no"),
+        (
+            "Shapley allocation in the core?",
+            {True: "yes", False: "no"}.get(res.in_core, "not computed"),
+        ),
         ("Least-core epsilon ($M)", res.least_core_epsilon),
         ("Reading", _plain_language(res)),
+        *(
+            [
+                (
+                    "Not solved",
+                    f"{len(unsolved)} sub-coalition(s) have no cost, so the Shapley value, core "
+                    "and least core are not computed: "
+                    + "; ".join(f"{k}: {res.status.get(k)}" for k in unsolved[:20])
+                    + (" …" if len(unsolved) > 20 else "")
+                    + ". An infeasible c(S) means S cannot meet its hard limits (budgets, caps, "
+                    "existing capacity) on its own; see the Coalitions sheet.",
+                )
+            ]
+            if unsolved
+            else []
+        ),
         (
             "Shapley value",
             "exact over every sub-coalition"
@@ -464,6 +553,8 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
     ws.column_dimensions["A"].width = 38
     ws.column_dimensions["B"].width = 80
     for i, (a, b) in enumerate(lines, start=1):
+        if isinstance(b, float) and not math.isfinite(b):
+            b = None  # not computed (a sub-coalition without a cost)
         set_cell(ws.cell(i, 1), a)
         set_cell(ws.cell(i, 2), b)
         ws.cell(i, 1).font = Font(bold=True)
@@ -580,54 +671,62 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
     opts = SolveOptions(**task["options"])
     detail: dict[str, float] = {}
     try:
-        cost, status = solve_subset(raw, task["members"], opts, task.get("bet_mode"), detail)
+        cost, status, gap = solve_subset(raw, task["members"], opts, task.get("bet_mode"), detail)
+    except InputError as exc:
+        # a sub-coalition's own data can be invalid (e.g. a partner left without its region)
+        cost, status, gap = None, "error: " + "; ".join(map(str, exc.problems[:3])), None
     except Exception as exc:  # noqa: BLE001 - a bad sub-coalition is recorded, not fatal
-        cost, status = None, f"error: {type(exc).__name__}: {exc}"
+        cost, status, gap = None, f"error: {type(exc).__name__}: {exc}", None
     return {
         "key": task["key"],
         "cost": cost,
         "status": status,
+        "gap": gap,
         "seconds": time.perf_counter() - t0,
         "categories": detail or None,
     }
 
 
 class GameStore:
-    """SQLite (WAL) store of solved sub-coalitions, committed one by one so a stop loses nothing."""
+    """The coalition game's store of solved sub-coalitions (the shared pattern of
+    :mod:`optimizer.store`): each c(S) is committed as it arrives with its cost split, keyed by the
+    question it answers (input, changes, bet mode) and the sub-coalition; reused only at the
+    quality asked for. Results of other questions stay in the file, unused and never deleted.
 
-    def __init__(self, path: Any, input_sha: str) -> None:
-        import sqlite3
-        from pathlib import Path
+    Parameters
+    ----------
+    path : the ``.sqlite`` file.
+    question : :func:`optimizer.store.question_key` of what changes c(S).
+    """
 
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path))
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    def __init__(self, path: Any, question: str) -> None:
+        from optimizer.store import StoreFile
+
+        self._file = StoreFile(path, "coalition game")
+        self.db = self._file.db
+        self.question = question
         self.db.execute(
-            "CREATE TABLE IF NOT EXISTS coalitions (key TEXT PRIMARY KEY, cost REAL, status TEXT, seconds REAL, categories TEXT)"
+            "CREATE TABLE IF NOT EXISTS results (question TEXT NOT NULL, key TEXT NOT NULL, "
+            "cost REAL, status TEXT, gap REAL, seconds REAL, categories TEXT, "
+            "PRIMARY KEY (question, key))"
         )
-        cols = {r[1] for r in self.db.execute("PRAGMA table_info(coalitions)")}
-        if "categories" not in cols:  # a store written before the cost split existed
-            self.db.execute("ALTER TABLE coalitions ADD COLUMN categories TEXT")
-        row = self.db.execute("SELECT value FROM meta WHERE key='input_sha256'").fetchone()
-        if row is None:
-            self.db.execute("INSERT INTO meta VALUES ('input_sha256', ?)", (input_sha,))
-        elif row[0] != input_sha:
-            # the input changed since these costs were solved: they no longer hold
-            self.db.execute("DELETE FROM coalitions")
-            self.db.execute("UPDATE meta SET value=? WHERE key='input_sha256'", (input_sha,))
-        self.db.commit()
 
-    def done(self) -> dict[str, tuple[float | None, str]]:
-        """Sub-coalitions already solved (optimal or feasible)."""
-        rows = self.db.execute("SELECT key, cost, status FROM coalitions").fetchall()
-        return {k: (c, s) for k, c, s in rows if s in ("optimal", "feasible")}
+    def done(self, requested_gap: float | None = None) -> dict[str, tuple[float | None, str]]:
+        """Sub-coalitions of this question solved to the quality asked for: key → (cost, status)."""
+        from optimizer.store import reusable
+
+        rows = self.db.execute(
+            "SELECT key, cost, status, gap FROM results WHERE question = ?", (self.question,)
+        ).fetchall()
+        return {k: (c, s) for k, c, s, g in rows if reusable(s, g, requested_gap)}
 
     def categories(self) -> dict[str, dict[str, float]]:
-        """The cost split of each solved sub-coalition that has one."""
+        """The cost split of each solved sub-coalition of this question that has one."""
         import json
 
-        rows = self.db.execute("SELECT key, categories FROM coalitions").fetchall()
+        rows = self.db.execute(
+            "SELECT key, categories FROM results WHERE question = ?", (self.question,)
+        ).fetchall()
         return {k: json.loads(c) for k, c in rows if c}
 
     def record(self, row: dict[str, Any]) -> None:
@@ -636,20 +735,21 @@ class GameStore:
 
         cats = row.get("categories")
         self.db.execute(
-            "INSERT OR REPLACE INTO coalitions (key, cost, status, seconds, categories) VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
+                self.question,
                 row["key"],
                 row["cost"],
                 row["status"],
+                row.get("gap"),
                 row["seconds"],
                 json.dumps(cats) if cats else None,
             ),
         )
-        self.db.commit()
 
     def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
+        """Close the connection and release the store."""
+        self._file.close()
 
 
 def run_game(
@@ -682,16 +782,16 @@ def run_game(
     say = progress or (lambda _m: None)
     wanted = list(dict.fromkeys(subsets))
     keys = {key_of(s, order): s for s in wanted}
-    import hashlib
-    import json
+    from optimizer.store import question_key
 
     change_rows = [[c.sheet, c.where, c.column, c.op, c.value] for c in (changes or [])]
-    # the store belongs to one input, one set of changes and one solver setting
-    tag = json.dumps(
-        [input_sha256(input_path), change_rows, bet_mode, options.mip_gap], default=str
+    # everything that changes c(S) is in the key; the time limit and gap are the quality asked for
+    question = question_key(
+        {"input_sha256": input_sha256(input_path), "changes": change_rows, "bet_mode": bet_mode}
     )
-    st = GameStore(store, hashlib.sha256(tag.encode()).hexdigest())
-    done = st.done()
+    gap = options.mip_gap if options.mip_gap is not None else parse(raw).settings.mip_gap
+    st = GameStore(store, question)
+    done = {k: v for k, v in st.done(gap).items() if k in keys}
     todo = [k for k in keys if k not in done]
     if done:
         say(
@@ -736,7 +836,12 @@ def run_game(
     cost = {keys[k]: done[k][0] for k in keys if k in done and done[k][0] is not None}
     if len(cost) < len(keys):
         res = GameResult(
-            order, {key_of(s, order): c for s, c in cost.items()}, {}, exact=exact, status=status
+            order,
+            {key_of(s, order): c for s, c in cost.items()},
+            {},
+            value_of_alliance=math.nan,
+            exact=exact,
+            status=status,
         )
         return res
     cost_fn = cost.__getitem__

@@ -323,3 +323,47 @@ def describe_os_error(exc: OSError) -> str:
     where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
     advice = _OS_ADVICE.get(exc.errno or -1, "check the disk and the file's permissions")
     return f"{exc.strerror or exc}{where}: {advice}. Nothing was overwritten."
+
+
+# ------------------------------------------------------------------------------------------------
+# YAML specs
+# ------------------------------------------------------------------------------------------------
+MAX_YAML_BYTES = 1024 * 1024
+"""Largest YAML spec read: a list of parameter ranges is a few kilobytes."""
+
+
+def load_yaml(path: Path) -> object:
+    """Read a small YAML document safely: no tags (``safe_load``), no anchors or aliases, at most
+    :data:`MAX_YAML_BYTES`.
+
+    Aliases are how a "billion laughs" YAML file (nine lines of ``&a [*b, *b, …]``) expands to 10^9
+    nodes when anything walks it; a parameter list never needs one.
+
+    Raises
+    ------
+    ValueError
+        the file is too large or uses an alias (with its line).
+    yaml.YAMLError
+        not YAML.
+    """
+    import yaml
+
+    size = Path(path).stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise ValueError(
+            f"{size:,} bytes, more than the {MAX_YAML_BYTES:,} a spec may have; a spec lists "
+            "parameter ranges"
+        )
+
+    class _NoAliases(yaml.SafeLoader):
+        def compose_node(self, parent: object, index: object) -> object:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise ValueError(
+                    f"line {mark.line + 1}: aliases (*name) are not allowed in a spec; write "
+                    "each value out"
+                )
+            return super().compose_node(parent, index)
+
+    text = Path(path).read_text(encoding="utf-8")
+    return yaml.load(text, Loader=_NoAliases)  # noqa: S506 - a SafeLoader subclass

@@ -406,6 +406,11 @@ def _new_highs(opts: SolveOptions) -> highspy.Highs:
     global _THREADS_IN_PROCESS
     h = new_highs()
     h.setOptionValue("output_flag", bool(opts.log))
+    if opts.log:
+        # HiGHS's console log goes to C's stdout, which --json keeps for the JSON alone: route
+        # it through the logging callback to stderr, as --log promises
+        h.setOptionValue("log_to_console", False)
+        h.cbLogging.subscribe(_log_to_stderr)
     if opts.time_limit_s is not None:
         h.setOptionValue("time_limit", float(opts.time_limit_s))
     if opts.mip_gap is not None:
@@ -422,6 +427,11 @@ def _new_highs(opts: SolveOptions) -> highspy.Highs:
     for k, v in opts.highs_options.items():
         h.setOptionValue(k, v)
     return h
+
+
+def _log_to_stderr(event: Any) -> None:
+    """HiGHS logging callback: one log message to stderr."""
+    sys.stderr.write(event.message)
 
 
 _STOPPED = frozenset(

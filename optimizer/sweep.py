@@ -237,10 +237,12 @@ def spec_from_yaml(path: str | Path) -> SweepSpec:
     """
     import yaml
 
+    from optimizer.guards import load_yaml
+
     p = Path(path)
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        doc = load_yaml(p)
+    except (OSError, yaml.YAMLError, ValueError) as exc:
         raise InputError(
             [Problem(str(p), "", f"cannot read the spec: {exc}", "a YAML file")]
         ) from None
@@ -380,6 +382,30 @@ def point_id(changes: Iterable[Iterable[Any]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+MAX_POINTS = 10_000
+"""Most points one sweep may draw: a grid of 6 parameters × 1,000 steps is 10^18 solves, and drawing
+it alone would hang; the check comes before anything is drawn."""
+
+
+def _check_size(spec: SweepSpec, method: str, n: int | None) -> None:
+    """Refuse a design of more than :data:`MAX_POINTS` points before drawing it (ValueError)."""
+    d = len(spec.parameters)
+    if method == "grid":
+        size = math.prod(max(1, p.steps) for p in spec.parameters)
+        instead = "fewer steps, or --method lhs with --samples N"
+    elif method == "oat":
+        size = 1 + 2 * d
+        instead = "fewer parameters"
+    else:
+        size = (n or 0) * {"lhs": 1, "sobol": d + 2, "morris": d + 1}[method]
+        instead = "a smaller --samples"
+    if size > MAX_POINTS:
+        raise ValueError(
+            f"the {method} design has {size:,} points, more than the limit of {MAX_POINTS:,} "
+            f"solves in one sweep — {instead}"
+        )
+
+
 def make_design(spec: SweepSpec, method: str, samples: int | None = None, seed: int = 0) -> Design:
     """Draw the points of ``method`` over ``spec``.
 
@@ -401,6 +427,7 @@ def make_design(spec: SweepSpec, method: str, samples: int | None = None, seed: 
     n = samples if samples is not None else DEFAULT_SAMPLES.get(method)
     if n is not None and n < 1:
         raise ValueError(f"samples must be ≥ 1, got {n}")
+    _check_size(spec, method, n)
     problem = spec.salib_problem()
     if method in ("lhs", "sobol", "morris"):
         flat = [p.label for p in spec.parameters if not p.low < p.high]
@@ -511,6 +538,7 @@ class SweepResult:
     objective_max: float | None
     seconds: float
     warm_runs: int = 0
+    stopped: int = 0  # runs with a result short of the quality asked for (time limit, gap)
 
     def as_json(self) -> dict[str, Any]:
         """The ``--json`` object."""
@@ -518,6 +546,7 @@ class SweepResult:
             "runs": self.runs,
             "finished": self.finished,
             "failed": self.failed,
+            "stopped": self.stopped,
             "store": str(self.store),
             "objective_min": self.objective_min,
             "objective_max": self.objective_max,
@@ -619,11 +648,13 @@ def run_sweep(
         the store holds another sweep, or holds one and ``resume`` is False.
     """
     t0 = time.perf_counter()
-    _raw, _spec, design = prepared or prepare(config)
+    raw, _spec, design = prepared or prepare(config)
     ids = design.unique_ids
+    # a stored run is reused only at the quality asked for now (optimizer.store.reusable)
+    gap = config.mip_gap if config.mip_gap is not None else parse(raw).settings.mip_gap
     with SweepStore(config.store) as store:
         store.start(_meta(config, design), [p.point_id for p in design.points], config.resume)
-        done_before = store.finished_ids() & set(ids)
+        done_before = store.finished_ids(gap) & set(ids)
         todo = [i for i in ids if i not in done_before]
         tasks = tasks_for(config, design, todo)
         state = {"done": len(done_before), "failed": 0, "warm": 0}
@@ -647,7 +678,7 @@ def run_sweep(
                 for task in tasks:
                     on_row(run_task(task))
         rows = store.runs(ids)
-        finished = int((rows["status"] != FAILED).sum())
+        finished = len(store.finished_ids(gap) & set(ids))
         failed = int((rows["status"] == FAILED).sum())
         lo, hi = store.objective_range()
     return SweepResult(
@@ -661,6 +692,7 @@ def run_sweep(
         hi,
         time.perf_counter() - t0,
         state["warm"],
+        len(rows) - finished - failed,
     )
 
 

@@ -18,7 +18,6 @@ Tables
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.components.objective import CATEGORIES
+from optimizer.store import StoreBusyError, StoreFile, StoreMismatchError, reusable
 
 FAILED = "failed"
 """Status of a run that crashed (worker died or raised) after its retries."""
@@ -57,10 +57,6 @@ RUN_COLUMN_NAMES = tuple(n for n, _ in RUN_COLUMNS)
 JSON_COLUMNS = ("changes", "params", "capital_by_region", "capital_by_class")
 
 
-class StoreMismatchError(ValueError):
-    """The store holds a different sweep (another input, design or seed) than the one asked for."""
-
-
 class SweepStore:
     """A sweep's SQLite file; open it with :meth:`open` and close it (or use ``with``).
 
@@ -72,16 +68,11 @@ class SweepStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: autocommit, so every write below is its own explicit transaction
-        self.db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a committed run survives power loss too, not only a killed process; the fsync per
-        # run is negligible next to a solve
-        self.db.execute("PRAGMA synchronous=FULL")
+        # the shared store pattern (optimizer.store): WAL, synchronous=FULL, one process at a time
+        self._file = StoreFile(self.path, "sweep")
+        self.db = self._file.db
         cols = ", ".join(f"{n} {t}" for n, t in RUN_COLUMNS)
         self.db.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS design (seq INTEGER PRIMARY KEY, point_id TEXT NOT NULL)"
         )
@@ -94,17 +85,19 @@ class SweepStore:
         self.close()
 
     def close(self) -> None:
-        """Close the connection (everything is already committed)."""
-        self.db.close()
+        """Close the connection and release the store (everything is already committed)."""
+        self._file.close()
 
     # -- meta and design --------------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
         """The sweep's description as stored (values decoded from JSON)."""
-        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+        q = "SELECT key, value FROM meta WHERE key != 'store_kind'"
+        return {k: json.loads(v) for k, v in self.db.execute(q)}
 
     def is_empty(self) -> bool:
         """True when the store holds no sweep yet."""
-        return self.db.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 0
+        q = "SELECT COUNT(*) FROM meta WHERE key != 'store_kind'"
+        return self.db.execute(q).fetchone()[0] == 0
 
     def start(self, meta: Mapping[str, Any], point_ids: list[str], resume: bool) -> None:
         """Record a new sweep, or check that a resumed one is the same sweep.
@@ -152,10 +145,12 @@ class SweepStore:
         return [r[0] for r in self.db.execute("SELECT point_id FROM design ORDER BY seq")]
 
     # -- runs -------------------------------------------------------------------------------
-    def finished_ids(self) -> set[str]:
-        """Point ids with a solver outcome (anything but ``failed``): these are never re-run."""
-        q = "SELECT point_id FROM runs WHERE status != ?"
-        return {r[0] for r in self.db.execute(q, (FAILED,))}
+    def finished_ids(self, requested_gap: float | None = None) -> set[str]:
+        """Point ids whose stored run answers to the quality asked for (:func:`optimizer.store.
+        reusable`): a proven status and a gap within ``requested_gap``. A run stopped by the time
+        limit, solved to a looser gap, or failed is not finished and is solved again."""
+        q = "SELECT point_id, status, mip_gap FROM runs"
+        return {pid for pid, st, gap in self.db.execute(q) if reusable(st, gap, requested_gap)}
 
     def record(self, run: Mapping[str, Any]) -> None:
         """Insert or replace one run and commit it at once."""
@@ -199,6 +194,8 @@ class SweepStore:
         ).fetchone()
         return lo, hi
 
+
+__all__ = ["StoreBusyError", "StoreMismatchError", "SweepStore"]
 
 IDENTITY_KEYS = ("input_sha256", "method", "samples", "seed", "parameters", "bet_mode")
 """Meta keys that must match for ``--resume``: any other difference is only informational."""
