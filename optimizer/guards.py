@@ -196,9 +196,14 @@ def _suffix(o: Output) -> str:
     return ".sqlite" if o.store else ".xlsx"
 
 
+def _writable(folder: Path) -> bool:
+    """Whether this process may create files in ``folder`` (False on a read-only file system)."""
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
 def _check_writable(name: str, p: Path) -> None:
     folder = _existing_ancestor(p)
-    if not os.access(folder, os.W_OK | os.X_OK):
+    if not _writable(folder):
         raise GuardError(
             f"{name}: cannot write in {folder} (permission denied or a read-only disk); "
             "choose a folder you can write to",

@@ -11,6 +11,7 @@ components declare (:mod:`optimizer.components.contract`), never through private
 from __future__ import annotations
 
 import hashlib
+import math
 import platform
 import sys
 from collections import defaultdict
@@ -325,8 +326,9 @@ def run_info(
         "input_sha256": input_sha256(data.source),
         "scenario": scenario or "(base)",
         "bet_mode": sol.model.derived.bet_mode,
-        "time_limit_s": o.time_limit_s,
-        "mip_gap_requested": o.mip_gap,
+        # an API caller may pass inf ("no limit"): text, so the Run sheet never loses a solve
+        "time_limit_s": _option_cell(o.time_limit_s),
+        "mip_gap_requested": _option_cell(o.mip_gap),
         "threads": o.threads,
         "hand_off_seconds": round(sol.handoff_seconds, 4),
         "nonzeros": sol.nonzeros,
@@ -344,6 +346,13 @@ def run_info(
         info["input_warnings"] = "; ".join(data.warnings)
     info.update(extra or {})
     return info
+
+
+def _option_cell(v: Any) -> Any:
+    """A solver option as a Run cell: a non-finite number (``inf``, ``nan``) becomes its text."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return v
 
 
 def _dist_version(name: str) -> str:

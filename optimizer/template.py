@@ -16,7 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from optimizer.data_io import Problem, RawBook, _Bad, convert, read_raw
+from optimizer.data_io import InputError, Problem, RawBook, _Bad, convert, read_raw
 from optimizer.schema import SETTINGS, SHEETS, SHEETS_BY_NAME, UNITS, Column, Sheet
 from optimizer.workbook import atomic_save, atomic_write, safe_csv_text, set_cell
 
@@ -221,12 +221,78 @@ def _plain(v: Any) -> Any:
 
 
 def convert_input(src: str | Path, dst: str | Path) -> Path:
-    """Convert a CSV folder to an ``.xlsx`` input workbook, or a workbook to a CSV folder."""
+    """Convert a CSV folder to an ``.xlsx`` input workbook, or a workbook to a CSV folder.
+
+    Nothing is converted when something would be lost or silently changed on the way (all listed at
+    once, as :class:`~optimizer.data_io.InputError`): a file or sheet that could not be read, a
+    formula without a calculated value or an error value (it would arrive as a blank, so a default
+    would apply where ``validate`` flags the cell), and for a CSV folder target, CSV files of
+    schema sheets already there that this conversion would not replace (they would be read as part
+    of the converted input).
+    """
     book = read_raw(src)
-    if str(dst).lower().endswith(".xlsx"):
+    problems = list(book.problems) + _lossy_cells(book)
+    to_book = str(dst).lower().endswith(".xlsx")
+    if not to_book:
+        problems += _stale_csvs(book, Path(dst))
+    if problems:
+        raise InputError(problems)
+    if to_book:
         return write_input_workbook(book, dst)
     write_csv_folder(book, dst)
     return Path(dst)
+
+
+def _lossy_cells(book: RawBook) -> list[Problem]:
+    """Cells whose value the conversion cannot carry: uncalculated formulas and error values."""
+    out = []
+    for name, t in book.tables.items():
+        for i, row in enumerate(t.rows):
+            for j, c in enumerate(row):
+                if not (c.formula or c.error or c.merged):
+                    continue
+                ref = f"{t.letters[j]}{t.row_numbers[i]}" if j < len(t.letters) else ""
+                what = (
+                    "a formula without a calculated value"
+                    if c.formula
+                    else f"an error value ({c.value})"
+                    if c.error
+                    else "a cell covered by a merged range (unmerge and fill every row)"
+                )
+                out.append(
+                    Problem(
+                        name,
+                        ref,
+                        f"{what}: converted it would be a blank",
+                        "a plain value; open and save the workbook in Excel or LibreOffice so "
+                        "formulas are calculated, then convert again",
+                    )
+                )
+    return out
+
+
+def _stale_csvs(book: RawBook, folder: Path) -> list[Problem]:
+    """CSV files of schema sheets in the target folder that this conversion would not replace."""
+    if not folder.is_dir():
+        return []
+    written = {f"{n}.csv".lower() for n in book.tables}
+    stale = [
+        f
+        for f in sorted(folder.iterdir())
+        if f.suffix.lower() == ".csv"
+        and f.stem.strip().lower() in {n.lower() for n in SHEETS_BY_NAME}
+        and f.name.lower() not in written
+    ]
+    return [
+        Problem(
+            f.stem,
+            "",
+            f"{f} is already in the target folder and this conversion has no {f.stem} sheet: "
+            "it would be read as part of the converted input",
+            "remove it, or convert into an empty folder",
+        )
+        for f in stale
+    ]
 
 
 __all__ = ["Problem", "convert_input", "write_csv_folder", "write_input_workbook", "write_template"]
