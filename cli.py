@@ -690,6 +690,9 @@ def sweep(
     )
     if config.workers < 0:
         _fail("--workers must be ≥ 0", EXIT_BAD_INPUT)
+    from optimizer.guards import MAX_WORKERS, check_count
+
+    check_count("--workers", config.workers, MAX_WORKERS, "at most one worker per CPU core")
     out = output or Path("outputs") / f"{stem}_sweep.xlsx"
     _check_paths(
         [Output("--store", config.store, store=True), Output("-o", out)],

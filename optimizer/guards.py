@@ -39,6 +39,9 @@ case is ~1 MB; a disk this full would fail the write after the solve."""
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
+MAX_WORKERS = 256
+"""Most local Dask workers (processes) one command starts; each holds a copy of the model."""
+
 
 class GuardError(Exception):
     """A check failed before any work started.
