@@ -438,10 +438,10 @@ def test_infeasible_sub_coalition_is_a_result(tmp_path, book, monkeypatch):
 
     real = co.solve_subset
 
-    def solve(raw, members, options=None, bet_mode=None):
+    def solve(raw, members, options=None, bet_mode=None, detail=None):
         if list(members) == ["B"]:
             return None, "infeasible", None
-        return real(raw, members, options, bet_mode)
+        return real(raw, members, options, bet_mode, detail)
 
     monkeypatch.setattr(co, "solve_subset", solve)
     out = tmp_path / "c.xlsx"
