@@ -715,6 +715,9 @@ def sweep(
         sys.exit(EXIT_BAD_INPUT)
     except ValueError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
+    from optimizer.guards import check_stochastic_size
+
+    check_stochastic_size(prepared[0], bet_mode)
     design = prepared[2]
     where = f"scheduler {scheduler}" if scheduler else f"{config.workers} local worker(s)"
     _say(
@@ -869,6 +872,9 @@ def coalition(
     from optimizer.coalition import check_game_size, check_player_names
 
     check_player_names(raw, order)
+    from optimizer.guards import check_stochastic_size
+
+    check_stochastic_size(raw, bet_mode)
     check_game_size(len(order), samples, workers)
     exact = samples is None and len(order) <= EXACT_LIMIT
     if samples is None and not exact:

@@ -308,6 +308,27 @@ def check_count(what: str, n: int, limit: int, instead: str) -> None:
         raise GuardError(f"{what}: {n:,} is more than the limit of {limit:,} — {instead}")
 
 
+def check_stochastic_size(raw: object, bet_mode: str | None) -> None:
+    """Refuse ``--bet-mode stochastic`` over more bets than the stochastic plan allows, before any
+    worker builds 2^|B| copies of the model (the Settings sheet's own bet_mode is checked by
+    ``parse``).
+
+    Raises
+    ------
+    GuardError
+        exit 2, with the number of outcomes and what to do instead.
+    """
+    from optimizer.data_io import MAX_STOCHASTIC_BETS, stochastic_limit_problem
+
+    if bet_mode != "stochastic":
+        return
+    bets = getattr(raw, "tables", {}).get("Bets")
+    n = len(bets.rows) if bets is not None else 0
+    if n > MAX_STOCHASTIC_BETS:
+        p = stochastic_limit_problem(n)
+        raise GuardError(f"--bet-mode stochastic: {p.message} — {p.expected}")
+
+
 # ------------------------------------------------------------------------------------------------
 # The environment
 # ------------------------------------------------------------------------------------------------

@@ -378,6 +378,17 @@ def test_settings_sheet_refuses_the_same_values(tmp_path):
     check(tmp_path, ["validate", str(case)], 2, "-1 is negative")
 
 
+@pytest.mark.parametrize("command", ["solve", "sweep", "coalition"])
+def test_stochastic_override_over_too_many_bets(tmp_path, command):
+    """``--bet-mode stochastic`` on 20 bets: refused before any (worker's) build, not 2^20 copies."""
+    path = build("many_bets_cli", tmp_path)
+    args = _args(command, path, tmp_path) + ["--bet-mode", "stochastic"]
+    if command == "sweep":
+        (tmp_path / "spec.yaml").write_text(SPEC)
+        args += ["--spec", str(tmp_path / "spec.yaml")]
+    check(tmp_path, args, 2, "1,048,576 copies of the model")
+
+
 def test_coalition_limits(tmp_path, book):
     check(tmp_path, ["coalition", str(book), "--samples", "1000000000"], 2, "--samples")
 
