@@ -165,6 +165,9 @@ def check_outputs(outputs: Sequence[Output], inputs: Iterable[Path] = ()) -> Non
             raise GuardError(
                 f"{name} is a folder; name a file in it, e.g. {p / ('results' + _suffix(o))}"
             )
+        if p.exists() and not o.folder and not p.is_dir() and not p.is_file():
+            # /dev/null, a pipe, a socket: moving a finished file over it would replace it
+            raise GuardError(f"{name} is not a regular file (a device or pipe?); name a file")
         if p.exists() and o.folder and not p.is_dir():
             raise GuardError(f"{name} is a file, not a folder; name a folder (or a new name)")
         if o.store and p.is_file() and p.stat().st_size > 0:

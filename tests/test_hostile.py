@@ -137,6 +137,13 @@ def test_two_outputs_of_one_run_never_share_a_path(tmp_path):
     same = tmp_path / "x.xlsx"
     with pytest.raises(GuardError, match="are the same file"):
         check_outputs([Output("-o", same), Output("--store", tmp_path / "." / "x.xlsx")])
+    with pytest.raises(GuardError, match="not a regular file"):
+        check_outputs([Output("-o", Path(os.devnull))])  # os.replace would swap /dev/null out
+    link = tmp_path / "link.xlsx"
+    (tmp_path / "in.xlsx").write_bytes(b"x")
+    link.symlink_to(tmp_path / "in.xlsx")
+    with pytest.raises(GuardError, match="the input"):
+        check_outputs([Output("-o", link)], [tmp_path / "in.xlsx"])
 
 
 # ------------------------------------------------------------------------------------------------
