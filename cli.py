@@ -917,6 +917,14 @@ def coalition(
                 f"value of the alliance {res.value_of_alliance:,.3f} $M; Shapley in the core: "
                 f"{res.in_core}"
             )
+    stopped = [k for k, st in res.status.items() if st == "feasible"]
+    if stopped:
+        _say(
+            f"note: {len(stopped)} sub-coalition(s) stopped at the time limit before a proven "
+            f"optimum ({', '.join(stopped[:5])}{' …' if len(stopped) > 5 else ''}): their costs, "
+            "and the values built on them, are upper bounds; a rerun with a larger --time-limit "
+            "solves them again (the store does not count them as finished)"
+        )
     failed = [f"{k} ({st})" for k, st in res.status.items() if st not in ("optimal", "feasible")]
     if failed:
         _fail(
