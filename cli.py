@@ -306,6 +306,13 @@ def solve(
         if not sep:
             _fail(f"--highs-option {item!r}: expected NAME=VALUE", EXIT_BAD_INPUT)
         hopts[name.strip()] = _option_value(value.strip())
+    # the options the planner also sets follow its rule there too (threads=100000 would hang)
+    check_solver_options(
+        *(
+            hopts.get(k) if isinstance(hopts.get(k), int | float) else None
+            for k in ("time_limit", "mip_rel_gap", "threads")
+        )
+    )
     try:
         raw = read_raw(input_path)
         runs: list[tuple[str, Any]] = []

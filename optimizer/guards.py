@@ -138,6 +138,8 @@ def check_outputs(outputs: Sequence[Output], inputs: Iterable[Path] = ()) -> Non
     for o in outputs:
         p = Path(o.path)
         name = f"{o.option} {p}"
+        if "\x00" in str(p):
+            raise GuardError(f"{o.option}: the path holds a NUL character; name a plain file")
         for f in read:
             if _same(p, f):
                 raise GuardError(

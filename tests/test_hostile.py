@@ -371,6 +371,7 @@ def test_huge_grid_is_refused_before_drawing(tmp_path, book):
         (["--mip-gap", "-1"], "--mip-gap -1.0: -1 is negative"),
         (["--mip-gap", "inf"], "is not a finite number"),
         (["--mip-gap", "2"], "is above 1"),
+        (["--highs-option", "threads=100000"], "100000 is above the maximum 256"),
     ],
 )
 def test_solver_options_follow_the_settings_rule(tmp_path, book, args, needle):
