@@ -534,3 +534,31 @@ def test_json_with_log_keeps_stdout_to_the_json(tmp_path, book):
     assert p.returncode == 0, p.stderr
     json.loads(p.stdout)  # one JSON object and nothing else
     assert "HiGHS" in p.stderr and ("rows" in p.stderr)
+
+
+def test_two_sweeps_started_at_once_on_one_store(tmp_path, book):
+    """Two real processes on one store: one sweeps, the other stops with a message (busy, or the
+    store already holds a sweep) — never an IntegrityError, never a traceback."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    store = tmp_path / "s.sqlite"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "cli.py"), "sweep", str(book), "--spec", str(spec)]
+            + ["--workers", "0", "--store", str(store), "-o", str(tmp_path / f"s{i}.xlsx")],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    codes = sorted(c for c, _ in results)
+    assert codes[0] == 0 and codes[1] in (2, 3), results
+    loser = next(err for c, err in results if c != 0)
+    assert "Traceback" not in loser and "IntegrityError" not in loser
+    assert "in use by another run" in loser or "already holds a sweep" in loser, loser
