@@ -1327,6 +1327,14 @@ def parse(raw: RawBook) -> InputData:
         problems.append(Problem("Years", "A2", "no model years", "at least one year"))
     settings = _settings(raw.tables.get("Settings"), years, problems)
     _plausible_settings(raw, settings, years, problems, warnings)
+    for sheet_name in ("Regions", "Partners"):
+        tab = raw.tables.get(sheet_name)
+        for i, w in enumerate(t[sheet_name]["wacc"].tolist() if sheet_name in t else []):
+            if w is not None and w > HIGH_RATE and tab is not None and "wacc" in tab.headers:
+                warnings.append(
+                    f"{sheet_name}!{tab.cell_ref('wacc', i)}: wacc {w:g} is {w:.0%} a year; "
+                    f"did you mean {w / 100:g}?"
+                )
     if settings.last_period_length is not None and settings.last_period_length < 1:
         problems.append(
             Problem("Settings", "", "last_period_length below 1", "a whole number of years ≥ 1")

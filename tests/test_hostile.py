@@ -301,6 +301,8 @@ def test_convert_carries_values_as_they_are(tmp_path):
         ("discount_percent", "discount_rate 0.5 is 50% a year"),
         ("hidden_rows_and_sheet", "sheet 'Profiles' is hidden"),
         ("hidden_rows_and_sheet", "Demand: 1 hidden row (3)"),
+        ("hidden_rows_and_sheet", "Regions: hidden column D"),
+        ("wacc_percent", "Regions!D2: wacc 0.6 is 60% a year"),
     ],
 )
 def test_plausible_typos_and_hidden_cells_warn(tmp_path, case, needle):
