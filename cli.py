@@ -373,6 +373,11 @@ def solve(
     else:
         planned = [Output("-o", folder / files[label]) for label, _ in runs]
         planned.append(Output("-o", folder / "comparison.xlsx"))
+        if plots:
+            planned += [
+                Output("--plots", folder / (Path(files[label]).stem + "_plots"), folder=True)
+                for label, _ in runs
+            ]
     _check_paths(planned, [input_path])
     if single:
         s, t, sol = _solve_one(
