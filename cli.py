@@ -78,6 +78,14 @@ class _Guarded(click.Group):
                 sys.exit(EXIT_BAD_INPUT)
             if isinstance(exc, OSError):
                 _fail(describe_os_error(exc), EXIT_ERROR)
+            import sqlite3
+
+            if isinstance(exc, sqlite3.OperationalError):
+                _fail(
+                    f"the store could not be written ({exc}): free disk space or check the "
+                    "store's folder permissions, then run again; finished results stay in it",
+                    EXIT_ERROR,
+                )
             if isinstance(exc, MemoryError):
                 _fail(
                     "out of memory: use a smaller case, fewer workers or a machine with more memory",

@@ -564,3 +564,18 @@ def test_two_sweeps_started_at_once_on_one_store(tmp_path, book):
     loser = next(err for c, err in results if c != 0)
     assert "Traceback" not in loser and "IntegrityError" not in loser
     assert "in use by another run" in loser or "already holds a sweep" in loser, loser
+
+
+def test_store_disk_full_exits_3_with_a_message(tmp_path, book, monkeypatch):
+    """SQLite's "database or disk is full" is the environment, not a bug."""
+    import optimizer.coalition as co
+
+    def full(self, row):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(co.GameStore, "record", full)
+    p = run("coalition", str(book), "-o", str(tmp_path / "g.xlsx"))
+    assert p.returncode == 3, p.stderr
+    assert (
+        "Traceback" not in p.stderr and "disk is full" in p.stderr and "free disk space" in p.stderr
+    )
