@@ -954,5 +954,161 @@ def coalition(
         )
 
 
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--slack",
+    type=click.FloatRange(min=0.0),
+    help="Cost slack ε: plans may cost up to (1 + ε)·least cost (default: Settings mga_slack, else 0.05).",
+)
+@click.option(
+    "--random",
+    "n_random",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also this many plans minimising random weighted sums of all measures (weights in [-1, 1]).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Alternatives workbook (default: outputs/<input stem>_alternatives.xlsx).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Local Dask workers, each re-solving its share of the plans warm (0 = in this process).",
+)
+@click.option(
+    "--scheduler", metavar="tcp://HOST:PORT", help="Solve the plans on an existing Dask cluster."
+)
+@click.option("--time-limit", type=float, help="Solver time limit per plan, seconds.")
+@click.option("--mip-gap", type=float, help="Relative MIP gap (overrides Settings mip_gap).")
+@click.option(
+    "--threads", type=int, help="Solver threads in this process (overrides Settings threads)."
+)
+@click.option(
+    "--bet-mode",
+    type=click.Choice(["succeed", "fail"]),
+    help="Alternatives are deterministic plans: every R&D bet succeeds or fails (default: Settings "
+    "bet_mode, succeed where it is stochastic).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the Ranges as a PNG (made from the written workbook).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object per plan on stdout as it finishes, then a summary line.",
+)
+def alternatives(
+    input_path: Path,
+    slack: float | None,
+    n_random: int,
+    seed: int,
+    output: Path | None,
+    workers: int,
+    scheduler: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    bet_mode: str | None,
+    plot_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Near-optimal alternatives of INPUT: which decisions are firm and which are free (DESIGN §10).
+
+    Solves the least cost C*, bounds the total cost by (1 + ε)·C*, then minimises and maximises each
+    measure of the Alternatives sheet (default: capital by region, capacity by class and region in
+    the last year, compute hosted by region) from the previous basis. Writes Ranges (with a range
+    chart), Plans, Capacity and Run.
+
+    Exit status: 0 every plan solved, 1 the least cost was not solved to optimality (nothing else is
+    tried) or some plan was not solved, 2 bad input, 3 error (e.g. the output is open in Excel).
+    """
+    from optimizer.alternatives import AltConfig, AlternativesError, run_alternatives
+    from optimizer.alternatives_report import plot_ranges, write_alternatives_workbook
+    from optimizer.data_io import InputError, load_inputs
+    from optimizer.model import ModelError
+    from optimizer.solve import SolveOptions
+    from optimizer.workbook import OutputLockedError
+
+    t0 = time.perf_counter()
+    try:
+        data = load_inputs(input_path)
+    except InputError as exc:
+        _input_problems(exc)
+        sys.exit(EXIT_BAD_INPUT)
+    for w in data.warnings:
+        _say(f"warning: {w}")
+    _say(f"read      {time.perf_counter() - t0:7.2f} s  {input_path}")
+    parallel = workers > 0 or scheduler is not None
+    config = AltConfig(
+        slack=slack,
+        random=n_random,
+        seed=seed,
+        bet_mode=bet_mode,
+        options=SolveOptions(
+            time_limit_s=time_limit,
+            mip_gap=mip_gap,
+            threads=threads,
+            duals=False,
+            explain=False,
+        ),
+        workers=workers,
+        scheduler=scheduler,
+    )
+    state: dict[str, Any] = {"c_star": None, "n": 0}
+
+    def progress(p: Any) -> None:
+        if state["c_star"] is None:
+            state["c_star"] = p.cost_musd
+        state["n"] += 1
+        cost = f"{p.cost_musd:,.3f} $M" if p.cost_musd is not None else "-"
+        value = ""
+        if p.target and p.target in p.measures:
+            value = f"  {p.target} = {p.measures[p.target]:,.6g}"
+        how = "warm" if p.warm else "cold"
+        _say(
+            f"plan {state['n']:>4}  {p.name}: {p.status} {cost} ({p.solve_seconds:.2f} s {how}){value}"
+        )
+        if as_json:
+            click.echo(json.dumps(p.as_json(state["c_star"] or 0.0), default=_json_default))
+
+    try:
+        res = run_alternatives(
+            data, config, progress=progress, input_path=input_path if parallel else None
+        )
+    except ModelError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    except AlternativesError as exc:
+        _fail(str(exc), EXIT_NOT_SOLVED)
+    out = output or Path("outputs") / f"{input_path.stem or input_path.name}_alternatives.xlsx"
+    try:
+        path = write_alternatives_workbook(res, out)
+        if plot_path is not None:
+            plot_ranges(path, plot_path)
+    except OutputLockedError as exc:
+        _fail(str(exc), EXIT_ERROR)
+    failed = [p.name for p in res.plans if not p.solved]
+    _say(
+        f"wrote     {path}: {len(res.plans)} plans within {res.slack:.2%} of {res.c_star:,.3f} $M "
+        f"({len(failed)} not solved) in {time.perf_counter() - t0:.1f} s"
+    )
+    if as_json:
+        click.echo(json.dumps({**res.summary(), "output": str(path)}, default=_json_default))
+    if failed:
+        _fail(f"{len(failed)} plans were not solved: {', '.join(failed[:5])}", EXIT_NOT_SOLVED)
+    sys.exit(EXIT_OK)
+
+
 if __name__ == "__main__":
     main()

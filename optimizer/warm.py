@@ -149,6 +149,7 @@ class WarmSolver:
             h = self.h
             self._update(h, arr, sf.offset)
             self._restart_pricing(h)
+            self._renew_time_limit(h, self.options.time_limit_s)
             self.warm_solves += 1
         else:
             h = _new_highs(self.options)
@@ -203,7 +204,7 @@ class WarmSolver:
                 if left <= 0:
                     incomplete = True
                     break
-                h.setOptionValue("time_limit", float(left))
+                self._renew_time_limit(h, left)
             vals = np.asarray(z, dtype=float)
             h.changeColsBounds(len(cols), cols, vals, vals)
             h.run()
@@ -230,6 +231,18 @@ class WarmSolver:
         if incomplete:
             return PointResult("feasible", "time_limit", best.objective, None, secs, is_warm)
         return PointResult("optimal", "optimal", best.objective, 0.0, secs, is_warm)
+
+    @staticmethod
+    def _renew_time_limit(h: highspy.Highs, seconds: float | None) -> None:
+        """Give the next run ``seconds`` from now.
+
+        HiGHS compares ``time_limit`` with the run time summed over the object's life
+        (ERGO-Code/HiGHS#1477; highspy 1.16 has no ``zeroAllClocks``), so a persistent model's limit
+        is its run time so far plus the time this solve may take; otherwise a long sweep's later
+        warm points would stop at once.
+        """
+        if seconds is not None:
+            h.setOptionValue("time_limit", h.getRunTime() + float(seconds))
 
     def _restart_pricing(self, h: highspy.Highs) -> None:
         """Devex pricing for re-solves from a basis, unless the user chose a pricing rule.

@@ -1,0 +1,115 @@
+"""Near-optimal alternatives benchmark (issue 17): warm re-solve time per plan / cold solve time.
+
+    python benchmarks/alternatives.py [INPUT] [--plans 8] [--slack 0.05] [--cold-plan] [--json]
+
+Measured in one run, in one process, one HiGHS thread:
+
+1. cold: the least-cost solve of the model with the cost row appended (free), from scratch — what
+   every plan would cost if it were solved cold, as the MGA tools named in issue 17 do;
+2. warm: the first ``--plans`` min/max plans of the input's measures (its Alternatives sheet, else
+   the default set) with the cost bound ``(1 + ε)·C*``, each re-solved from the previous basis with
+   only the objective changed (``optimizer.alternatives.MgaModel``).
+
+Prints each plan's seconds, then ``warm_per_plan / cold`` (median and mean; the target of issue 17 is
+≤ 0.25). ``--cold-plan`` also solves the first plan cold in a fresh HiGHS (the same LP as its warm
+solve), a second yardstick. The shipped base is a MIP with two bet binaries: the optimum and every
+plan enumerate their four assignments (``optimizer/warm.py``), so a plan is four warm LPs.
+
+Seconds are single runs on a machine that may be shared (the load average is printed): read them
+as a ratio measured in one run, never as absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from optimizer.alternatives import (  # noqa: E402
+    MgaModel,
+    deterministic_mode,
+    extreme_plans,
+    measure_specs,
+)
+from optimizer.data_io import load_inputs  # noqa: E402
+from optimizer.model import build_model  # noqa: E402
+from optimizer.solve import SolveOptions  # noqa: E402
+
+
+def main() -> None:
+    """Run the benchmark and print its figures (JSON with ``--json``)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("input", nargs="?", default=str(ROOT / "inputs" / "base.xlsx"))
+    ap.add_argument("--plans", type=int, default=8, help="min/max plans to time (default 8)")
+    ap.add_argument("--slack", type=float, default=None, help="ε (default: Settings mga_slack)")
+    ap.add_argument("--cold-plan", action="store_true", help="also solve the first plan cold")
+    ap.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    data = load_inputs(args.input)
+    mode = deterministic_mode(data, None)
+    specs, default_set = measure_specs(data)
+    opts = SolveOptions(threads=1, duals=False, explain=False).merged(data.settings)
+    opts = SolveOptions(threads=1, duals=False, explain=False, mip_gap=opts.mip_gap)
+    model = build_model(data, bet_mode=mode)
+    mga = MgaModel(model, specs, opts)
+    print(
+        f"input {args.input}: {len(mga.columns):,} columns, bet_mode {mode}, "
+        f"{len(mga.sf.integer_cols)} integer columns; read+build+compile "
+        f"{time.perf_counter() - t0:.1f} s; load average {os.getloadavg()[0]:.1f}",
+        file=sys.stderr,
+    )
+    opt = mga.solve_optimum()
+    cold = opt.solve_seconds
+    print(f"cold  optimum: {opt.status} {opt.cost_musd} $M in {cold:.2f} s", file=sys.stderr)
+    if opt.status != "optimal":
+        sys.exit(1)
+    slack = data.settings.mga_slack if args.slack is None else args.slack
+    mga.set_bound(float(opt.cost_musd), slack)
+    plans = [p for p in extreme_plans(mga.measures)][: args.plans]
+    warm = []
+    for p in plans:
+        r = mga.solve_plan(p)
+        print(
+            f"{'warm' if r.warm else 'cold'}  {p.name}: {r.status} "
+            f"{r.measures.get(p.target, float('nan')):,.6g} in {r.solve_seconds:.2f} s",
+            file=sys.stderr,
+        )
+        if r.warm and r.solved:
+            warm.append(r.solve_seconds)
+    out = {
+        "input": args.input,
+        "measures": "default set" if default_set else "Alternatives sheet",
+        "slack": slack,
+        "cold_seconds": round(cold, 3),
+        "warm_seconds": [round(w, 3) for w in warm],
+        "warm_over_cold_median": round(statistics.median(warm) / cold, 4) if warm else None,
+        "warm_over_cold_mean": round(statistics.mean(warm) / cold, 4) if warm else None,
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+    if args.cold_plan and plans:
+        fresh = MgaModel(model, specs, opts)
+        fresh.set_bound(float(opt.cost_musd), slack)
+        r = fresh.solve_plan(plans[0])
+        out["cold_plan_seconds"] = round(r.solve_seconds, 3)
+        out["first_plan_warm_over_cold_plan"] = (
+            round(warm[0] / r.solve_seconds, 4) if warm and r.solve_seconds else None
+        )
+        print(f"cold  {plans[0].name}: {r.status} in {r.solve_seconds:.2f} s", file=sys.stderr)
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k:32s} {v}")
+
+
+if __name__ == "__main__":
+    main()
