@@ -176,6 +176,7 @@ class PlanResult:
     solve_seconds: float
     warm: bool
     message: str = ""
+    funded: tuple[str, ...] = ()  # R&D bets funded in this plan
 
     @property
     def solved(self) -> bool:
@@ -197,6 +198,7 @@ class PlanResult:
             else None,
             "solve_seconds": round(self.solve_seconds, 4),
             "warm": self.warm,
+            "funded_bets": list(self.funded),
             "measures": self.measures,
         }
 
@@ -214,6 +216,7 @@ class PlanResult:
             "solve_seconds": self.solve_seconds,
             "warm": self.warm,
             "message": self.message,
+            "funded": list(self.funded),
         }
 
     @staticmethod
@@ -231,6 +234,7 @@ class PlanResult:
             float(d["solve_seconds"]),
             bool(d["warm"]),
             d.get("message", ""),
+            tuple(d.get("funded", ())),
         )
 
 
@@ -539,6 +543,9 @@ class MgaModel:
         self.measures = compile_measures(model, sf.columns, specs)
         self.by_name = {mm.spec.name: mm for mm in self.measures}
         self.cap_keys, self.cap_matrix, self.cap_const = _capacity_matrix(model, sf.columns)
+        pos = {id(v): i for i, v in enumerate(sf.columns)}
+        fund = getattr(model, "v_fund", {})
+        self.fund_cols = [(b, pos[id(v)]) for b, v in fund.items() if id(v) in pos]
         self.options = options
         self.infeasible_input = list(model.derived.infeasible)
         # The cost row Σ c_j x_j ≤ bound is appended once, free until the least cost is known.
@@ -610,6 +617,7 @@ class MgaModel:
             measures = {mm.spec.name: mm.value(x) for mm in self.measures}
             vals = self.cap_matrix @ x + self.cap_const
             capacity = dict(zip(self.cap_keys, vals.tolist(), strict=True))
+        funded = tuple(b for b, j in self.fund_cols if x is not None and x[j] > 0.5)
         return PlanResult(
             name,
             kind,
@@ -622,6 +630,7 @@ class MgaModel:
             float(res.solve_seconds),
             bool(res.warm),
             getattr(res, "message", ""),
+            funded,
         )
 
 

@@ -43,6 +43,7 @@ def plans_table(res: AltResult) -> pd.DataFrame:
         "cost_vs_optimum_pct",
         "solve_seconds",
         "warm",
+        "funded_bets",
     ]
     cols = [n if n not in fixed else f"{n} (measure)" for n in names]
     rows = []
@@ -58,6 +59,7 @@ def plans_table(res: AltResult) -> pd.DataFrame:
             else None,
             "solve_seconds": round(p.solve_seconds, 4),
             "warm": p.warm,
+            "funded_bets": ", ".join(p.funded) if p.solved else None,
         }
         for n, c in zip(names, cols, strict=True):
             row[c] = p.measures.get(n)

@@ -72,3 +72,331 @@ def test_template_and_annotate_know_the_sheet(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "a.xlsx")["Alternatives"]
     assert ws["B3"].comment is not None and "volume" in ws["B3"].comment.text
     assert ws["F7"].comment is not None
+
+
+# ------------------------------------------------------------------------------------------------
+# Hand-derived cases
+# ------------------------------------------------------------------------------------------------
+import json  # noqa: E402
+import math  # noqa: E402
+
+import openpyxl  # noqa: E402
+import pytest  # noqa: E402
+from hand_cases import region  # noqa: E402
+
+C_51 = 24.338171  # DESIGN §5.1: the one-region optimum, $M
+
+
+def crf(i: float, n: float) -> float:
+    """Capital recovery factor (DESIGN §5)."""
+    return i * (1 + i) ** n / ((1 + i) ** n - 1)
+
+
+def run_alt(path: Path, *args: str) -> tuple[int, list[dict], str]:
+    """``cli.py alternatives PATH --json ARGS`` in-process: exit code, JSON lines, stderr."""
+    res = _invoke(["alternatives", str(path), "--json", *args])
+    assert "Traceback" not in res.stderr, res.stderr
+    lines = [json.loads(s) for s in res.stdout.splitlines() if s.strip()]
+    return res.returncode, lines, res.stderr
+
+
+def two_regions(capex_b: float = 10.0) -> dict:
+    """The §5.1 case with a second region B like A; B's data centers cost ``capex_b`` $M/MW.
+
+    Demand (1000 H100e, consumer A) may be served from either region (no route rows: allowed, cost 0).
+    """
+    case = base_case()
+    case["Regions"].append(region("B"))
+    case["TechCosts"] = [
+        {"tech": "dc", "region": "A", "year": None, "capex_musd": 10},
+        {"tech": "dc", "region": "B", "year": None, "capex_musd": capex_b},
+    ]
+    case["Alternatives"] = [
+        alt("hosted A", "hosted", region="A"),
+        alt("hosted B", "hosted", region="B"),
+        alt("dc A", "capacity", cls="datacenter", region="A", year=2030),
+        alt("capital A", "capital", region="A"),
+    ]
+    return case
+
+
+def ranges_of(lines: list[dict]) -> dict:
+    assert lines[-1]["summary"] is True
+    return lines[-1]["ranges"]
+
+
+def test_exact_tie_spans_the_whole_tie_at_zero_slack(tmp_path):
+    """Two identical regions: where the 1000 H100e are hosted is a tie decided by nothing.
+
+    Derivation: A and B have the same wacc, pue, grid and capex, and serving A's demand from B
+    costs nothing, so every split of the 1000 chips (1 kW each → 1 MW of data centers) costs the
+    §5.1 optimum C* = 24.338171 $M. At ε = 0 the cost row allows exactly the optimal plans, so:
+    hosted A ∈ [0, 1000] H100e, data centers in A in 2030 ∈ [0, 1] MW, capital raised in A ∈
+    [0, 20] $M (10 $M/MW · 1 MW of data centers + 10,000 $ · 1000 chips), each extreme at cost C*.
+    """
+    path = write_case(tmp_path / "tie", two_regions())
+    out = tmp_path / "tie.xlsx"
+    code, lines, err = run_alt(path, "--slack", "0", "-o", str(out))
+    assert code == 0, err
+    assert lines[0]["plan"] == "optimum"
+    assert lines[0]["cost_musd"] == pytest.approx(C_51, rel=1e-6)
+    r = ranges_of(lines)
+    assert r["hosted A"]["min"] == pytest.approx(0.0, abs=1e-6)
+    assert r["hosted A"]["max"] == pytest.approx(1000.0, rel=1e-6)
+    assert r["hosted B"]["min"] == pytest.approx(0.0, abs=1e-6)
+    assert r["hosted B"]["max"] == pytest.approx(1000.0, rel=1e-6)
+    assert r["dc A"]["min"] == pytest.approx(0.0, abs=1e-9)
+    assert r["dc A"]["max"] == pytest.approx(1.0, rel=1e-6)
+    assert r["capital A"]["min"] == pytest.approx(0.0, abs=1e-6)
+    assert r["capital A"]["max"] == pytest.approx(20.0, rel=1e-6)
+    for p in lines[1:-1]:
+        assert p["status"] == "optimal"
+        assert p["cost_musd"] == pytest.approx(C_51, rel=1e-6)  # every extreme costs C*
+    ws = openpyxl.load_workbook(out)["Ranges"]
+    header = [c.value for c in ws[1]]
+    assert header[:6] == [
+        "measure",
+        "optimum",
+        "min",
+        "max",
+        "cost_at_min_musd",
+        "cost_at_max_musd",
+    ]
+
+
+def test_slack_of_ten_percent_moves_hosting_by_the_derived_amount(tmp_path):
+    """B's data centers cost 40 $M/MW instead of 10: at ε = 0.1 B may host 690.68 H100e.
+
+    Derivation: the optimum hosts all 1000 H100e in A (C* = 24.338171 $M, §5.1). Moving one H100e
+    to B changes only its data-center capital: 1 kW more in B and 1 kW less in A, so
+    (40 − 10) $M/MW · CRF(0.10, 20) · 0.001 MW = 3.523788e-3 $M (one model year, DF = 1; chips, their
+    price, grid and energy are the same in both regions). The bound allows 0.1 · C* = 2.4338171 $M
+    more, so max hosted B = 0.1 · C* / (30 · CRF(0.1, 20) / 1000) = 690.68 H100e and min hosted A =
+    1000 − 690.68; both extremes cost exactly 1.1 · C*.
+    """
+    path = write_case(tmp_path / "eps", two_regions(capex_b=40.0))
+    code, lines, err = run_alt(path, "--slack", "0.1", "-o", str(tmp_path / "eps.xlsx"))
+    assert code == 0, err
+    per_h100e = 30.0 * crf(0.10, 20) / 1000.0
+    moved = 0.1 * C_51 / per_h100e
+    assert moved == pytest.approx(690.68, abs=0.01)
+    r = ranges_of(lines)
+    assert r["hosted B"]["optimum"] == pytest.approx(0.0, abs=1e-6)
+    assert r["hosted B"]["max"] == pytest.approx(moved, rel=1e-5)
+    assert r["hosted A"]["min"] == pytest.approx(1000.0 - moved, rel=1e-5)
+    assert r["hosted A"]["max"] == pytest.approx(1000.0, rel=1e-6)
+    by_plan = {p["plan"]: p for p in lines[:-1]}
+    assert by_plan["max hosted B"]["cost_musd"] == pytest.approx(1.1 * C_51, rel=1e-6)
+    assert by_plan["min hosted A"]["cost_musd"] == pytest.approx(1.1 * C_51, rel=1e-6)
+
+
+def fusion_case() -> dict:
+    """The §5.1 case plus a fusion R&D bet whose tech undercuts the grid.
+
+    fusion: power, life 30, capex 1 $M/MW, no variable cost, availability 1, max_build 10 MW;
+    bet ``fus``: rd_cost 0.2 $M decided in 2030, available 2030. Settings bet_mode is the default
+    ``stochastic``, so alternatives use ``succeed``.
+    """
+    case = base_case()
+    case["Technologies"].append({"tech": "fusion", "class": "power", "life": 30})
+    case["TechCosts"].append(
+        {"tech": "fusion", "region": None, "year": None, "capex_musd": 1, "max_build": 10}
+    )
+    case["Bets"] = [
+        {
+            "bet": "fus",
+            "tech": "fusion",
+            "rd_cost_musd": 0.2,
+            "decide_year": 2030,
+            "available_year": 2030,
+            "probability": 0.5,
+        }
+    ]
+    case["Alternatives"] = [alt("fusion", "capacity", tech="fusion", sense="min")]
+    return case
+
+
+@pytest.mark.parametrize("slack", [0.01, 0.005])
+def test_funded_bet_becomes_unfunded_inside_the_bound(tmp_path, slack):
+    """A MIP: the bet is funded at the optimum; 1 % of slack lets it go unfunded, 0.5 % does not.
+
+    Derivation (one year, DF = 1; load 1.2 MW flat all year):
+    - grid only (bet unfunded): the §5.1 optimum, 24.338171 $M, energy 1.2 · 8760 · 50 $ = 0.5256.
+    - funded: 0.2 $M R&D + 1.2 MW of fusion at 1 $M/MW · CRF(0.1, 30) = 0.127295 $M instead of the
+      grid's 0.5256 $M, so C* = 24.338171 − 0.5256 + 0.2 + 0.127295 = 24.139866 $M (funded).
+    - unfunding costs C_51 − C* = 0.198305 $M = 0.8215 % of C*: inside ε = 1 %, where min fusion
+      capacity is 0 at cost C_51 (the bet unfunded: funded with no fusion would cost 0.2 more, above
+      the bound). At ε = 0.5 % the bet stays funded and fusion can shrink by replacing MW with grid at
+      0.438 − 0.106079 = 0.331921 $M per MW: min = 1.2 − 0.005 · C* / 0.331921 = 0.836361 MW.
+    """
+    path = write_case(tmp_path / "bet", fusion_case())
+    code, lines, err = run_alt(path, "--slack", str(slack), "-o", str(tmp_path / "bet.xlsx"))
+    assert code == 0, err
+    c_star = C_51 - 0.5256 + 0.2 + 1.2 * crf(0.1, 30)
+    opt = lines[0]
+    assert opt["cost_musd"] == pytest.approx(c_star, rel=1e-6)
+    assert opt["funded_bets"] == ["fus"]
+    assert opt["measures"]["fusion"] == pytest.approx(1.2, rel=1e-6)
+    lo = {p["plan"]: p for p in lines[:-1]}["min fusion"]
+    assert lo["warm"] is True  # the enumeration of the bet's two assignments, from a basis
+    if slack == 0.01:
+        assert lo["value"] == pytest.approx(0.0, abs=1e-7)
+        assert lo["funded_bets"] == []
+        assert lo["cost_musd"] == pytest.approx(C_51, rel=1e-6)
+    else:
+        per_mw = 8760 * 50 / 1e6 - crf(0.1, 30)
+        assert lo["value"] == pytest.approx(1.2 - slack * c_star / per_mw, rel=1e-5)
+        assert lo["funded_bets"] == ["fus"]
+    r = ranges_of(lines)["fusion"]
+    assert r["max"] is None  # sense min: no max plan
+    assert lines[-1]["plans"] == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# Properties, paths and bad input
+# ------------------------------------------------------------------------------------------------
+def test_default_set_brackets_the_optimum_and_respects_the_bound(tmp_path, tiny_path):
+    """No Alternatives sheet: the default set; every range holds the optimum, every plan the bound."""
+    out = tmp_path / "tiny_alt.xlsx"
+    code, lines, err = run_alt(tiny_path, "--random", "2", "--seed", "3", "-o", str(out))
+    assert code == 0, err
+    summary = lines[-1]
+    names = set(summary["ranges"])
+    assert {"capital A", "capital B", "hosted A", "hosted B"} <= names
+    assert any(n.startswith("capacity datacenter") for n in names)
+    bound = summary["cost_bound_musd"]
+    assert bound == pytest.approx(1.05 * summary["optimum_musd"], rel=1e-8)
+    for p in lines[:-1]:
+        assert p["status"] == "optimal"
+        assert p["cost_musd"] <= bound * (1 + 1e-9)
+    tol = 1e-6
+    for name, r in summary["ranges"].items():
+        scale = max(1.0, abs(r["max"]))
+        assert r["min"] - tol * scale <= r["optimum"] <= r["max"] + tol * scale, name
+    randoms = [p for p in lines if p.get("kind") == "random"]
+    assert len(randoms) == 2
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Ranges", "Plans", "Capacity", "Run"]
+    assert len(wb["Ranges"]._charts) >= 2
+    plans = [c.value for c in wb["Plans"][1]]
+    assert plans[:3] == ["plan", "kind", "measure"]
+    assert wb["Plans"].max_row == len(lines) - 1 + 1  # header + one row per plan
+    cap_header = [c.value for c in wb["Capacity"][1]]
+    assert cap_header[:4] == ["class", "region", "year", "optimum"]
+    run = {r[0]: r[1] for r in wb["Run"].iter_rows(min_row=2, values_only=True)}
+    assert run["bet_mode"] == "succeed" and run["mga_slack"] == 0.05
+    assert run["random_plans"] == 2 and run["measures"] == "default set"
+
+
+def test_random_plans_are_seeded(tmp_path):
+    """The same seed gives the same random plans; another seed other weights."""
+    path = write_case(tmp_path / "r", two_regions(capex_b=40.0))
+    a = run_alt(path, "--random", "2", "--seed", "7", "-o", str(tmp_path / "a.xlsx"))[1]
+    b = run_alt(path, "--random", "2", "--seed", "7", "-o", str(tmp_path / "b.xlsx"))[1]
+    ra = [p["measures"] for p in a if p.get("kind") == "random"]
+    rb = [p["measures"] for p in b if p.get("kind") == "random"]
+    assert ra == rb and len(ra) == 2
+
+
+def test_infeasible_optimum_stops_before_any_alternative(tmp_path):
+    """Existing data centers above max_capacity: infeasible, exit 1, no plan, no workbook."""
+    case = two_regions()
+    case["ExistingCapacity"] = [{"tech": "dc", "region": "A", "capacity": 5}]
+    case["TechCosts"][0]["max_capacity"] = 1
+    path = write_case(tmp_path / "inf", case)
+    out = tmp_path / "inf.xlsx"
+    code, lines, err = run_alt(path, "-o", str(out))
+    assert code == 1
+    assert "infeasible" in err and "no alternative was tried" in err
+    assert [p["plan"] for p in lines] == ["optimum"]
+    assert not out.exists()
+
+
+def test_time_limited_optimum_stops(tmp_path, tiny_path):
+    """A least cost stopped by the time limit is not an optimum to bound: exit 1, nothing tried."""
+    out = tmp_path / "t.xlsx"
+    code, lines, err = run_alt(tiny_path, "--time-limit", "0", "-o", str(out))
+    assert code == 1, err
+    assert "no alternative was tried" in err
+    assert len(lines) == 1 and lines[0]["status"] != "optimal"
+    assert not out.exists()
+
+
+def test_bad_alternatives_row_exit_2_from_the_command(tmp_path):
+    """The alternatives command lists the Alternatives problems with their cells, exit 2."""
+    code, lines, err = run_alt(_bad_case(tmp_path))
+    assert code == 2
+    assert lines == []
+    assert "Alternatives!B3:" in err and "Alternatives!E6: unknown region 'Z'" in err
+
+
+def test_subprocess_and_dask_worker_give_the_same_ranges(tmp_path):
+    """The real command line (a subprocess) with one Dask worker gives the in-process ranges."""
+    import subprocess
+    import sys
+
+    from hand_cases import REPO_ROOT
+
+    path = write_case(tmp_path / "d", two_regions(capex_b=40.0))
+    local = ranges_of(run_alt(path, "--slack", "0.1", "-o", str(tmp_path / "l.xlsx"))[1])
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "cli.py",
+            "alternatives",
+            str(path),
+            "--slack",
+            "0.1",
+            "--workers",
+            "1",
+            "--json",
+            "-o",
+            str(tmp_path / "w.xlsx"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(s) for s in proc.stdout.splitlines()]
+    remote = ranges_of(lines)
+    assert set(remote) == set(local)
+    for name, r in local.items():
+        for k in ("min", "max", "optimum"):
+            assert remote[name][k] == pytest.approx(r[k], rel=1e-6, abs=1e-6), (name, k)
+    # the worker solved its chunk in order: the first plan cold, the rest warm from its basis
+    warm = [p["warm"] for p in lines[1:-1]]
+    assert warm[0] is False and all(warm[1:])
+
+
+def test_workbook_opens_in_libreoffice_with_its_charts(tmp_path):
+    """LibreOffice renders the workbook (PDF) and keeps values and range charts on a round trip."""
+    from test_report import _assert_same_values, _convert, _soffice
+
+    exe = _soffice()
+    path = write_case(tmp_path / "lo", two_regions(capex_b=40.0))
+    src = tmp_path / "alt.xlsx"
+    code, _lines, err = run_alt(path, "--slack", "0.1", "--random", "1", "-o", str(src))
+    assert code == 0, err
+    pdf = _convert(exe, src, "pdf", tmp_path)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1000
+    xlsx = _convert(exe, src, "xlsx", tmp_path)
+    ours = openpyxl.load_workbook(src)
+    theirs = openpyxl.load_workbook(xlsx, data_only=True)
+    assert theirs.sheetnames == ours.sheetnames
+    for name in ("Ranges", "Plans", "Capacity"):
+        _assert_same_values(ours, theirs, name)
+    assert len(openpyxl.load_workbook(xlsx)["Ranges"]._charts) == len(ours["Ranges"]._charts) >= 2
+
+
+def test_plot_png_from_the_workbook(tmp_path):
+    """--plot draws the Ranges of the written workbook as a PNG."""
+    path = write_case(tmp_path / "p", two_regions(capex_b=40.0))
+    png = tmp_path / "r.png"
+    code, _lines, err = run_alt(
+        path, "--slack", "0.1", "-o", str(tmp_path / "p.xlsx"), "--plot", str(png)
+    )
+    assert code == 0, err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not math.isnan(png.stat().st_size)
