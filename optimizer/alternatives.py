@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from optimizer.components.contract import declared, expression_items
 from optimizer.data_io import InputData
 from optimizer.schema import ACCELERATOR, TECH_CLASSES
 from optimizer.solve import SolveOptions, StandardForm, compile_model, new_highs
@@ -430,33 +431,33 @@ def _terms(m: Any, spec: MeasureSpec) -> tuple[list[tuple[float, Any]], float]:
 
     kind = spec.measure
     if kind == "capacity":
-        for (k, r, y), lin in m.cap.items():
+        for (k, r, y), lin in expression_items(m, "cap"):
             if tech_ok(k) and _match(r, spec.region) and _match(y, spec.year):
                 cu = dv.cap_unit(k)
                 const += cu * lin.const
                 terms += [(cu * c, v) for c, v in zip(lin.coefs, lin.vars, strict=True)]
     elif kind == "build":
-        for k, r, v in m.BUILD:
+        for (k, r, v), var in declared(m, "v_build").items():
             if tech_ok(k) and _match(r, spec.region) and _match(v, spec.year):
-                terms.append((dv.cap_unit(k), m.v_build[k, r, v]))
+                terms.append((dv.cap_unit(k), var))
     elif kind == "capital":
-        for _j, k, r, v, lin in m.fin_terms:
+        for (_j, k, r, v), lin in expression_items(m, "capital"):
             if tech_ok(k) and _match(r, spec.region) and _match(v, spec.year):
                 const += lin.const
                 terms += list(zip(lin.coefs, lin.vars, strict=True))
     elif kind == "generation":
         hours = data.slice_hours
-        for p, r, y, h in m.GEN:
+        for (p, r, y, h), var in declared(m, "v_gen").items():
             if tech_ok(p) and _match(r, spec.region) and _match(y, spec.year):
-                terms.append((hours[h], m.v_gen[p, r, y, h]))
+                terms.append((hours[h], var))
     elif kind == "deployed":
-        for r, v in m.DEPLOY:
+        for (r, v), var in declared(m, "v_deploy").items():
             if _match(r, spec.region) and _match(v, spec.year):
-                terms.append((dv.unit, m.v_deploy[r, v]))
+                terms.append((dv.unit, var))
     elif kind == "hosted":
-        for g, r, c, y in m.SERVE:
+        for (_g, r, _c, y), var in declared(m, "v_serve").items():
             if _match(r, spec.region) and _match(y, spec.year):
-                terms.append((dv.unit, m.v_serve[g, r, c, y]))
+                terms.append((dv.unit, var))
     else:  # the reader accepts only the measures above
         raise ValueError(f"unknown measure {kind!r}")
     return terms, const
@@ -504,7 +505,7 @@ def _capacity_matrix(
     keys: dict[tuple[str, str, int], int] = {}
     rows, cols, vals = [], [], []
     const: list[float] = []
-    for (k, r, y), lin in m.cap.items():
+    for (k, r, y), lin in expression_items(m, "cap"):
         key = (tech_class[k], r, int(y))
         i = keys.get(key)
         if i is None:
