@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,8 @@ MATRIX_COLUMNS: dict[tuple[str, str], tuple[float, str]] = {
     ("TechCosts", "capex_musd"): (1.0, "$M financed per unit of capacity"),
     ("TimeSlices", "hours"): (1.0, "hours weighting the slice"),
     ("Regions", "grid_co2_t"): (1.0, "tCO2 per MWh"),
+    ("GridAccess", "co2_t"): (1.0, "tCO2 per MWh"),
+    ("Technologies", "capacity_credit"): (1.0, "share of capacity counted as firm"),
     ("Regions", "min_domestic_training"): (1.0, "share"),
     ("Regions", "min_domestic_inference"): (1.0, "share"),
     ("Regions", "min_clean_share"): (1.0, "share"),
@@ -676,6 +678,7 @@ class Settings:
     mip_gap: float
     threads: int | None
     mga_slack: float = 0.05
+    it_load_factor: float = 1.0  # λ (v2): average share of nameplate IT power running chips draw
 
 
 class _Bad(Exception):
@@ -874,15 +877,40 @@ def _typed_table(t: RawTable | None, sheet: Sheet, problems: list[Problem]) -> p
                     problems.append(Problem(sheet.name, ref, b.message, b.expected))
                     v = None
                 else:
-                    if v is None and c.required:
+                    if v is None and c.required and not _excused(t, row, c):
+                        tail = f", unless the row gives {c.required_unless}" * bool(
+                            c.required_unless
+                        )
                         problems.append(
                             Problem(
-                                sheet.name, ref, f"blank {c.name}", f"{_expected(c)} (required)"
+                                sheet.name,
+                                ref,
+                                f"blank {c.name}",
+                                f"{_expected(c)} (required{tail})",
                             )
                         )
             out[c.name].append(v)
     df = pd.DataFrame({n: pd.Series(out[n], dtype=object) for n in names})
     return df
+
+
+def _settings_ref(t: RawTable | None, key: str) -> str:
+    """Address of the value cell of Settings ``key`` (empty when not found)."""
+    if t is None or "key" not in t.headers or "value" not in t.headers:
+        return ""
+    for i, row in enumerate(t.rows):
+        if str(row[t.headers.index("key")].value).strip() == key:
+            return t.cell_ref("value", i)
+    return ""
+
+
+def _excused(t: RawTable, row: list[RawCell], col: Column) -> bool:
+    """Whether the row gives the column that excuses a blank in ``col`` (``Column.required_unless``)."""
+    other = col.required_unless
+    if other is None or other not in t.headers:
+        return False
+    v = row[t.headers.index(other)].value
+    return v is not None and not (isinstance(v, str) and not v.strip())
 
 
 def _settings(t: RawTable | None, years: list[int], problems: list[Problem]) -> Settings:
@@ -1055,13 +1083,15 @@ def _resolve(
     targets: list[tuple],
     years: list[int],
     problems: list[Problem],
+    cell: Callable[[str, int], str] | None = None,
 ) -> dict[str, dict[tuple, float]]:
     """Resolve value columns for target keys ``fixed + wild`` (and each model year when ``year_col``).
 
     For each value column separately, the most specific level of the wildcard keys that gives it wins
     (earlier wildcard columns weigh more: (r,g) > (r,·) > (·,g) > (·,·)); within that level rows with
     years are interpolated; a level mixing a blank-year row with year rows is an error.
-    Returns ``{value: {target(+year): number}}`` holding only resolved entries.
+    Returns ``{value: {target(+year): number}}`` holding only resolved entries. ``cell(column, i)``,
+    when given, is the address of data row ``i``'s cell in ``column`` (to point at a blank-year row).
     """
     out: dict[str, dict[tuple, float]] = {v: {} for v in values}
     if df.empty:
@@ -1101,8 +1131,8 @@ def _resolve(
                         problems.append(
                             Problem(
                                 sheet,
-                                "",
-                                f"rows for {_key_text(keycols, key)} mix a blank year with given years for {v}",
+                                cell(year_col, blank[0]) if cell else "",
+                                f"rows{' for ' + _key_text(keycols, key) if keycols else ''} mix a blank year with given years for {v}",
                                 "either one row with a blank year or rows with years",
                             )
                         )
@@ -1196,7 +1226,7 @@ class InputData:
     slice_hours: dict[str, float]
     slice_prev: dict[str, str]
     techs: pd.DataFrame  # index tech
-    fab_inputs: dict[tuple[str, str], float]
+    fab_inputs: dict[tuple[str, str, int], float]  # (f, m, y): q_{f,m} of the year (v2)
     commodities: tuple[str, ...]
     capex: dict[tuple[str, str, int], float]
     fixed_om: dict[tuple[str, str, int], float]
@@ -1222,6 +1252,16 @@ class InputData:
     sweep: pd.DataFrame
     warnings: tuple[str, ...] = ()
     alternatives: pd.DataFrame | None = None  # the Alternatives sheet (§10), defaults applied
+    # v2 (DESIGN §4.1, §5): every (r, y) resolved from GridAccess, else the Regions column
+    grid_max: dict[tuple[str, int], float] = field(default_factory=dict)  # MW
+    grid_price: dict[tuple[str, int], float] = field(default_factory=dict)  # $/MWh
+    grid_co2: dict[tuple[str, int], float] = field(default_factory=dict)  # tCO2/MWh
+    import_max: dict[tuple[str, str, int], float] = field(
+        default_factory=dict
+    )  # (m, r, y) units/yr
+    unserved_value: dict[tuple[str, str, int], float] = field(
+        default_factory=dict
+    )  # (g, c, y) $ per H100e-year, for every demand key
 
     @property
     def regions_list(self) -> list[str]:
@@ -1339,6 +1379,16 @@ def parse(raw: RawBook) -> InputData:
         problems.append(
             Problem("Settings", "", "last_period_length below 1", "a whole number of years ≥ 1")
         )
+    if settings.it_load_factor <= 0:
+        problems.append(
+            Problem(
+                "Settings",
+                _settings_ref(raw.tables.get("Settings"), "it_load_factor"),
+                f"it_load_factor {settings.it_load_factor:g} is not above 0 (running chips "
+                "would draw no power)",
+                "a share 0 < λ ≤ 1 of nameplate IT power",
+            )
+        )
     period_length = {
         y: (years[i + 1] - y if i + 1 < len(years) else settings.last_period_length)
         for i, y in enumerate(years)
@@ -1408,6 +1458,15 @@ def parse(raw: RawBook) -> InputData:
     techs = (
         _with_defaults(td, SHEETS_BY_NAME["Technologies"]).drop_duplicates("tech").set_index("tech")
     )
+    # capacity_credit (v2) defaults to the tech's availability cell (§5.2); for fab and datacenter techs
+    # it is ignored, so it is left as given.
+    if len(techs):
+        techs["capacity_credit"] = [
+            a if c is None and cls in ("power", "storage") else c
+            for c, a, cls in zip(
+                techs["capacity_credit"], techs["availability"], techs["class"], strict=True
+            )
+        ]
     tech_set = set(techs.index)
     if "Technologies" in raw.tables and not tech_set:
         problems.append(
@@ -1459,9 +1518,8 @@ def parse(raw: RawBook) -> InputData:
 
     # Commodities and fab inputs -----------------------------------------------------------------------
     fd = t["FabInputs"]
-    dup_keys("FabInputs", ["tech", "commodity"])
-    fab_inputs = {}
-    for i, (f, m, q) in enumerate(zip(fd["tech"], fd["commodity"], fd["quantity"], strict=False)):
+    dup_keys("FabInputs", ["tech", "commodity", "year"])
+    for i, f in enumerate(fd["tech"].tolist()):
         if f in tech_set and techs.at[f, "class"] != "fab":
             problems.append(
                 Problem(
@@ -1471,8 +1529,26 @@ def parse(raw: RawBook) -> InputData:
                     "a tech of class fab",
                 )
             )
-        if f is not None and m is not None and q is not None:
-            fab_inputs[(f, m)] = float(q)
+    # The bill of materials by year (v2): resolved like the other sheets with key (tech, commodity).
+    fres = _resolve(
+        fd,
+        "FabInputs",
+        ["tech", "commodity"],
+        [],
+        "year",
+        ["quantity"],
+        list(
+            dict.fromkeys(
+                (f, c)
+                for f, c in zip(fd["tech"], fd["commodity"], strict=True)
+                if f is not None and c is not None
+            )
+        ),
+        years,
+        problems,
+        partial(ref, "FabInputs"),
+    )
+    fab_inputs = fres["quantity"]
     cd = t["Commodities"]
     dup_keys("Commodities", ["commodity", "year"])
     commodities: list[str] = []
@@ -1569,6 +1645,7 @@ def parse(raw: RawBook) -> InputData:
         tc_targets,
         years,
         problems,
+        partial(ref, "TechCosts"),
     )
     capex, fixed_om, max_build, max_capacity = (
         res[c] for c in ("capex_musd", "fixed_om_musd", "max_build", "max_capacity")
@@ -1606,49 +1683,69 @@ def parse(raw: RawBook) -> InputData:
             for (p, r), v in r2["cf"].items():
                 cf[(p, r, h)] = v
 
+    # A row counts in model year y when start_year ≤ y < retire_year (blank start = always, blank
+    # retire = never); a start between model years thus counts from the first model year ≥ it (§5.2).
+    for sheet_name in ("ExistingCapacity", "ExistingFleet"):
+        _check_service_years(t[sheet_name], sheet_name, partial(ref, sheet_name), problems)
     existing: dict[tuple[str, str, int], float] = defaultdict(float)
     ed = t["ExistingCapacity"]
-    for k, r, c, ry in zip(
-        ed["tech"], ed["region"], ed["capacity"], ed["retire_year"], strict=False
+    for k, r, c, sy, ry in zip(
+        ed["tech"], ed["region"], ed["capacity"], ed["start_year"], ed["retire_year"], strict=True
     ):
         if k is None or r is None or c is None:
             continue
         for y in years:
-            if ry is None or y < ry:
+            if _in_service(sy, ry, y):
                 existing[(k, r, y)] += float(c)
+    # ExistingFleet rows of one region available in one year are pooled (§5.2); a row with h100e 0
+    # has no compute and adds nothing to IT.
     fleet_h: dict[tuple[str, int], float] = defaultdict(float)
     fleet_k: dict[tuple[str, int], float] = defaultdict(float)
     fl = t["ExistingFleet"]
-    for r, h, kw, ry in zip(
-        fl["region"], fl["h100e"], fl["kw_it"], fl["retire_year"], strict=False
+    for r, h, kw, sy, ry in zip(
+        fl["region"], fl["h100e"], fl["kw_it"], fl["start_year"], fl["retire_year"], strict=True
     ):
-        if r is None or h is None or kw is None:
+        if r is None or h is None or kw is None or h == 0:
             continue
         for y in years:
-            if ry is None or y < ry:
+            if _in_service(sy, ry, y):
                 fleet_h[(r, y)] += float(h)
                 fleet_k[(r, y)] += float(kw)
 
-    ad = _with_defaults(t["Accelerators"], SHEETS_BY_NAME["Accelerators"])
-    acc_rows = {}
+    # Accelerators are a resolved sheet (§4.2): a blank-year row applies to every vintage, year rows
+    # are interpolated, each column on its own; a column no row gives takes its default.
+    ad = t["Accelerators"]
+    acc_cols = ["h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"]
+    acc_rows: dict[int, dict[str, float]] = {}
     if "Accelerators" in raw.tables and ad.empty:
         problems.append(
             Problem("Accelerators", "A2", "no accelerator vintages", "at least one row")
         )
-    elif not ad.empty and ad["year"].notna().any():
-        ad2 = ad[ad["year"].notna()]
-        for col in ("h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"):
-            pts = [
-                (int(y), float(v))
-                for y, v in zip(ad2["year"], ad2[col], strict=False)
-                if v is not None
-            ]
+    elif not ad.empty:
+        ares = _resolve(
+            ad,
+            "Accelerators",
+            [],
+            [],
+            "year",
+            acc_cols,
+            [()],
+            years,
+            problems,
+            partial(ref, "Accelerators"),
+        )
+        decl = SHEETS_BY_NAME["Accelerators"]
+        for col in acc_cols:
+            default = decl.column(col).default
             for y in years:
-                acc_rows.setdefault(y, {})[col] = interpolate(pts, y) if pts else math.nan
+                v = ares[col].get((y,))
+                if v is None:
+                    v = math.nan if default is None else float(default)
+                acc_rows.setdefault(y, {})[col] = v
     accelerators = (
         pd.DataFrame.from_dict(acc_rows, orient="index")
         if acc_rows
-        else pd.DataFrame(columns=["h100e_per_chip", "kw_per_chip", "system_capex_usd", "life"])
+        else pd.DataFrame(columns=acc_cols)
     )
 
     cres = _resolve(
@@ -1661,32 +1758,81 @@ def parse(raw: RawBook) -> InputData:
         [(m,) for m in commodities],
         years,
         problems,
+        partial(ref, "Commodities"),
     )
     price = {(m, y): v for (m, y), v in cres["external_price_usd"].items()}
     external_max = {(m, y): v for (m, y), v in cres["external_max"].items()}
 
+    # A Demand sheet without rows is zero demand (§4.1: an energy-only study).
     dd = t["Demand"]
-    if "Demand" in raw.tables and dd.empty:
-        problems.append(
-            Problem(
-                "Demand",
-                "A2",
-                "no demand rows",
-                "rows of region, segment, year, h100e: the compute to plan for",
-            )
-        )
     dres = _resolve(
         dd,
         "Demand",
         [],
         ["region", "segment"],
         "year",
-        ["h100e"],
+        ["h100e", "value_usd"],
         [(c, g) for c in regions_l for g in SEGMENTS],
         years,
         problems,
+        partial(ref, "Demand"),
     )
     demand = {(g, c, y): v for (c, g, y), v in dres["h100e"].items() if v > 0}
+    # What unserved compute costs, $ per H100e-year (v2): the resolved value_usd, else the penalty.
+    penalty = settings.unserved_penalty_usd
+    unserved_value = {(g, c, y): dres["value_usd"].get((c, g, y), penalty) for (g, c, y) in demand}
+
+    # Grid access by region and year (v2): key (region), each column on its own; a column no
+    # GridAccess row gives for the region falls back to the Regions column (§4.1, §5.2).
+    gres = _resolve(
+        t["GridAccess"],
+        "GridAccess",
+        [],
+        ["region"],
+        "year",
+        list(_GRID_COLUMNS),
+        [(r,) for r in regions_l],
+        years,
+        problems,
+        partial(ref, "GridAccess"),
+    )
+    grid_access: dict[str, dict[tuple[str, int], float]] = {}
+    for col, fallback in _GRID_COLUMNS.items():
+        got = gres[col]
+        grid_access[col] = {
+            (r, y): got.get((r, y), float(data_r[fallback]))
+            for r, data_r in regions.to_dict("index").items()
+            for y in years
+        }
+    dup_keys("GridAccess", ["region", "year"])
+
+    # Import limits (v2): key (commodity, region); a blank-region row caps each region on its own.
+    il = t["ImportLimits"]
+    dup_keys("ImportLimits", ["commodity", "region", "year"])
+    for i, c in enumerate(il["commodity"].tolist()):
+        if c is not None and c not in comm_set:
+            problems.append(
+                Problem(
+                    "ImportLimits",
+                    ref("ImportLimits", "commodity", i),
+                    f"unknown commodity {c!r}",
+                    "a commodity of Commodities, FabInputs or a fab output",
+                )
+            )
+    capped = [c for c in dict.fromkeys(il["commodity"].tolist()) if c in comm_set]
+    ires = _resolve(
+        il,
+        "ImportLimits",
+        ["commodity"],
+        ["region"],
+        "year",
+        ["max_units"],
+        [(c, r) for c in capped for r in regions_l],
+        years,
+        problems,
+        partial(ref, "ImportLimits"),
+    )
+    import_max = ires["max_units"]
 
     # Routes: most specific row wins; on a tie FALSE wins (§5.2).
     chip_rt = _with_defaults(t["ChipRoutes"], SHEETS_BY_NAME["ChipRoutes"])
@@ -1740,6 +1886,7 @@ def parse(raw: RawBook) -> InputData:
         [(j,) for j in partners.index],
         years,
         problems,
+        partial(ref, "PartnerBudgets"),
     )
     budget = {(j, y): v for (j, y), v in bres["budget_musd"].items()}
     rules = t["PartnerRules"]
@@ -1847,7 +1994,37 @@ def parse(raw: RawBook) -> InputData:
         sweep=t["Sweep"],
         warnings=tuple(warnings),
         alternatives=_with_defaults(t["Alternatives"], SHEETS_BY_NAME["Alternatives"]),
+        grid_max=grid_access["max_mw"],
+        grid_price=grid_access["price_usd"],
+        grid_co2=grid_access["co2_t"],
+        import_max=import_max,
+        unserved_value=unserved_value,
     )
+
+
+_GRID_COLUMNS = {"max_mw": "grid_max_mw", "price_usd": "grid_price_usd", "co2_t": "grid_co2_t"}
+"""GridAccess value columns and the Regions column each falls back to (§4.1)."""
+
+
+def _in_service(start: int | None, retire: int | None, year: int) -> bool:
+    """``start_year ≤ year < retire_year``, a blank start meaning always and a blank retire never."""
+    return (start is None or start <= year) and (retire is None or year < retire)
+
+
+def _check_service_years(
+    df: pd.DataFrame, sheet: str, ref: Callable[[str, int], str], problems: list[Problem]
+) -> None:
+    """A row whose ``start_year`` is not before its ``retire_year`` never counts: surely a typo."""
+    for i, (sy, ry) in enumerate(zip(df["start_year"], df["retire_year"], strict=True)):
+        if sy is not None and ry is not None and sy >= ry:
+            problems.append(
+                Problem(
+                    sheet,
+                    ref("start_year", i),
+                    f"start_year {sy} is not before retire_year {ry} (the row would never count)",
+                    "a start_year before the retire_year, or a blank start_year",
+                )
+            )
 
 
 def _column_range(t: RawTable, col: str) -> str:

@@ -37,7 +37,7 @@ _ROWS = {
 }
 _UPPER = {
     "v_build": "max_build of {0} in {1} in {2} (TechCosts)",
-    "v_grid": "grid_max_mw of {0} (Regions), in {1} slice {2}",
+    "v_grid": "grid access of {0} in {1} (GridAccess max_mw, else Regions grid_max_mw), slice {2}",
     "v_fund": "bet {0} cannot be funded in this bet_mode",
 }
 

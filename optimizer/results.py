@@ -237,7 +237,7 @@ def _energy(m: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     for (r, y, h), var in declared(m, "v_grid").items():
         g = _val(var)
         energy[(r, y, "grid")][0] += hours[h] * g
-        emis[(r, y, "grid")] += hours[h] * g * float(data.region[r]["grid_co2_t"])
+        emis[(r, y, "grid")] += hours[h] * g * data.grid_co2[(r, y)]
     discharge = declared(m, "v_discharge")
     for (st, r, y, h), var in declared(m, "v_charge").items():
         energy[(r, y, st)][0] += hours[h] * (_val(discharge[st, r, y, h]) - _val(var))

@@ -44,6 +44,9 @@ class Column:
     ref : ``Sheet.column`` whose values this id must be one of (checked after reading).
     wildcard : a blank cell means "all" (§4.2).
     key : part of the row's identity; duplicate keys are an error.
+    required_unless : for a ``required`` column, another column of the sheet whose value in the same
+        row excuses a blank here (the header itself stays required). Used where one row may give only
+        some value columns of a resolved sheet (§5.2: a blank cell is "not given here").
     """
 
     name: str
@@ -58,6 +61,7 @@ class Column:
     ref: str | None = None
     wildcard: bool = False
     key: bool = False
+    required_unless: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,9 +129,19 @@ SETTINGS: tuple[Setting, ...] = (
         "unserved_penalty_usd",
         "float",
         200000.0,
-        "penalty per H100e-year of unserved demand",
+        "penalty per H100e-year of unserved demand where Demand gives no value_usd",
         "$/H100e-yr",
         0.0,
+    ),
+    Setting(
+        "it_load_factor",
+        "float",
+        1.0,
+        "average share of nameplate IT power that running accelerators draw (0 < λ ≤ 1; "
+        "the data-center capacity and the firm-capacity peak stay at nameplate)",
+        "fraction",
+        0.0,
+        1.0,
     ),
     Setting(
         "market_finance",
@@ -241,6 +255,14 @@ SHEETS: tuple[Sheet, ...] = (
                 description="may buy commodities from outside the coalition",
             ),
             C(
+                "reexport",
+                "bool",
+                _BOOL_DOC,
+                True,
+                description="FALSE = ships out only what it makes or buys (nothing received passes "
+                "through, constraint 9a)",
+            ),
+            C(
                 "min_domestic_training",
                 "float",
                 "share",
@@ -266,6 +288,15 @@ SHEETS: tuple[Sheet, ...] = (
                 min=0.0,
                 max=1.0,
                 description="share of load met by clean generation",
+            ),
+            C(
+                "reserve_margin",
+                "float",
+                "fraction",
+                None,
+                min=0.0,
+                description="firm capacity + grid_max must cover (1 + margin) x peak load "
+                "(constraint 15; blank = no requirement, 0 = cover the peak)",
             ),
         ),
         required=True,
@@ -383,6 +414,16 @@ SHEETS: tuple[Sheet, ...] = (
                 max=1.0,
                 description="fab: max share of coalition production in one region",
             ),
+            C(
+                "capacity_credit",
+                "float",
+                "0..1",
+                None,
+                min=0.0,
+                max=1.0,
+                description="power and storage: share of capacity counted as firm in constraint 15 "
+                "(blank = availability)",
+            ),
         ),
         required=True,
         description="Every buildable asset: power plants, storage, fabs and data centers.",
@@ -400,15 +441,24 @@ SHEETS: tuple[Sheet, ...] = (
             ),
             C("commodity", "id", required=True, key=True, description="input commodity"),
             C(
+                "year",
+                "int",
+                "year",
+                key=True,
+                wildcard=True,
+                description="year the bill of materials applies to (blank = all; interpolated)",
+            ),
+            C(
                 "quantity",
                 "float",
                 "units/unit",
                 required=True,
                 min=0.0,
-                description="input per unit of output",
+                description="input per unit of output made in that year",
             ),
         ),
-        description="Bill of materials of each fab.",
+        description="Bill of materials of each fab, by year (resolved by §4.2 with key tech, "
+        "commodity).",
     ),
     Sheet(
         "TechCosts",
@@ -509,6 +559,13 @@ SHEETS: tuple[Sheet, ...] = (
                 description="installed capacity",
             ),
             C(
+                "start_year",
+                "int",
+                "year",
+                description="available from this model year on (blank = always; a committed "
+                "project under construction)",
+            ),
+            C(
                 "retire_year",
                 "int",
                 "year",
@@ -524,6 +581,13 @@ SHEETS: tuple[Sheet, ...] = (
             C("h100e", "float", "H100e", required=True, min=0.0, description="installed compute"),
             C("kw_it", "float", "kW", required=True, min=0.0, description="IT power of that fleet"),
             C(
+                "start_year",
+                "int",
+                "year",
+                description="available from this model year on (blank = always; a committed "
+                "project under construction)",
+            ),
+            C(
                 "retire_year",
                 "int",
                 "year",
@@ -535,7 +599,14 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet(
         "Accelerators",
         (
-            C("year", "int", "year", required=True, key=True, description="vintage"),
+            C(
+                "year",
+                "int",
+                "year",
+                key=True,
+                wildcard=True,
+                description="vintage (blank = every vintage; interpolated)",
+            ),
             C(
                 "h100e_per_chip",
                 "float",
@@ -563,7 +634,7 @@ SHEETS: tuple[Sheet, ...] = (
             C("life", "float", "years", 5.0, min=1.0, description="accelerator life"),
         ),
         required=True,
-        description="Accelerator vintages (interpolated to model years).",
+        description="Accelerator vintages (resolved for every model year by §4.2).",
     ),
     Sheet(
         "Commodities",
@@ -676,12 +747,99 @@ SHEETS: tuple[Sheet, ...] = (
                 "float",
                 "H100e",
                 required=True,
+                required_unless="value_usd",
                 min=0.0,
-                description="compute capacity needed through the year",
+                description="compute capacity needed through the year (may be blank in a row that "
+                "gives value_usd)",
+            ),
+            C(
+                "value_usd",
+                "float",
+                "$/H100e-yr",
+                None,
+                min=0.0,
+                description="what this demand is worth: the cost of leaving an H100e-year unserved "
+                "(blank everywhere = Settings unserved_penalty_usd)",
             ),
         ),
         required=True,
-        description="AI compute demand.",
+        description="AI compute demand and what it is worth (no rows = zero demand).",
+    ),
+    Sheet(
+        "GridAccess",
+        (
+            C(
+                "region",
+                "id",
+                key=True,
+                wildcard=True,
+                ref="Regions.region",
+                description="region (blank = all)",
+            ),
+            C(
+                "year",
+                "int",
+                "year",
+                key=True,
+                wildcard=True,
+                description="year (blank = all; interpolated)",
+            ),
+            C(
+                "max_mw",
+                "float",
+                "MW",
+                min=0.0,
+                description="grid power the region can draw (blank = Regions grid_max_mw)",
+            ),
+            C(
+                "price_usd",
+                "float",
+                "$/MWh",
+                min=0.0,
+                description="grid electricity price (blank = Regions grid_price_usd)",
+            ),
+            C(
+                "co2_t",
+                "float",
+                "tCO2/MWh",
+                min=0.0,
+                description="grid emission factor (blank = Regions grid_co2_t)",
+            ),
+        ),
+        description="Grid access by region and year (§4.2, key region): the region's rows win over "
+        "all-region rows, which win over the Regions columns.",
+    ),
+    Sheet(
+        "ImportLimits",
+        (
+            C("commodity", "id", required=True, key=True, description="commodity capped"),
+            C(
+                "region",
+                "id",
+                key=True,
+                wildcard=True,
+                ref="Regions.region",
+                description="receiving region (blank = each region on its own)",
+            ),
+            C(
+                "year",
+                "int",
+                "year",
+                key=True,
+                wildcard=True,
+                description="year (blank = all; interpolated)",
+            ),
+            C(
+                "max_units",
+                "float",
+                "units/yr",
+                required=True,
+                min=0.0,
+                description="most the region may receive per year, shipped in and bought together",
+            ),
+        ),
+        description="Country caps on what a region receives (constraint 9b; §4.2, key commodity, "
+        "region; no row = no cap).",
     ),
     Sheet(
         "Partners",

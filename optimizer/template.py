@@ -38,7 +38,9 @@ def _column_comment(col: Column) -> str:
     parts.append(
         f"Type: {kind}" + (f"; unit: {col.unit}" if col.unit and col.dtype not in ("bool",) else "")
     )
-    if col.required:
+    if col.required and col.required_unless:
+        parts.append(f"Required, unless the row gives {col.required_unless}.")
+    elif col.required:
         parts.append("Required.")
     elif col.default is not None:
         parts.append(f"Blank = {col.default}.")

@@ -8,7 +8,7 @@ code                     math                             unit          source
 ``v_prod[f,r,y]``        :math:`prod_{f,r,y}`             units/yr      decision
 ``v_buy[m,r,y]``         :math:`buy_{m,r,y}`              units/yr      decision
 ``v_ship[m,a,b,y]``      :math:`ship_{m,a,b,y}`           units/yr      decision
-``q[f,m]``               :math:`q_{f,m}`                  units/unit    FabInputs
+``q[f,m,y]``             :math:`q_{f,m}` of year y        units/unit    FabInputs
 ``price[m,y]``           external price                   $/unit        Commodities
 ``cost[m,a,b]``          shipping cost                    $/unit        ChipRoutes
 =======================  ===============================  ============  ===================
@@ -68,13 +68,14 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.c_fab_capacity = pyo.Constraint(m.PROD, rule=fab_capacity_rule)
 
     u = dv.unit  # every commodity flow is in units of `u` (model.derive)
-    inputs_of: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for (f, c), q in data.fab_inputs.items():
-        inputs_of[f].append((c, q))
+    # the bill of materials of the model year (FabInputs resolved by year, v2)
+    inputs_of: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
+    for (f, c, y), q in data.fab_inputs.items():
+        inputs_of[(f, y)].append((c, q))
     for f, r, y in prod_index:
         var = m.v_prod[f, r, y]
         m.reg.supply[(techs[f]["output"], r, y)].add(1.0, var)
-        for c, q in inputs_of[f]:
+        for c, q in inputs_of[(f, y)]:
             m.reg.use[(c, r, y)].add(q / QUANTITY.per, var)
         mwh = float(techs[f]["electricity_mwh"])
         if mwh:

@@ -156,9 +156,10 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.SOVEREIGNTY = pyo.Set(initialize=sov, dimen=3, ordered=True)
     m.c_sovereignty = LinConstraint(m.SOVEREIGNTY, rule=sovereignty_rule)
 
-    penalty = data.settings.unserved_penalty_usd / 1e6 * u
+    # value[g,c,y]: Demand value_usd resolved, else Settings unserved_penalty_usd (v2)
     for g, c, y in data.demand:
-        m.costs.annual("unserved", (g, c, y), y, m.v_unserved[g, c, y], penalty, usd=False)
+        value = data.unserved_value[(g, c, y)] / 1e6 * u
+        m.costs.annual("unserved", (g, c, y), y, m.v_unserved[g, c, y], value, usd=False)
 
 
 def datacenter_capacity_rule(m: pyo.ConcreteModel, r: str, y: int):

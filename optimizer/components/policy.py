@@ -7,7 +7,7 @@ code                  math                                unit      source
 ====================  ==================================  ========  ==================
 ``m.emissions[y]``    :math:`E_y`                         tCO2/yr   expression
 ``co2_p``             emissions per MWh                   t/MWh     Technologies.co2_t
-``grid_co2_r``        grid emission factor                t/MWh     Regions.grid_co2_t
+``grid_co2[r,y]``     grid emission factor                t/MWh     GridAccess / Regions
 ``co2_cap_y``         cap (all regions together)          tCO2/yr   Years.co2_cap_t
 ``carbon_price_y``    carbon price                        $/tCO2    Years.carbon_price_usd
 ``min_clean_share``   clean share of load                 share     Regions
@@ -44,7 +44,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
 
     .. math::
 
-        E_y = \sum_{r,h} hours_h \Big(\sum_p co2_p\, gen_{p,r,y,h} + grid\_co2_r\, grid_{r,y,h}\Big)
+        E_y = \sum_{r,h} hours_h \Big(\sum_p co2_p\, gen_{p,r,y,h} + grid\_co2_{r,y}\, grid_{r,y,h}\Big)
 
         \text{carbon cost} = \sum_y DF_y / 10^6 \cdot carbon\_price_y \cdot E_y
     """
@@ -57,7 +57,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         if co2:
             by_ry[(r, y)].add(hours[h] * co2, m.v_gen[p, r, y, h])
     for r, y, h in m.GRID:
-        co2 = float(data.region[r]["grid_co2_t"])
+        co2 = data.grid_co2[(r, y)]
         if co2:
             by_ry[(r, y)].add(hours[h] * co2, m.v_grid[r, y, h])
     total: dict[int, Lin] = defaultdict(Lin)

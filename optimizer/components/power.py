@@ -11,6 +11,8 @@ code                      math                              unit     source
 ``v_discharge[s,r,y,h]``  :math:`dis_{s,r,y,h}`             MW       decision
 ``v_soc[s,r,y,h]``        :math:`soc_{s,r,y,h}`             MWh      decision
 ``cf[p,r,h]``             availability                      0..1     Profiles / availability
+``grid_max[r,y]``         grid connection                   MW       GridAccess / Regions
+``grid_price[r,y]``       grid tariff                       $/MWh    GridAccess / Regions
 ``hours_h``               hours the slice stands for        h/yr     TimeSlices
 ``load[r,y]``             flat load of DCs and fabs         MW       compute, chips
 ========================  ================================  =======  =====================
@@ -76,7 +78,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
 
     .. math::
 
-        gen_{p,r,y,h} \le cf_{p,r,h}\, cap_{p,r,y}, \qquad grid_{r,y,h} \le grid\_max\_mw_r
+        gen_{p,r,y,h} \le cf_{p,r,h}\, cap_{p,r,y}, \qquad grid_{r,y,h} \le grid\_max_{r,y}
 
         ch, dis \le cap_{s,r,y}, \quad soc \le duration_s \, cap_{s,r,y}
 
@@ -91,7 +93,6 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     """
     dv = m.derived
     techs = data.tech
-    regions = data.region
     slices = list(data.slices)
     n_h = len(slices)
     h_pos = {h: i for i, h in enumerate(slices)}
@@ -129,7 +130,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     }
     ry_list = [(r, y) for r in data.regions.index for y in dv.years if (r, y) in active]
     ry_pos = {ry: i for i, ry in enumerate(ry_list)}
-    grid_ry = [(r, y) for (r, y) in ry_list if regions[r]["grid_max_mw"] > 0]
+    grid_ry = [(r, y) for (r, y) in ry_list if data.grid_max[(r, y)] > 0]
     grid_index = [(r, y, h) for (r, y) in grid_ry for h in slices]
     m.GRID = pyo.Set(dimen=3, ordered=True)
     fill_ordered_set(m.GRID, grid_index)
@@ -175,7 +176,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         years = np.array([y for _p, _r, y in gen_caps], dtype=np.int64)[gen_entry]
         m.costs.annual_array("energy", ("gen",), years, index_order(m.v_gen), hours[gen_h], vc)
     if grid_index:
-        gp = np.repeat([float(regions[r]["grid_price_usd"]) for r, _y in grid_ry], n_h)
+        gp = np.repeat([data.grid_price[ry] for ry in grid_ry], n_h)
         years = np.repeat(np.array([y for _r, y in grid_ry], dtype=np.int64), n_h)
         hh = np.tile(hours, len(grid_ry))
         m.costs.annual_array("energy", ("grid",), years, index_order(m.v_grid), hh, gp)
@@ -212,7 +213,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         )
         if abs(const) > 1e-9:  # a load and no way to serve it: reported, as the rule does
             dv.infeasible.append(
-                f"{r} has {-const:g} MW of load in {y} and no power supply: add generation, storage or grid_max_mw (Regions)"
+                f"{r} has {-const:g} MW of load in {y} and no power supply: add generation, storage or grid access (GridAccess max_mw, Regions grid_max_mw)"
             )
     new_row = np.cumsum(keep) - 1
     kept = np.flatnonzero(keep)
@@ -284,11 +285,11 @@ def _soc_balance_rows(
 
 
 def grid_bounds(m: pyo.ConcreteModel, r: str, y: int, h: str) -> tuple[float, float]:
-    r"""Grid imports within the connection (constraint 1).
+    r"""Grid imports within the connection of the year (constraint 1; GridAccess, else Regions).
 
-    .. math:: 0 \le grid_{r,y,h} \le grid\_max\_mw_r
+    .. math:: 0 \le grid_{r,y,h} \le grid\_max_{r,y}
     """
-    return (0.0, float(m.data.region[r]["grid_max_mw"]))
+    return (0.0, m.data.grid_max[(r, y)])
 
 
 def gen_limit_rule(m: pyo.ConcreteModel, p: str, r: str, y: int, h: str):
@@ -358,7 +359,7 @@ def electricity_balance_rule(m: pyo.ConcreteModel, r: str, y: int, h: str):
     if not e.has_vars:
         if abs(e.const) > 1e-9:
             m.derived.infeasible.append(
-                f"{r} has {-e.const:g} MW of load in {y} and no power supply: add generation, storage or grid_max_mw (Regions)"
+                f"{r} has {-e.const:g} MW of load in {y} and no power supply: add generation, storage or grid access (GridAccess max_mw, Regions grid_max_mw)"
             )
         return pyo.Constraint.Skip
     return e.eq(-e.const, drop_const=True)
