@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_BAD_INPUT, EXIT_ERROR = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C
 
 
 def _say(msg: str, quiet: bool = False) -> None:
@@ -67,7 +68,9 @@ class _Guarded(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            raise
+            # Ctrl-C anywhere: exit 130 (128 + SIGINT) and one line, not click's "Aborted!", exit 1
+            click.echo("\ninterrupted (Ctrl-C); nothing more was written.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:
             if os.environ.get("PLANNER_DEBUG") == "1":
                 raise
@@ -97,6 +100,24 @@ class _Guarded(click.Group):
                 "input (PLANNER_DEBUG=1 shows where it happened).",
                 EXIT_ERROR,
             )
+
+
+def _interrupted(exc: Any) -> None:
+    """Exit 130 at once after a solve stopped by Ctrl-C.
+
+    Nothing is open for writing during a solve, so the process ends without the seconds of
+    interpreter teardown a large model costs (and without waiting for a HiGHS still in presolve).
+    """
+    import os
+
+    click.echo(
+        f"interrupted (Ctrl-C) {exc.seconds:.1f} s into the solve; HiGHS "
+        f"{'stopped' if exc.stopped else 'was abandoned in presolve'}; no results were written.",
+        err=True,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def _check_paths(outputs: list[Any], inputs: list[Path]) -> None:
@@ -136,6 +157,7 @@ def _solve_one(
     import pandas as pd
 
     from optimizer.model import ModelError, build_model
+    from optimizer.progress import SolveInterrupted, SolveMonitor
     from optimizer.report import write_plots, write_results_workbook
     from optimizer.results import summary, tables
     from optimizer.solve import SolverOptionError
@@ -167,9 +189,11 @@ def _solve_one(
     elif mpisppy:
         _fail("--mpisppy needs bet_mode stochastic and at least one bet", EXIT_BAD_INPUT)
     try:
-        sol = run_solve(model, opts)
+        sol = run_solve(model, opts, monitor=SolveMonitor(label=tag))
     except SolverOptionError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
+    except SolveInterrupted as exc:
+        _interrupted(exc)
     sol.build_seconds = build_s
     gap = f", gap {sol.mip_gap:.2e}" if sol.is_mip and sol.mip_gap is not None else ""
     _say(

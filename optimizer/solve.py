@@ -468,13 +468,26 @@ def highs_status(h: highspy.Highs) -> tuple[str, str]:
     return "error", term
 
 
-def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solution:
+def _run(h: highspy.Highs, monitor: Any, what: str) -> None:
+    """``h.run()``, through ``monitor`` when there is one (live line, Ctrl-C stops HiGHS)."""
+    if monitor is None:
+        h.run()
+    else:
+        monitor.run(h, what)
+
+
+def solve(
+    model: pyo.ConcreteModel, options: SolveOptions | None = None, monitor: Any = None
+) -> Solution:
     """Solve ``model`` with HiGHS, load the solution into it and compute duals.
 
     Parameters
     ----------
     model : a model from :func:`optimizer.model.build_model`.
     options : solver options; blanks take the Settings sheet's values.
+    monitor : an :class:`optimizer.progress.SolveMonitor` that shows a live line and turns Ctrl-C
+        into :class:`optimizer.progress.SolveInterrupted` (HiGHS stopped, nothing loaded);
+        ``None`` runs HiGHS plainly.
 
     Returns
     -------
@@ -503,7 +516,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
     h = _new_highs(opts)
     t1 = time.perf_counter()
     h.passModel(sf.lp)
-    h.run()
+    _run(h, monitor, "solve")
     secs = time.perf_counter() - t1
     info = h.getInfo()
     has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -546,7 +559,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> Solu
             h.changeColsBounds(len(ic), ic.astype(np.int32), fixed, fixed)
             # the time limit is for the MIP; HiGHS counts it across runs of one object, so lift it
             h.setOptionValue("time_limit", highspy.kHighsInf)
-            h.run()
+            _run(h, monitor, "duals")
             if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
             else:
