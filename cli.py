@@ -1061,10 +1061,14 @@ def alternatives(
     from optimizer.alternatives import AltConfig, AlternativesError, run_alternatives
     from optimizer.alternatives_report import plot_ranges, write_alternatives_workbook
     from optimizer.data_io import InputError, load_inputs
+    from optimizer.guards import Output
     from optimizer.model import ModelError
     from optimizer.solve import SolveOptions
     from optimizer.workbook import OutputLockedError
 
+    out = output or Path("outputs") / f"{input_path.stem or input_path.name}_alternatives.xlsx"
+    planned = [Output("-o", out)] + ([Output("--plot", plot_path)] if plot_path else [])
+    _check_paths(planned, [input_path])
     t0 = time.perf_counter()
     try:
         data = load_inputs(input_path)
@@ -1115,7 +1119,6 @@ def alternatives(
         _fail(str(exc), EXIT_BAD_INPUT)
     except AlternativesError as exc:
         _fail(str(exc), EXIT_NOT_SOLVED)
-    out = output or Path("outputs") / f"{input_path.stem or input_path.name}_alternatives.xlsx"
     try:
         path = write_alternatives_workbook(res, out)
         if plot_path is not None:

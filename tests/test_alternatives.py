@@ -400,3 +400,11 @@ def test_plot_png_from_the_workbook(tmp_path):
     assert code == 0, err
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not math.isnan(png.stat().st_size)
+
+
+def test_output_that_is_the_input_is_refused_before_solving(tmp_path):
+    """-o naming the input itself is a command-line error (exit 2), checked before any solve."""
+    path = write_case(tmp_path / "o", two_regions())
+    code, lines, err = run_alt(path, "-o", str(path / "Regions.csv"))
+    assert code == 2, err
+    assert lines == []
