@@ -812,15 +812,14 @@ def _run_dask(
     input_path: str | Path,
     progress: Callable[[PlanResult], None] | None,
 ) -> list[PlanResult]:
-    """Run ``plans`` through the sweep's Dask executor, one task per chunk of plans.
+    """Run ``plans`` through the shared Dask executor (:mod:`optimizer.parallel`), one task per chunk of plans.
 
     A worker reads and builds the input itself, appends the cost row with the driver's bound (the
     same C*: every plan obeys one bound) and solves its chunk in order: the first plan cold, the
     others warm from the previous basis.
     """
+    from optimizer.parallel import execute
     from optimizer.results import input_sha256
-    from optimizer.sweep import SweepConfig
-    from optimizer.sweep import _execute_dask as execute
 
     n = config.workers if config.workers > 0 else SCHEDULER_CHUNKS
     parts = chunks(plans, n)
@@ -872,10 +871,15 @@ def _run_dask(
             ],
         }
 
-    sweep_config = SweepConfig(
-        input=Path(input_path), workers=config.workers, scheduler=config.scheduler
+    execute(
+        tasks,
+        plans_task,
+        on_row,
+        failed,
+        workers=config.workers,
+        scheduler=config.scheduler,
+        name="alternatives",
     )
-    execute(tasks, sweep_config, on_row, fn=plans_task, on_failure=failed)
     return [got[p.name] for p in plans]
 
 

@@ -861,15 +861,14 @@ def _execute_dask(
     scheduler: str | None,
     on_row: Callable[[dict[str, Any]], None],
 ) -> None:
-    """Solve sub-coalitions with the sweep machinery's Dask executor (LocalCluster with one HiGHS
-    thread per worker, or an existing scheduler; a worker that dies is retried, then recorded)."""
-    from pathlib import Path
-
-    from optimizer.sweep import SweepConfig
-    from optimizer.sweep import _execute_dask as execute
+    """Solve sub-coalitions on the shared executor (:func:`optimizer.parallel.execute`: a
+    LocalCluster with one HiGHS thread per worker, or an existing scheduler; a worker that dies is
+    retried, then recorded)."""
+    from optimizer.parallel import execute
 
     def failed(task: dict[str, Any], message: str) -> dict[str, Any]:
         return {"key": task["key"], "cost": None, "status": f"failed: {message}", "seconds": 0.0}
 
-    config = SweepConfig(input=Path(tasks[0]["input"]), workers=workers, scheduler=scheduler)
-    execute(tasks, config, on_row, fn=coalition_task, on_failure=failed)
+    execute(
+        tasks, coalition_task, on_row, failed, workers=workers, scheduler=scheduler, name="game"
+    )
