@@ -14,6 +14,7 @@ This module never imports Pyomo.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
@@ -53,37 +54,35 @@ _NUMERIC_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # ten times above that threshold: the margin covers the further factors (pue, efficiency, hours)
 # some of them are multiplied by.
 MIN_COEFFICIENT = 1e-8
-# (sheet, column) -> (factor the model multiplies the value by, how it enters the model)
-MATRIX_COLUMNS: dict[tuple[str, str], tuple[float, str]] = {
-    ("Accelerators", "kw_per_chip"): (1e-3, "kW ÷ 1000 = MW of IT load per chip"),
-    ("Accelerators", "h100e_per_chip"): (1.0, "H100e per chip"),
-    ("Accelerators", "system_capex_usd"): (1e-6, "$ ÷ 10⁶ = $M financed per chip"),
-    ("Technologies", "electricity_mwh"): (
-        1 / HOURS_PER_YEAR,
-        "MWh ÷ 8760 = MW of load per unit/yr",
-    ),
-    ("Technologies", "availability"): (1.0, "share of capacity available"),
-    ("Technologies", "efficiency"): (1.0, "storage efficiency"),
-    ("Technologies", "duration_h"): (1.0, "MWh of storage per MW"),
-    ("Technologies", "module_size"): (1.0, "capacity per module"),
-    ("Technologies", "max_region_share"): (1.0, "share of production"),
-    ("Technologies", "co2_t"): (1.0, "tCO2 per MWh"),
-    ("Profiles", "cf"): (1.0, "share of capacity available"),
-    ("FabInputs", "quantity"): (1.0, "units of input per unit of output"),
-    ("TechCosts", "capex_musd"): (1.0, "$M financed per unit of capacity"),
-    ("TimeSlices", "hours"): (1.0, "hours weighting the slice"),
-    ("Regions", "grid_co2_t"): (1.0, "tCO2 per MWh"),
-    ("GridAccess", "co2_t"): (1.0, "tCO2 per MWh"),
-    ("Technologies", "capacity_credit"): (1.0, "share of capacity counted as firm"),
-    ("Regions", "min_domestic_training"): (1.0, "share"),
-    ("Regions", "min_domestic_inference"): (1.0, "share"),
-    ("Regions", "min_clean_share"): (1.0, "share"),
-}
+
+
+@functools.lru_cache(maxsize=1)
+def matrix_columns() -> dict[tuple[str, str], tuple[float, str]]:
+    """(sheet, column) → (factor the model multiplies the value by, how it enters the model).
+
+    Read from the unit scales the components declare (``CONTRACT.units``,
+    :class:`optimizer.components.contract.Scale`), which the components apply themselves: one
+    declaration, so the check below follows any change of a factor.
+    """
+    from optimizer.model import COMPONENTS  # the components import this module (InputData)
+
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    for comp in COMPONENTS:
+        for scale in comp.CONTRACT.units:
+            out[(scale.sheet, scale.column)] = (scale.factor, scale.meaning)
+    return out
+
+
+def __getattr__(name: str) -> Any:
+    """``MATRIX_COLUMNS``: :func:`matrix_columns`, computed when first asked for."""
+    if name == "MATRIX_COLUMNS":
+        return matrix_columns()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _check_coefficient(sheet: str, column: str, value: Any) -> None:
     """Raise ``_Bad`` when a nonzero value would reach the solver as a coefficient it drops."""
-    entry = MATRIX_COLUMNS.get((sheet, column))
+    entry = matrix_columns().get((sheet, column))
     if entry is None or not isinstance(value, int | float) or value == 0:
         return
     factor, meaning = entry

@@ -143,3 +143,37 @@ def test_the_model_does_not_import_the_stochastic_study():
 def test_build_model_still_returns_the_extensive_form_for_stochastic(tiny_path):
     model = build_model(load_inputs(tiny_path), bet_mode="stochastic")
     assert len(model.OUTCOMES) == 2
+
+
+def test_capex_enters_the_matrix_by_the_declared_unit_scale(tiny_path):
+    """The financing rows carry capex × the factor data_io's coefficient check reads (one declared
+    ``Scale``): a component that scales capex differently from what it declares fails here, and a
+    changed declaration moves the input check with it (test_validation's threshold test)."""
+    from optimizer.components.finance import CONTRACT
+    from optimizer.data_io import matrix_columns
+    from optimizer.schema import ACCELERATOR
+
+    data = load_inputs(tiny_path)
+    m = build_model(data)
+    dv = m.derived
+    factors = matrix_columns()
+    capex_f = factors[("TechCosts", "capex_musd")][0]
+    system_f = factors[("Accelerators", "system_capex_usd")][0]
+    assert capex_f == CONTRACT.unit("TechCosts", "capex_musd").factor
+    amounts = [item[1] for item in m.fin_items]
+    amounts += [e for (j, *_rest), e in m.capital.items() if e.vars and e.vars[0].local_name]
+    seen = set()
+    for lin in amounts:
+        var = lin.vars[0]
+        name = var.parent_component().local_name
+        if name == "v_build":
+            k, r, v = var.index()
+            want = data.capex[(k, r, v)] * capex_f * dv.cap_unit(k)
+        elif name == "v_deploy":
+            r, v = var.index()
+            want = float(data.accelerators.at[v, "system_capex_usd"]) * system_f * dv.unit
+        else:
+            continue
+        assert lin.coefs[0] == pytest.approx(want, rel=1e-12)
+        seen.add(ACCELERATOR if name == "v_deploy" else "tech")
+    assert seen == {"tech", ACCELERATOR}

@@ -33,6 +33,7 @@ CONTRACT = Contract(
     units=(
         Scale("Technologies", "co2_t", 1.0, "tCO2 per MWh"),
         Scale("Regions", "grid_co2_t", 1.0, "tCO2 per MWh"),
+        Scale("GridAccess", "co2_t", 1.0, "tCO2 per MWh"),
         Scale("TimeSlices", "hours", 1.0, "hours weighting the slice"),
         Scale("Regions", "min_clean_share", 1.0, "share"),
     ),

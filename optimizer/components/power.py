@@ -69,6 +69,7 @@ CONTRACT = Contract(
         Scale("Profiles", "cf", 1.0, "share of capacity available"),
         Scale("Technologies", "efficiency", 1.0, "storage efficiency"),
         Scale("Technologies", "duration_h", 1.0, "MWh of storage per MW"),
+        Scale("Technologies", "capacity_credit", 1.0, "share of capacity counted as firm"),
     ),
 )
 
