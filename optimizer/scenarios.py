@@ -283,27 +283,3 @@ def scenario_input(raw: RawBook, name: str) -> InputData:
             [Problem("Scenarios", "", f"no scenario named {name!r}", f"one of: {known}")]
         )
     return parse(apply_changes(raw, changes[name]))
-
-
-def check_all(raw: RawBook) -> None:
-    """Apply and validate every scenario, raising one :class:`InputError` listing all problems."""
-    problems: list[Problem] = []
-    try:
-        changes = scenario_changes(raw)
-    except InputError as exc:
-        raise exc from None
-    for name, chs in changes.items():
-        try:
-            parse(apply_changes(raw, chs))
-        except InputError as exc:
-            problems += [
-                Problem(
-                    p.sheet,
-                    p.cell,
-                    p.message + ("" if p.sheet == "Scenarios" else f" (in scenario {name})"),
-                    p.expected,
-                )
-                for p in exc.problems
-            ]
-    if problems:
-        raise InputError(problems)

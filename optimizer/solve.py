@@ -31,8 +31,6 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from optimizer.diagnose import explain_infeasibility, explain_unbounded
 from optimizer.linear import RowMap, standard_form
 
-STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution", "error")
-
 # HiGHS fixes its thread pool at the first run in a process (PERFORMANCE.md): remember what was used.
 _THREADS_IN_PROCESS: int | None = None
 
