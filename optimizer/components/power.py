@@ -27,6 +27,7 @@ as a Pyomo constraint (``tests/test_linear.py`` checks every row against them).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -182,6 +183,71 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         hh = np.tile(hours, len(grid_ry))
         m.costs.annual_array("energy", ("grid",), years, index_order(m.v_grid), hh, gp)
 
+    _electricity_balance(
+        m,
+        SimpleNamespace(
+            dv=dv,
+            slices=slices,
+            n_h=n_h,
+            h_pos=h_pos,
+            ry_list=ry_list,
+            ry_pos=ry_pos,
+            gen_caps=gen_caps,
+            gen_entry=gen_entry,
+            gen_h=gen_h,
+            n_gen=n_gen,
+            grid_ry=grid_ry,
+            grid_index=grid_index,
+            sto_caps=sto_caps,
+            sto_entry=sto_entry,
+            sto_h=sto_h,
+            n_sto=n_sto,
+            sto_all=sto_all,
+        ),
+    )
+
+
+def _electricity_balance(m: pyo.ConcreteModel, ix: SimpleNamespace) -> None:
+    r"""The rows of ``electricity_balance_rule`` as arrays over (r, y) × slices, from the index
+    arrays ``add_to`` built (``ix``); injections in the order gen, grid, (dis, ch), then the
+    registry's injections as groups and the flat load."""
+    (
+        dv,
+        slices,
+        n_h,
+        h_pos,
+        ry_list,
+        ry_pos,
+        gen_caps,
+        gen_entry,
+        gen_h,
+        n_gen,
+        grid_ry,
+        grid_index,
+        sto_caps,
+        sto_entry,
+        sto_h,
+        n_sto,
+        sto_all,
+    ) = (
+        ix.dv,
+        ix.slices,
+        ix.n_h,
+        ix.h_pos,
+        ix.ry_list,
+        ix.ry_pos,
+        ix.gen_caps,
+        ix.gen_entry,
+        ix.gen_h,
+        ix.n_gen,
+        ix.grid_ry,
+        ix.grid_index,
+        ix.sto_caps,
+        ix.sto_entry,
+        ix.sto_h,
+        ix.n_sto,
+        ix.sto_all,
+    )
     # ---- electricity balance over (r, y) × slices: injections in the order gen, grid, (dis, ch)
     n_rows = len(ry_list) * n_h
     rows_all = [(r, y, h) for (r, y) in ry_list for h in slices]
