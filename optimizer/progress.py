@@ -1,11 +1,11 @@
 """A solve you can watch and stop: a live progress line from HiGHS's callbacks, and Ctrl-C.
 
-HiGHS runs in a worker thread (``Highs.run`` releases the GIL), so the main thread stays free to
-redraw one status line on stderr and to receive ``SIGINT``. HiGHS's interrupt callbacks (simplex,
+HiGHS runs in the calling thread (``Highs.run`` releases the GIL) while a watcher thread redraws
+one status line on stderr and receives ``SIGINT`` through Python's wakeup pipe. HiGHS's interrupt callbacks (simplex,
 interior point, branch and bound; several hundred a second while it iterates) report the phase and,
 for a MIP, the best bound, the incumbent and the gap; on Ctrl-C they tell HiGHS to stop, which it
 does at its next callback (well under a second once it iterates). Presolve has no callback: a Ctrl-C
-there is answered by giving up on the worker after :attr:`SolveMonitor.grace_s` seconds.
+there ends the command-line process after :attr:`SolveMonitor.grace_s` seconds.
 
 The line follows click's progress-bar conventions: drawn on stderr with a carriage return, only when
 stderr is a terminal; when it is not (a log file, a pipe, a test), nothing is drawn, so redirected
@@ -63,6 +63,8 @@ class SolveMonitor:
     live : draw the line; default: only when ``stream`` is a terminal.
     interval_s : seconds between redraws.
     grace_s : after Ctrl-C, how long to wait for HiGHS to reach a callback and stop.
+    hard_exit : when HiGHS has not stopped after ``grace_s``, end the process with status 130
+        (for the command line; a library caller keeps waiting for HiGHS).
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class SolveMonitor:
         live: bool | None = None,
         interval_s: float = 0.25,
         grace_s: float = 1.5,
+        hard_exit: bool = False,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.label = label
@@ -81,6 +84,7 @@ class SolveMonitor:
         self.live = live
         self.interval_s = interval_s
         self.grace_s = grace_s
+        self.hard_exit = hard_exit
         self._stop = threading.Event()
         self._width = 0
         self._reset("solve")
@@ -144,46 +148,82 @@ class SolveMonitor:
             self._width = 0
 
     def run(self, h: highspy.Highs, what: str = "solve") -> None:
-        """``h.run()`` in a worker thread, drawing the line until it returns.
+        """``h.run()`` in this thread, with a watcher thread drawing the line and taking Ctrl-C.
+
+        HiGHS stays in the calling thread (its task scheduler is fixed by the first run in a
+        process, and the planner's other solves run in the main thread too). Python runs a signal
+        handler only between bytecodes, which a thread inside HiGHS never reaches until the next
+        callback; so during the run SIGINT is also written to a wakeup pipe that the watcher
+        reads at once: it sets the stop flag that the interrupt callbacks pass to HiGHS, and if
+        HiGHS has not returned after :attr:`grace_s` (presolve has no callback) it ends the
+        process with status 130 — nothing is being written during a solve.
 
         Raises
         ------
         SolveInterrupted
-            on Ctrl-C (KeyboardInterrupt in this thread), after HiGHS stopped or the grace period
-            ran out.
+            after Ctrl-C, once HiGHS has stopped.
         """
+        import os
+        import select
+        import signal
+
         self._reset(what)
+        self._stop.clear()
         callbacks = (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt)
         for c in callbacks:
             c.subscribe(self._callback)
-        failure: list[BaseException] = []
+        done = threading.Event()
+        main = threading.current_thread() is threading.main_thread()
+        rfd = wfd = None
+        old_handler = old_fd = None
+        if main:
+            rfd, wfd = os.pipe()
+            os.set_blocking(wfd, False)
+            old_handler = signal.signal(signal.SIGINT, self._on_sigint)
+            old_fd = signal.set_wakeup_fd(wfd, warn_on_full_buffer=False)
 
-        def work() -> None:
-            try:
-                h.run()
-                # HiGHS keeps its task scheduler per thread; release this thread's before it ends,
-                # as highspy's own threaded solve does, so a later run elsewhere starts clean
-                highspy.Highs.resetThreadScheduler(False)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                failure.append(exc)
+        def watch() -> None:
+            stop_at = None
+            while not done.is_set():
+                if rfd is not None:
+                    ready, _, _ = select.select([rfd], [], [], self.interval_s)
+                    if ready and int(signal.SIGINT) in os.read(rfd, 64):
+                        self._stop.set()  # the wakeup pipe carries each signal's number
+                else:
+                    done.wait(self.interval_s)
+                if self._stop.is_set() and stop_at is None:
+                    stop_at = time.perf_counter()
+                if stop_at is not None and time.perf_counter() - stop_at > self.grace_s:
+                    if self.hard_exit:
+                        self._clear()
+                        self.stream.write(
+                            f"interrupted (Ctrl-C); HiGHS did not stop within {self.grace_s:.1f} s "
+                            "(presolve); no results were written.\n"
+                        )
+                        self.stream.flush()
+                        os._exit(130)
+                    stop_at = math.inf
+                if not done.is_set():
+                    self._draw()
 
-        worker = threading.Thread(target=work, name="highs-run", daemon=True)
+        watcher = threading.Thread(target=watch, name="solve-progress", daemon=True)
+        watcher.start()
         try:
-            worker.start()
-            while worker.is_alive():
-                worker.join(self.interval_s)
-                self._draw()
-        except KeyboardInterrupt:
-            self._stop.set()
-            worker.join(self.grace_s)
-            self._clear()
-            raise SolveInterrupted(
-                time.perf_counter() - self.started, not worker.is_alive()
-            ) from None
+            h.run()
         finally:
+            done.set()
+            watcher.join()
             self._clear()
-            if not worker.is_alive():
-                for c in callbacks:
-                    c.unsubscribe(self._callback)
-        if failure:
-            raise failure[0]
+            if main:
+                signal.set_wakeup_fd(old_fd if old_fd is not None else -1)
+                signal.signal(signal.SIGINT, old_handler)
+                os.close(rfd)
+                os.close(wfd)
+            for c in callbacks:
+                c.unsubscribe(self._callback)
+        if self._stop.is_set():
+            raise SolveInterrupted(time.perf_counter() - self.started, True)
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        """SIGINT during a run: ask HiGHS to stop (no KeyboardInterrupt inside its callbacks)."""
+        self._stop.set()
