@@ -152,8 +152,11 @@ def _solve_one(
     as_json: bool,
     mpisppy: str | None = None,
     measures: bool = True,
+    run_extra: dict[str, Any] | None = None,
 ):
-    """Build, solve and write one run; returns (summary, tables) or exits on a non-input failure."""
+    """Build, solve and write one run; returns (summary, tables) or exits on a non-input failure.
+
+    ``run_extra``: more Run-sheet rows (the changes this run applied to the input)."""
     import pandas as pd
 
     from optimizer.model import ModelError, build_model
@@ -189,7 +192,7 @@ def _solve_one(
     elif mpisppy:
         _fail("--mpisppy needs bet_mode stochastic and at least one bet", EXIT_BAD_INPUT)
     try:
-        sol = run_solve(model, opts, monitor=SolveMonitor(label=tag))
+        sol = run_solve(model, opts, monitor=SolveMonitor(label=tag, hard_exit=True))
     except SolverOptionError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
     except SolveInterrupted as exc:
@@ -206,7 +209,7 @@ def _solve_one(
     if not sol.has_solution:
         return s, None, sol
     t2 = time.perf_counter()
-    t = tables(sol, scenario=label or None)
+    t = tables(sol, scenario=label or None, extra_run=run_extra)
     if extra:
         rows = pd.DataFrame(list(extra.items()), columns=["metric", "value"])
         t["Summary"] = pd.concat([t["Summary"], rows], ignore_index=True)
@@ -242,6 +245,15 @@ def _solve_one(
     multiple=True,
     metavar="NAME",
     help="Solve the base and this scenario of the Scenarios sheet (repeatable); writes one workbook per run and comparison.xlsx.",
+)
+@click.option(
+    "--change",
+    "what_ifs",
+    multiple=True,
+    metavar="'SHEET.COLUMN[WHERE] OP VALUE'",
+    help="A what-if applied to INPUT before solving (repeatable), in the Scenarios sheet's grammar: "
+    "e.g. 'TechCosts.capex_musd[region=USA;tech=solar] *2', OP one of * + = (scale, add, set). "
+    "Recorded in the Run sheet.",
 )
 @click.option(
     "--all-scenarios",
@@ -303,6 +315,7 @@ def solve(
     input_path: Path,
     output: Path | None,
     scenarios: tuple[str, ...],
+    what_ifs: tuple[str, ...],
     all_scenarios: bool,
     bet_mode: str | None,
     time_limit: float | None,
@@ -347,6 +360,19 @@ def solve(
     )
     try:
         raw = read_raw(input_path)
+        cli_changes = []
+        if what_ifs:
+            from optimizer.scenarios import parse_change
+
+            bad = []
+            for i, text in enumerate(what_ifs, start=1):
+                try:
+                    cli_changes.append(parse_change(text, f"--change {i}"))
+                except InputError as exc:
+                    bad += exc.problems
+            if bad:
+                raise InputError(bad)
+            raw = apply_changes(raw, cli_changes)
         runs: list[tuple[str, Any]] = []
         if scenarios or all_scenarios:
             changes = scenario_changes(raw)
@@ -413,7 +439,16 @@ def solve(
     _check_paths(planned, [input_path])
     if single:
         s, t, sol = _solve_one(
-            runs[0][1], "", out, bet_mode, opts, plots, as_json, mpisppy, measures
+            runs[0][1],
+            "",
+            out,
+            bet_mode,
+            opts,
+            plots,
+            as_json,
+            mpisppy,
+            measures,
+            _changes_row(cli_changes),
         )
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
@@ -433,24 +468,43 @@ def solve(
 
     from optimizer.compare import write_comparison
 
-    solved: dict[str, Any] = {}
+    solved: list[tuple[str, Any]] = []  # (name, tables): names are data, never keys
     failed = []
-    for label, data in runs:
+    for i, (label, data) in enumerate(runs):
         out = folder / files[label]
-        s, t, sol = _solve_one(data, label, out, bet_mode, opts, plots, as_json, mpisppy, measures)
+        own = changes.get(label, []) if i else []  # runs[0] is the unchanged base
+        s, t, sol = _solve_one(
+            data,
+            label,
+            out,
+            bet_mode,
+            opts,
+            plots,
+            as_json,
+            mpisppy,
+            measures,
+            _changes_row(cli_changes + list(own)),
+        )
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
         if t is None:
             failed.append(f"{label}: {sol.status}")
             _say(f"[{label}] {sol.status}: {sol.message or sol.termination}")
             continue
-        solved[label] = t
+        solved.append((label, t))
     if solved:
         path = write_comparison(solved, folder / "comparison.xlsx")
         _say(f"compared {len(solved)} runs in {path}")
     if failed:
         _fail("not solved: " + "; ".join(failed), EXIT_NOT_SOLVED)
     sys.exit(EXIT_OK)
+
+
+def _changes_row(changes: list[Any]) -> dict[str, Any]:
+    """The Run sheet's ``changes`` row: what this run changed in the input, reproducibly."""
+    from optimizer.scenarios import describe_changes
+
+    return {"changes": describe_changes(changes) or "(none)"}
 
 
 def _option_value(v: str) -> Any:
@@ -485,13 +539,10 @@ def compare(results: tuple[Path, ...], output: Path) -> None:
     from optimizer.guards import Output
 
     _check_paths([Output("-o", output)], list(results))
-    runs = {}
+    runs = []
     for p in results:
-        name = p.stem.removesuffix("_results")
-        while name in runs:
-            name += "'"
         try:
-            runs[name] = read_results(p)
+            runs.append((p.stem.removesuffix("_results"), read_results(p)))
         except ValueError as exc:
             _fail(str(exc), EXIT_BAD_INPUT)
     path = write_comparison(runs, output)

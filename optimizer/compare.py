@@ -37,19 +37,100 @@ NUMERIC_METRICS = (
 )
 
 
+# Columns a comparison reads from each results sheet (DESIGN §6); Trade and Run are optional.
+REQUIRED_COLUMNS = {
+    "Summary": ("metric", "value"),
+    "Capacity": ("tech", "class", "region", "year", "capacity"),
+    "Capital": ("partner", "tech", "region", "year", "musd"),
+    "Compute": ("year", "served", "unserved"),
+}
+OPTIONAL_COLUMNS = {
+    "Trade": ("commodity", "from", "to", "year", "units"),
+    "Run": ("key", "value"),
+}
+_NUMBERS = {"year", "capacity", "musd", "served", "unserved", "units"}
+_MW_CLASSES = ("power", "storage", "datacenter")
+# Run-sheet keys that describe the question asked (the rest are versions, timings, clocks)
+RUN_KEYS = (
+    "input",
+    "input_sha256",
+    "scenario",
+    "changes",
+    "bet_mode",
+    "time_limit_s",
+    "mip_gap_requested",
+    "threads",
+    "integer_model",
+)
+TOP_MOVERS = 10
+
+
+def _sheet_frame(ws) -> tuple[list[str], list[tuple]]:
+    rows = list(ws.iter_rows(values_only=True))
+    if not rows:
+        return [], []
+    header = ["" if h is None else str(h) for h in rows[0]]
+    return header, [r for r in rows[1:] if any(v is not None for v in r)]
+
+
 def read_results(path: str | Path) -> dict[str, pd.DataFrame]:
-    """Read the sheets a comparison needs from a results workbook written by this tool."""
-    want = ["Summary", "Capacity", "Capital", "Compute"]
+    """Read the sheets a comparison needs from a results workbook written by this tool.
+
+    Cells are read as they are: a region ``NA`` (Namibia), ``None`` or ``nan`` stays that text
+    (pandas' reader would turn each into a blank). A missing sheet or column, or text where a number
+    belongs, raises ``ValueError`` naming the file, sheet and cell.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
     try:
-        book = pd.read_excel(path, sheet_name=None, engine="openpyxl")
+        wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - reported as a user-facing message
         raise ValueError(f"{path}: cannot be read as a results workbook ({exc})") from None
-    missing = [s for s in want if s not in book]
-    if missing:
-        raise ValueError(
-            f"{path}: not a results workbook of this tool (missing sheets {', '.join(missing)})"
-        )
-    return {s: book[s] for s in want}
+    try:
+        missing = [s for s in REQUIRED_COLUMNS if s not in wb.sheetnames]
+        if missing:
+            raise ValueError(
+                f"{path}: not a results workbook of this tool (missing sheets "
+                f"{', '.join(missing)}) — give workbooks written by `solve`"
+            )
+        out: dict[str, pd.DataFrame] = {}
+        for sheet, cols in {**REQUIRED_COLUMNS, **OPTIONAL_COLUMNS}.items():
+            if sheet not in wb.sheetnames:
+                continue
+            header, rows = _sheet_frame(wb[sheet])
+            lacking = [c for c in cols if c not in header]
+            if lacking:
+                raise ValueError(
+                    f"{path}: sheet {sheet} has no column {', '.join(map(repr, lacking))} "
+                    f"(its header: {', '.join(h for h in header if h) or 'empty'}) — a results "
+                    f"workbook written by `solve` has {', '.join(cols)}"
+                )
+            df = pd.DataFrame(
+                [list(r) + [None] * (len(header) - len(r)) for r in rows],
+                columns=header,
+                dtype=object,
+            )
+            for c in cols:
+                if c not in _NUMBERS:
+                    continue
+                for i, v in enumerate(df[c]):
+                    if v is not None and not isinstance(v, int | float):
+                        cell = f"{get_column_letter(header.index(c) + 1)}{i + 2}"
+                        raise ValueError(
+                            f"{path}: {sheet}!{cell}: {v!r} is not a number — "
+                            f"column {c} of a results workbook holds numbers"
+                        )
+                df[c] = pd.to_numeric(df[c]).astype(float)
+            out[sheet] = df
+        return out
+    finally:
+        wb.close()
+
+
+def _items(runs) -> list[tuple[str, Mapping[str, pd.DataFrame]]]:
+    """Runs as (name, tables) pairs in order: names are data, so two alike stay two runs."""
+    return list(runs.items()) if isinstance(runs, Mapping) else list(runs)
 
 
 def _summary_value(t: Mapping[str, pd.DataFrame], metric: str):
@@ -66,90 +147,282 @@ def _summary_value(t: Mapping[str, pd.DataFrame], metric: str):
     return v
 
 
-def comparison_tables(runs: Mapping[str, Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """Comparison tables for ``runs`` (name → §6 tables); the first run is the base for differences."""
-    names = list(runs)
+def _frame(rows: list[list], header: list[str]) -> pd.DataFrame:
+    """A table whose header may repeat (run names are data: one may be called ``metric``)."""
+    df = pd.DataFrame(rows, columns=range(len(header)))
+    df.columns = header
+    return df
+
+
+def _diff(a, b):
+    return (a - b) if isinstance(a, float) and isinstance(b, float) else None
+
+
+def comparison_tables(runs) -> dict[str, pd.DataFrame]:
+    """Comparison tables for ``runs`` (name → §6 tables, or (name, tables) pairs); the first run is
+    the base for differences.
+
+    Run names are only ever headers or cells, never keys: a run called ``metric``, ``year`` or
+    ``base`` cannot replace a label column or another run. Besides the side-by-side tables there are
+    ``Inputs`` (what differs between the runs' Run sheets and, when both input workbooks are still
+    there unchanged, their cells), ``Deltas`` (capacity, capital and flows by tech or commodity ×
+    region × year, each run minus the base) and ``Movers`` (the largest of those changes, with sign).
+    """
+    items = _items(runs)
+    names = [n for n, _ in items]
+    tabs = [t for _, t in items]
     base = names[0]
-    metrics = ["status", *NUMERIC_METRICS]
+    diff_head = [f"{n} − {base}" for n in names[1:]]
     rows = []
-    for mt in metrics:
-        row = {"metric": mt}
-        for n in names:
-            row[n] = _summary_value(runs[n], mt)
-        for n in names[1:]:
-            a, b = row[n], row[base]
-            row[f"{n} − {base}"] = (
-                (a - b) if isinstance(a, float) and isinstance(b, float) else None
-            )
-        rows.append(row)
+    for mt in ["status", *NUMERIC_METRICS]:
+        vals = [_summary_value(t, mt) for t in tabs]
+        rows.append([mt, *vals, *[_diff(v, vals[0]) for v in vals[1:]]])
     # the share of each run's objective that is the value of demand left unserved (issue 16: a
     # scenario dominated by it answers "what cannot be built", not "what should be built")
-    share = {"metric": "unserved_value_share"}
-    for n in names:
-        obj, un = (
-            _summary_value(runs[n], "objective_musd"),
-            _summary_value(runs[n], "cost_unserved_musd"),
-        )
-        share[n] = (un or 0.0) / obj if isinstance(obj, float) and obj else None
-    for n in names[1:]:
-        a, b = share[n], share[base]
-        share[f"{n} − {base}"] = (a - b) if a is not None and b is not None else None
-    rows.append(share)
-    summary = pd.DataFrame(rows)
+    share = []
+    for t in tabs:
+        obj, un = _summary_value(t, "objective_musd"), _summary_value(t, "cost_unserved_musd")
+        share.append((un or 0.0) / obj if isinstance(obj, float) and obj else None)
+    rows.append(["unserved_value_share", *share, *[_diff(v, share[0]) for v in share[1:]]])
+    summary = _frame(rows, ["metric", *names, *diff_head])
 
-    costs = pd.DataFrame(
+    costs = _frame(
         [
-            {
-                "category": c.removeprefix("cost_").removesuffix("_musd"),
-                **{n: _summary_value(runs[n], c) or 0.0 for n in names},
-            }
+            [
+                c.removeprefix("cost_").removesuffix("_musd"),
+                *[_summary_value(t, c) or 0.0 for t in tabs],
+            ]
             for c in COST_METRICS
-        ]
+        ],
+        ["category", *names],
     )
 
     def pivot(sheet: str, keys: list[str], value: str) -> pd.DataFrame:
         parts = []
-        for n in names:
-            df = runs[n][sheet]
+        for i, t in enumerate(tabs):
+            df = t.get(sheet)
             if df is None or df.empty:
                 continue
-            g = df.groupby(keys, dropna=False)[value].sum().rename(n)
-            parts.append(g)
+            parts.append(df.groupby(keys, dropna=False)[value].sum().rename(i))
         if not parts:
-            return pd.DataFrame(columns=[*keys, *names])
-        out = pd.concat(parts, axis=1).fillna(0.0).reset_index()
-        for n in names:
-            if n not in out:
-                out[n] = 0.0
-        return out[[*keys, *names]].sort_values(keys).reset_index(drop=True)
+            return _frame([], [*keys, *names])
+        out = pd.concat(parts, axis=1).fillna(0.0)
+        for i in range(len(tabs)):
+            if i not in out:
+                out[i] = 0.0
+        out = out[list(range(len(tabs)))].sort_index().reset_index()
+        return _frame(out.values.tolist(), [*keys, *names])
 
     capacity = pivot("Capacity", ["class", "year"], "capacity")
     capital = pivot("Capital", ["region", "partner"], "musd")
     served = pivot("Compute", ["year"], "served")
     unserved = pivot("Compute", ["year"], "unserved")
-    compute = served.merge(
-        unserved, on="year", how="outer", suffixes=(" served", " unserved")
-    ).fillna(0.0)
-    if len(names) == 1 and not compute.empty:
-        compute = compute.rename(columns={names[0] + " served": f"{names[0]} served"})
+    years = sorted(set(served.iloc[:, 0]) | set(unserved.iloc[:, 0]))
+    sv = {r[0]: r[1:] for r in served.values.tolist()}
+    uv = {r[0]: r[1:] for r in unserved.values.tolist()}
+    zero = [0.0] * len(names)
+    compute = _frame(
+        [[y, *sv.get(y, zero), *uv.get(y, zero)] for y in years],
+        ["year", *[f"{n} served" for n in names], *[f"{n} unserved" for n in names]],
+    )
+    deltas = _deltas(names, tabs)
     return {
         "Summary": summary,
         "Costs": costs,
         "Capacity": capacity,
         "Capital": capital,
         "Compute": compute,
+        "Inputs": _input_diff(names, tabs),
+        "Deltas": deltas,
+        "Movers": _movers(deltas),
     }
 
 
-def write_comparison(runs: Mapping[str, Mapping[str, pd.DataFrame]], path: str | Path) -> Path:
-    """Write the comparison workbook (tables with native charts) atomically and return its path."""
+_DELTA_HEADER = [
+    "run",
+    "measure",
+    "item",
+    "class",
+    "region",
+    "year",
+    "unit",
+    "base",
+    "value",
+    "change",
+]
+
+
+def _deltas(names: list[str], tabs: list[Mapping[str, pd.DataFrame]]) -> pd.DataFrame:
+    """Each run minus the base by (measure, item, region, year); rows with no change are left out.
+
+    Measures: ``capacity`` (MW; fabs in units/yr, the ``unit`` column says which), ``capital`` ($M,
+    all partners), ``flow`` (units shipped, region ``from → to``).
+    """
+
+    def keyed(t: Mapping[str, pd.DataFrame]) -> dict[tuple, float]:
+        got: dict[tuple, float] = {}
+        cap = t.get("Capacity")
+        if cap is not None and len(cap):
+            g = cap.groupby(["tech", "class", "region", "year"], dropna=False)["capacity"].sum()
+            for (tech, cls, reg, yr), v in g.items():
+                unit = "MW" if cls in _MW_CLASSES else "units/yr"
+                got[("capacity", tech, cls, reg, yr, unit)] = float(v)
+        kap = t.get("Capital")
+        if kap is not None and len(kap):
+            g = kap.groupby(["tech", "region", "year"], dropna=False)["musd"].sum()
+            for (tech, reg, yr), v in g.items():
+                got[("capital", tech, "", reg, yr, "$M")] = float(v)
+        tr = t.get("Trade")
+        if tr is not None and len(tr):
+            tr = tr.dropna(subset=["units"])
+            g = tr.groupby(["commodity", "from", "to", "year"], dropna=False)["units"].sum()
+            for (com, a, b, yr), v in g.items():
+                got[("flow", com, "", f"{a} → {b}", yr, "units")] = float(v)
+        return got
+
+    base = keyed(tabs[0])
+    rows = []
+    for n, t in zip(names[1:], tabs[1:], strict=True):
+        other = keyed(t)
+        for k in sorted(set(base) | set(other), key=lambda k: tuple(map(str, k))):
+            a, b = base.get(k, 0.0), other.get(k, 0.0)
+            if abs(b - a) > 1e-6 * max(1.0, abs(a), abs(b)):
+                m, item, cls, reg, yr, unit = k
+                rows.append([n, m, item, cls, reg, yr, unit, a, b, b - a])
+    return _frame(rows, _DELTA_HEADER)
+
+
+def _movers(deltas: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`TOP_MOVERS` largest changes (by size, sign kept) of each run and measure/unit."""
+    out = []
+    if len(deltas):
+        d = deltas.copy()
+        d.columns = range(len(_DELTA_HEADER))  # run, measure, ..., unit=6, change=9
+        d["size"] = d[9].abs()
+        for _key, g in d.groupby([0, 1, 6], sort=False):
+            out += (
+                g.sort_values("size", ascending=False)
+                .head(TOP_MOVERS)
+                .drop(columns="size")
+                .values.tolist()
+            )
+    return _frame(out, _DELTA_HEADER)
+
+
+def _run_info(t: Mapping[str, pd.DataFrame]) -> dict[str, object]:
+    run = t.get("Run")
+    if run is None or run.empty:
+        return {}
+    return {str(k): v for k, v in zip(run["key"], run["value"], strict=False)}
+
+
+def _input_diff(names: list[str], tabs: list[Mapping[str, pd.DataFrame]]) -> pd.DataFrame:
+    """What differs between each run and the base: Run-sheet settings (input, its hash, scenario,
+    changes, bet mode, solver options) and, when both input workbooks are still on disk with the
+    hashes recorded, every input cell that differs (by the sheet's key columns)."""
+    header = ["run", "what", "sheet", "row", "column", "base", "value"]
+    infos = [_run_info(t) for t in tabs]
+    rows = []
+    for n, info in zip(names[1:], infos[1:], strict=True):
+        for k in RUN_KEYS:
+            a, b = infos[0].get(k), info.get(k)
+            if a != b and not (a is None and b is None):
+                rows.append([n, "run setting", "Run", k, "value", _text(a), _text(b)])
+        if infos[0].get("input_sha256") != info.get("input_sha256"):
+            rows += [[n, *r] for r in _cell_diff(infos[0], info)]
+    return _frame(rows, header)
+
+
+def _text(v) -> str:
+    return "" if v is None else str(v)
+
+
+def _rows_by_key(t, keys: list[str]) -> dict[tuple, dict]:
+    """A raw input sheet's rows as {key values: {column: value}} (row position when keyless)."""
+    if t is None:
+        return {}
+    out = {}
+    for i, r in enumerate(t.rows):
+        cells = {h: c.value for h, c in zip(t.headers, r, strict=False)}
+        out[tuple(cells.get(c) for c in keys) if keys else (i,)] = cells
+    return out
+
+
+def _cell_diff(a: dict, b: dict, limit: int = 500) -> list[list]:
+    """Cells that differ between two runs' input workbooks, if both are on disk unchanged."""
+    from optimizer.data_io import read_raw
+    from optimizer.results import input_sha256
+    from optimizer.schema import SHEETS_BY_NAME
+
+    books = []
+    for info in (a, b):
+        p = Path(str(info.get("input") or ""))
+        try:
+            if not p.exists() or input_sha256(p) != info.get("input_sha256"):
+                return [["input not compared", "", "", "", "", f"{p} is gone or has changed since"]]
+            books.append(read_raw(p))
+        except Exception as exc:  # noqa: BLE001 - a diff is a courtesy, never a failure
+            return [["input not compared", "", "", "", "", f"{p}: {exc}"]]
+    rows: list[list] = []
+    for sheet in sorted(set(books[0].tables) | set(books[1].tables)):
+        ta, tb = books[0].tables.get(sheet), books[1].tables.get(sheet)
+        spec = SHEETS_BY_NAME.get(sheet)
+        keys = list(spec.keys) if spec is not None else []
+        if spec is not None and spec.kind == "settings":
+            keys = ["key"]
+
+        ra, rb = _rows_by_key(ta, keys), _rows_by_key(tb, keys)
+        for k in list(ra) + [k for k in rb if k not in ra]:
+            label = (
+                "; ".join(f"{c}={v}" for c, v in zip(keys, k, strict=False))
+                if keys
+                else f"row {k[0] + 2}"
+            )
+            if k not in rb:
+                rows.append(["input row removed", sheet, label, "", "present", ""])
+            elif k not in ra:
+                rows.append(["input row added", sheet, label, "", "", "present"])
+            else:
+                for col in dict.fromkeys([*ra[k], *rb[k]]):
+                    va, vb = ra[k].get(col), rb[k].get(col)
+                    if va != vb:
+                        rows.append(["input cell", sheet, label, col, _text(va), _text(vb)])
+            if len(rows) >= limit:
+                return rows + [["input diff cut", "", "", "", "", f"first {limit} differences"]]
+    return rows
+
+
+def _write(ws, df: pd.DataFrame) -> None:
+    """Write ``df`` under its header as shown, even when the header repeats a name.
+
+    write_table wants unique column names, so it gets positional ones and the header cells are
+    then given their real text (a run's name, whatever it is)."""
+    from optimizer.workbook import set_cell
+
+    header = [str(h) for h in df.columns]
+    tmp = df.copy()
+    tmp.columns = [f"c{i}_{h}" if h != "year" else "year" for i, h in enumerate(header)]
+    if len(set(tmp.columns)) < len(tmp.columns):  # two year columns: keep them apart
+        tmp.columns = [f"c{i}_{h}" for i, h in enumerate(header)]
+    write_table(ws, tmp, blank_ok=set(tmp.columns))
+    for j, h in enumerate(header, start=1):
+        set_cell(ws.cell(1, j), h)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+
+
+def write_comparison(runs, path: str | Path) -> Path:
+    """Write the comparison workbook (tables with native charts) atomically and return its path.
+
+    ``runs``: name → §6 tables, or (name, tables) pairs (two runs may share a name)."""
     t = comparison_tables(runs)
-    names = list(runs)
+    names = [n for n, _ in _items(runs)]
     wb = Workbook()
     wb.remove(wb.active)
     for sheet, df in t.items():
-        ws = wb.create_sheet(sheet)
-        write_table(ws, df, blank_ok=set(df.columns))
+        _write(wb.create_sheet(sheet), df)
     n = len(names)
     if len(t["Costs"]):
         ws = wb["Costs"]
@@ -168,8 +441,8 @@ def write_comparison(runs: Mapping[str, Mapping[str, pd.DataFrame]], path: str |
     ws.add_chart(ch, _below(t["Summary"]))
     if len(t["Capacity"]):
         ws = wb["Capacity"]
-        last = t["Capacity"]["year"].max()
-        rows = [i + 2 for i, y in enumerate(t["Capacity"]["year"]) if y == last]
+        last = t["Capacity"].iloc[:, 1].max()
+        rows = [i + 2 for i, y in enumerate(t["Capacity"].iloc[:, 1]) if y == last]
         title = f"Capacity by class in {last}"
         ws.add_chart(
             _by_rows(ws, 3, 2 + n, rows, title, "MW (fabs: units/yr)"), _below(t["Capacity"])
@@ -186,6 +459,7 @@ def write_comparison(runs: Mapping[str, Mapping[str, pd.DataFrame]], path: str |
         ch.set_categories(
             Reference(ws, min_col=1, max_col=2, min_row=2, max_row=1 + len(t["Capital"]))
         )
+        ch.legend.position = "b"
         ws.add_chart(ch, _below(t["Capital"]))
     if len(t["Compute"]):
         ws = wb["Compute"]
@@ -196,8 +470,40 @@ def write_comparison(runs: Mapping[str, Mapping[str, pd.DataFrame]], path: str |
             titles_from_data=True,
         )
         ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + len(t["Compute"])))
+        ch.legend.position = "b"
         ws.add_chart(ch, _below(t["Compute"]))
+    _mover_charts(wb["Movers"], t["Movers"])
     return atomic_save(wb, Path(path))
+
+
+def _mover_charts(ws, movers: pd.DataFrame) -> None:
+    """One horizontal bar chart per (run, measure): the top movers with sign, labelled
+    ``item region year`` in a helper column to the right of the table."""
+    if movers.empty:
+        return
+    from openpyxl.chart.series import SeriesLabel
+
+    label_col = len(_DELTA_HEADER) + 2
+    ws.cell(1, label_col).value = "chart label"
+    for i, r in enumerate(movers.values.tolist(), start=2):
+        year = int(r[5]) if isinstance(r[5], float) and r[5].is_integer() else r[5]
+        ws.cell(i, label_col).value = f"{r[2]} {r[4]} {year}"
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(movers.values.tolist(), start=2):
+        groups.setdefault((r[0], r[1], r[6]), []).append(i)
+    anchor_row = len(movers) + 4
+    for k, (key, rows) in enumerate(list(groups.items())[:9]):
+        run, measure, unit = key
+        ch = BarChart()
+        ch.type = "bar"
+        ch.title = f"{run}: largest changes in {measure} ({unit})"
+        ch.x_axis.title = unit
+        ch.add_data(Reference(ws, min_col=10, min_row=rows[0], max_row=rows[-1]))
+        ch.series[0].tx = SeriesLabel(v=f"{run} − base")
+        ch.set_categories(Reference(ws, min_col=label_col, min_row=rows[0], max_row=rows[-1]))
+        ch.legend = None
+        ch.height, ch.width = 7.5, 16
+        ws.add_chart(ch, f"A{anchor_row + 16 * k}")
 
 
 def _below(df) -> str:

@@ -94,6 +94,18 @@ def scenario_changes(raw: RawBook) -> dict[str, list[Change]]:
                 )
             )
             continue
+        if str(name).strip().lower() == BASE:
+            if BASE not in {str(n).strip().lower() for n in out}:
+                problems.append(
+                    Problem(
+                        "Scenarios",
+                        f"A{t.row_numbers[i]}",
+                        f"scenario name {name!r} is the name of the unchanged input",
+                        "another name (every comparison has the base as its first run)",
+                    )
+                )
+            out.setdefault(name, [])
+            continue
         origin = f"Scenarios!A{t.row_numbers[i]} ({name})"
         out.setdefault(name, []).append(
             Change(
@@ -283,3 +295,57 @@ def scenario_input(raw: RawBook, name: str) -> InputData:
             [Problem("Scenarios", "", f"no scenario named {name!r}", f"one of: {known}")]
         )
     return parse(apply_changes(raw, changes[name]))
+
+
+_CHANGE_OPS = {"*": "scale", "+": "add", "=": "set", "scale": "scale", "add": "add", "set": "set"}
+
+
+def parse_change(text: str, origin: str = "--change") -> Change:
+    """One what-if written on the command line, in the grammar of the Scenarios and Sweep sheets.
+
+    ``SHEET.COLUMN[WHERE] OP VALUE`` where ``WHERE`` is the Scenarios sheet's ``key=value;…`` (may be
+    left out: every row) and ``OP`` is ``*`` (scale), ``+`` (add), ``=`` (set) or the words
+    ``scale``, ``add``, ``set``; e.g. ``TechCosts.capex_musd[region=USA;tech=solar] *2`` or
+    ``Settings.value[key=carbon_price_usd] = 80``. The change is applied and validated exactly like
+    a Scenarios row (:func:`apply_changes`); a malformed text raises :class:`InputError`.
+    """
+    import re
+
+    m = re.fullmatch(
+        r"\s*([A-Za-z]\w*)\.(\w+)\s*(?:\[([^\]]*)\])?\s*(\*|\+|=|scale\b|add\b|set\b)\s*(.*?)\s*",
+        text,
+    )
+    if m is None or m.group(5) == "":
+        raise InputError(
+            [
+                Problem(
+                    origin,
+                    "",
+                    f"{text!r} is not a change",
+                    "SHEET.COLUMN[key=value;…] OP VALUE, OP one of * + = (scale, add, set), "
+                    "e.g. 'TechCosts.capex_musd[region=USA;tech=solar] *2'",
+                )
+            ]
+        )
+    sheet, column, where, op, value = m.groups()
+    try:
+        parse_where(where)
+    except ValueError as exc:
+        raise InputError(
+            [Problem(origin, "", f"{text!r}: where {exc}", "key=value pairs joined by ';'")]
+        ) from None
+    try:
+        number: Any = float(value)
+    except ValueError:
+        number = value
+    return Change(sheet, where or "", column, _CHANGE_OPS[op], number, f"{origin} ({text})")
+
+
+def describe_changes(changes: list[Change]) -> str:
+    """Changes as one line for the Run sheet, in the command-line grammar (reproducible)."""
+    sym = {"scale": "*", "add": "+", "set": "="}
+    return "; ".join(
+        f"{c.sheet}.{c.column}[{c.where}] {sym.get(c.op, c.op)}"
+        f"{format(c.value, 'g') if isinstance(c.value, float) else c.value}"
+        for c in changes
+    )
