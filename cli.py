@@ -153,6 +153,7 @@ def _solve_one(
     mpisppy: str | None = None,
     measures: bool = True,
     run_extra: dict[str, Any] | None = None,
+    ph: Any = None,
 ):
     """Build, solve and write one run; returns (summary, tables) or exits on a non-input failure.
 
@@ -169,10 +170,15 @@ def _solve_one(
 
     tag = f"[{label}] " if label else ""
     t1 = time.perf_counter()
+    from optimizer.data_io import InputError
+
     try:
         model = build_model(data, bet_mode=bet_mode)
     except ModelError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
+    except InputError as exc:  # a future of the Outcomes sheet, resolved on first use (§8.1)
+        _input_problems(exc)
+        sys.exit(EXIT_BAD_INPUT)
     build_s = time.perf_counter() - t1
     _say(f"{tag}build     {build_s:7.2f} s")
     extra: dict[str, Any] = {}
@@ -181,16 +187,23 @@ def _solve_one(
         from optimizer.stochastic import fix_first_stage
 
         t_m = time.perf_counter()
-        r = run_mpisppy(data, mpisppy, options=opts)
+        r = run_mpisppy(data, mpisppy, ph=ph, options=opts)
         fix_first_stage(model, r.first_stage)  # results come from the exact EF at that first stage
-        extra = {"mpisppy_method": r.method, "mpisppy_objective_musd": r.objective}
-        if r.lower_bound is not None:
-            extra |= {"ph_lower_bound_musd": r.lower_bound, "ph_iterations": r.iterations}
+        extra = r.summary()
+        how = ""
+        if r.method == "ph":
+            how = (
+                f" ({r.status} after {r.iterations} of {r.options.iterations} iterations; "
+                f"lower bound {r.lower_bound:,.6f}, gap {r.gap:.2e})"
+            )
         _say(
-            f"{tag}mpi-sppy  {time.perf_counter() - t_m:7.2f} s  {r.method}: {r.objective:,.6f} $M"
+            f"{tag}mpi-sppy  {time.perf_counter() - t_m:7.2f} s  {r.method}: {r.objective:,.6f} $M{how}"
         )
     elif mpisppy:
-        _fail("--mpisppy needs bet_mode stochastic and at least one bet", EXIT_BAD_INPUT)
+        _fail(
+            "--mpisppy needs bet_mode stochastic and at least one bet or an Outcomes sheet",
+            EXIT_BAD_INPUT,
+        )
     try:
         sol = run_solve(model, opts, monitor=SolveMonitor(label=tag, hard_exit=True))
     except SolverOptionError as exc:
@@ -204,6 +217,17 @@ def _solve_one(
         f"({sol.variables:,} variables, {sol.constraints:,} constraints; hand-off {sol.handoff_seconds:.2f} s)"
     )
     s = summary(sol) | extra
+    if extra.get("mpisppy_status") == "iteration_limit" and sol.status == "optimal":
+        # the plan is PH's first stage evaluated exactly; PH did not converge, so it is a feasible
+        # plan within ph_gap of the optimum, not a proven optimum
+        s["status"] = "feasible"
+        s["message"] = (
+            f"progressive hedging stopped at its iteration limit ({extra['ph_iteration_limit']}) "
+            f"without converging; the plan is within {extra['ph_gap']:.2%} of the optimum "
+            "(raise --ph-iterations, or tune --ph-rho)"
+        )
+        sol.status = "feasible"
+        sol.message = s["message"]
     if label:
         s = {"scenario": label, **s}
     if not sol.has_solution:
@@ -302,6 +326,27 @@ def _solve_one(
     "(extra `mpi`); PH's first stage is then evaluated exactly.",
 )
 @click.option(
+    "--ph-iterations",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="With --mpisppy ph: the most PH iterations before it stops unconverged.",
+)
+@click.option(
+    "--ph-rho",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="With --mpisppy ph: the proximal weight rho (too large can stop PH at a wrong plan).",
+)
+@click.option(
+    "--ph-convthresh",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1e-7,
+    show_default=True,
+    help="With --mpisppy ph: PH has converged when its convergence metric falls below this.",
+)
+@click.option(
     "--plots/--no-plots", default=False, help="Also write PNG charts next to the results workbook."
 )
 @click.option(
@@ -325,6 +370,9 @@ def solve(
     highs_options: tuple[str, ...],
     measures: bool | None,
     mpisppy: str | None,
+    ph_iterations: int,
+    ph_rho: float,
+    ph_convthresh: float,
     plots: bool,
     as_json: bool,
     log: bool,
@@ -418,6 +466,9 @@ def solve(
         highs_options=hopts,
     )
 
+    from optimizer.mpisppy_bridge import PHOptions
+
+    ph = PHOptions(ph_iterations, ph_rho, ph_convthresh)
     if measures is None:
         measures = len(runs) == 1
     single = len(runs) == 1 and not runs[0][0]
@@ -449,6 +500,7 @@ def solve(
             mpisppy,
             measures,
             _changes_row(cli_changes),
+            ph=ph,
         )
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
@@ -484,6 +536,7 @@ def solve(
             mpisppy,
             measures,
             _changes_row(cli_changes + list(own)),
+            ph=ph,
         )
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
@@ -567,7 +620,7 @@ def validate(input_path: Path, annotate_path: Path | None) -> None:
     2 when it has problems (or --annotate names the input itself), 3 when the copy cannot be written.
     """
     from optimizer.data_io import InputError, parse, read_raw
-    from optimizer.model import ModelError, build_model
+    from optimizer.model import ModelError
 
     if annotate_path is not None and annotate_path.resolve() == input_path.resolve():
         _fail(f"--annotate {annotate_path} is the input itself; name a new file", EXIT_BAD_INPUT)
@@ -608,11 +661,15 @@ def validate(input_path: Path, annotate_path: Path | None) -> None:
         _say(f"wrote {path} ({n} problem{'s' if n != 1 else ''} marked)")
     if data is None:
         sys.exit(EXIT_BAD_INPUT)
-    if data.settings.bet_mode == "stochastic" and len(data.bets):
-        try:
-            build_model(data)
-        except ModelError as exc:
-            _say(f"note: {exc}")
+    from optimizer.stochastic import check_tree
+
+    try:
+        why = check_tree(data)
+    except ModelError as exc:
+        why = str(exc)
+    if why:
+        click.echo(f"The input has 1 problem:\n  Settings: {why}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     click.echo(
         f"OK: {len(data.regions)} regions, {len(data.years)} years, {len(data.slices)} slices, "
         f"{len(data.techs)} technologies, {len(data.demand)} demand entries, {len(data.partners)} partners, "

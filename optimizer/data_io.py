@@ -678,6 +678,11 @@ class Settings:
     threads: int | None
     mga_slack: float = 0.05
     it_load_factor: float = 1.0  # λ (v2): average share of nameplate IT power running chips draw
+    stage_year: int | None = (
+        None  # §8.1: None = earliest bet available_year, else second model year
+    )
+    cvar_weight: float = 0.0  # §8.1: β of E[cost] + β·CVaR_α[cost]
+    cvar_alpha: float = 0.9  # §8.1: α, the confidence level of CVaR
 
 
 class _Bad(Exception):
@@ -992,6 +997,8 @@ HIGH_RATE = 0.3
 """A discount rate or wacc above this is probably a percentage typed as a fraction's digits."""
 
 MAX_STOCHASTIC_BETS = 8
+MAX_TREE_COPIES = 2**MAX_STOCHASTIC_BETS
+"""The outcome tree holds at most this many copies of the model (leaves), Outcomes rows included."""
 """Stochastic mode builds one copy of the model per outcome, 2^|B| of them: at most 256."""
 
 
@@ -1041,18 +1048,24 @@ def _plausible_settings(
     if settings.bet_mode == "stochastic":
         bets = raw.tables.get("Bets")
         n = len(bets.rows) if bets is not None else 0
-        if n > MAX_STOCHASTIC_BETS:
-            problems.append(stochastic_limit_problem(n, _setting_ref(raw, "bet_mode")))
+        outs = raw.tables.get("Outcomes")
+        futures = max(1, len(outs.rows)) if outs is not None else 1
+        if futures * 2**n > MAX_TREE_COPIES:
+            problems.append(stochastic_limit_problem(n, _setting_ref(raw, "bet_mode"), futures))
 
 
-def stochastic_limit_problem(n_bets: int, ref: str = "") -> Problem:
-    """The problem of too many bets for the stochastic plan (2^|B| copies of the model)."""
+def stochastic_limit_problem(n_bets: int, ref: str = "", futures: int = 1) -> Problem:
+    """The problem of an outcome tree too large to build: ``futures × 2^|B|`` copies of the model
+    (§8, §8.1). The one limit and message for parse, the guards and the stochastic form."""
+    copies = futures * 2**n_bets
     return Problem(
         "Settings",
         ref,
-        f"bet_mode stochastic with {n_bets} bets builds {2**n_bets:,} copies of the model "
-        f"(one per outcome); at most {MAX_STOCHASTIC_BETS} bets ({2**MAX_STOCHASTIC_BETS} outcomes)",
-        "bet_mode succeed or fail (or --bet-mode), or fewer bets: merge the small ones",
+        f"bet_mode stochastic builds {copies:,} copies of the model ({futures} Outcomes "
+        f"row{'s' if futures != 1 else ''} × 2^{n_bets} bet outcomes, one copy per leaf); at most "
+        f"{MAX_TREE_COPIES} copies (at most {MAX_STOCHASTIC_BETS} bets without an Outcomes sheet)",
+        "bet_mode succeed or fail (or --bet-mode), fewer Outcomes rows, or fewer bets: merge the "
+        "small ones",
     )
 
 
@@ -1261,6 +1274,21 @@ class InputData:
     unserved_value: dict[tuple[str, str, int], float] = field(
         default_factory=dict
     )  # (g, c, y) $ per H100e-year, for every demand key
+    # §8.1 Outcomes rows (outcome, probability, scenario or None), and the raw book their scenario
+    # changes apply to (kept only when there are outcomes)
+    outcomes: tuple[tuple[str, float, str | None], ...] = ()
+    raw: RawBook | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def outcome_data(self) -> tuple[tuple[str, float, InputData], ...]:
+        """Each Outcomes row's future as resolved input: (outcome, probability, data) (§8.1).
+
+        Resolved on first use (or by :func:`parse` when Settings ``bet_mode`` is stochastic);
+        raises :class:`InputError` naming the outcome when a future's changed data is invalid.
+        """
+        from optimizer.outcomes import resolve_leaves
+
+        return resolve_leaves(self)
 
     @property
     def regions_list(self) -> list[str]:
@@ -1950,13 +1978,12 @@ def parse(raw: RawBook) -> InputData:
     dup_keys("Alternatives", ["name"])
     _check_alternatives(t["Alternatives"], ref, techs, year_set, problems)
 
-    if settings.bet_mode == "stochastic" and len(bets):
-        pass  # refused by build_model with a clear message (a later issue builds the extensive form)
+    outcome_rows = _check_outcomes(raw, t, settings, years, bets, problems, warnings)
 
     if problems:
         raise InputError(problems)
 
-    return InputData(
+    data = InputData(
         source=raw.source,
         settings=settings,
         years=tuple(years),
@@ -1998,7 +2025,122 @@ def parse(raw: RawBook) -> InputData:
         grid_co2=grid_access["co2_t"],
         import_max=import_max,
         unserved_value=unserved_value,
+        outcomes=outcome_rows,
+        raw=raw if outcome_rows else None,
     )
+    if outcome_rows and settings.bet_mode == "stochastic":
+        # every future is resolved (and checked) now, so that a bad one is reported before any build
+        from optimizer.outcomes import resolve_leaves
+
+        data.__dict__["outcome_data"] = resolve_leaves(data)
+    return data
+
+
+PROBABILITY_TOLERANCE = 1e-6
+"""How far the Outcomes probabilities may sum from 1 (§8.1)."""
+
+
+def _check_outcomes(
+    raw: RawBook,
+    t: dict[str, pd.DataFrame],
+    settings: Settings,
+    years: list[int],
+    bets: pd.DataFrame,
+    problems: list[Problem],
+    warnings: list[str],
+) -> tuple[tuple[str, float, str | None], ...]:
+    """Check the Outcomes sheet and the hedging settings (§8.1); return the Outcomes rows.
+
+    Probabilities must lie in 0..1 (the column declaration) and sum to 1 within
+    :data:`PROBABILITY_TOLERANCE`; each ``scenario`` must name a Scenarios entry; ``stage_year`` must
+    be a model year; ``cvar_alpha`` must be below 1 (the tail 1 − α must hold some probability).
+    """
+    od = t["Outcomes"]
+    tab = raw.tables.get("Outcomes")
+    known = [n for n in dict.fromkeys(t["Scenarios"]["scenario"].tolist()) if n]
+    rows: list[tuple[str, float, str | None]] = []
+    seen: dict[str, int] = {}
+    total = 0.0
+    for i, (o, p, sc) in enumerate(
+        zip(od["outcome"], od["probability"], od["scenario"], strict=False)
+    ):
+        if o is None or p is None:
+            continue  # a blank required cell is already a problem
+        if o in seen:
+            problems.append(
+                Problem(
+                    "Outcomes",
+                    tab.cell_ref("outcome", i),
+                    f"outcome {o!r} given twice (also row {tab.row_numbers[seen[o]]})",
+                    "one row per outcome",
+                )
+            )
+            continue
+        seen[o] = i
+        if sc is not None and sc not in known:
+            problems.append(
+                Problem(
+                    "Outcomes",
+                    tab.cell_ref("scenario", i),
+                    f"unknown scenario {sc!r}",
+                    "a scenario of the Scenarios sheet (" + (", ".join(known) or "none") + ")"
+                    ", or blank for the base data",
+                )
+            )
+        total += float(p)
+        rows.append((str(o), float(p), sc))
+    if rows and len(rows) == len(od) and abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        problems.append(
+            Problem(
+                "Outcomes",
+                _column_range(tab, "probability"),
+                f"probabilities sum to {total:.9g}",
+                f"probabilities summing to 1 (±{PROBABILITY_TOLERANCE:g})",
+            )
+        )
+    if settings.stage_year is not None and years and settings.stage_year not in years:
+        problems.append(
+            Problem(
+                "Settings",
+                _settings_ref(raw, "stage_year"),
+                f"stage_year {settings.stage_year} is not a model year",
+                "one of the years in Years (" + ", ".join(map(str, years)) + ")",
+            )
+        )
+    if settings.cvar_alpha >= 1.0:
+        problems.append(
+            Problem(
+                "Settings",
+                _settings_ref(raw, "cvar_alpha"),
+                f"cvar_alpha {settings.cvar_alpha:g} leaves no tail to average",
+                "a confidence level 0 ≤ α < 1, e.g. 0.9 (the worst 10 % of outcomes)",
+            )
+        )
+    if rows and settings.bet_mode != "stochastic":
+        warnings.append(
+            f"the Outcomes sheet is used only with bet_mode stochastic (Settings says "
+            f"{settings.bet_mode}): this run plans for the base data; use --bet-mode stochastic "
+            "for the hedging plan"
+        )
+    early = min((int(y) for y in bets["available_year"]), default=None) if len(bets) else None
+    if settings.stage_year is not None and early is not None and settings.stage_year > early:
+        warnings.append(
+            f"stage_year {settings.stage_year} is after the earliest bet available_year {early}: "
+            "decisions of the years between are shared although the bets have resolved"
+        )
+    return tuple(rows)
+
+
+def _settings_ref(raw: RawBook, key: str) -> str:
+    """The address of the value cell of Settings ``key`` (empty when it is not in the sheet)."""
+    tab = raw.tables.get("Settings")
+    if tab is None or "key" not in tab.headers or "value" not in tab.headers:
+        return ""
+    k = tab.headers.index("key")
+    for i, row in enumerate(tab.rows):
+        if row[k].value is not None and str(row[k].value).strip() == key:
+            return tab.cell_ref("value", i)
+    return ""
 
 
 _GRID_COLUMNS = {"max_mw": "grid_max_mw", "price_usd": "grid_price_usd", "co2_t": "grid_co2_t"}

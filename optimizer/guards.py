@@ -323,14 +323,16 @@ def check_stochastic_size(raw: object, bet_mode: str | None) -> None:
     GuardError
         exit 2, with the number of outcomes and what to do instead.
     """
-    from optimizer.data_io import MAX_STOCHASTIC_BETS, stochastic_limit_problem
+    from optimizer.data_io import MAX_TREE_COPIES, stochastic_limit_problem
 
     if bet_mode != "stochastic":
         return
     bets = getattr(raw, "tables", {}).get("Bets")
     n = len(bets.rows) if bets is not None else 0
-    if n > MAX_STOCHASTIC_BETS:
-        p = stochastic_limit_problem(n)
+    outs = getattr(raw, "tables", {}).get("Outcomes")
+    futures = max(1, len(outs.rows)) if outs is not None else 1
+    if futures * 2**n > MAX_TREE_COPIES:
+        p = stochastic_limit_problem(n, "", futures)
         raise GuardError(f"--bet-mode stochastic: {p.message} — {p.expected}")
 
 

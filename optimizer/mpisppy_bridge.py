@@ -1,16 +1,19 @@
 """Run the stochastic plan under mpi-sppy when the outcome tree outgrows one extensive form (DESIGN §8).
 
-mpi-sppy receives the same per-outcome model as the built-in extensive form
+mpi-sppy receives the same per-leaf model as the built-in extensive form
 (:func:`optimizer.stochastic.scenario_creator`), with the root node attached to its non-anticipative
-variables. Two methods:
+variables (and, with Settings ``cvar_weight`` β > 0, the CVaR threshold η as one more first-stage
+variable and each leaf's excess in its objective). Two methods:
 
 - ``ef``: mpi-sppy's extensive form (the same optimum as the built-in one);
 - ``ph``: progressive hedging. PH is a heuristic: its iterates agree on the first stage only in the
-  limit, so the first stage it converges to (``xbar``, binaries rounded) is fixed in the built-in
-  extensive form and solved exactly; that objective is reported (an upper bound, equal to the optimum
-  when PH found the optimal first stage), with PH's own lower bound beside it.
+  limit, so the first stage it ends with (``xbar``, binaries rounded) is fixed in the built-in
+  extensive form and solved exactly; that objective is PH's best plan (an upper bound), and PH's
+  trivial bound (each leaf solved on its own after iteration 0) a lower bound. The result says
+  honestly whether PH converged (its convergence metric below the threshold) or stopped at its
+  iteration limit, and the relative gap between the two bounds.
 
-Under MPI (``mpiexec -n N python -m mpi4py ...``) mpi-sppy spreads the outcomes over ranks; in one
+Under MPI (``mpiexec -n N python -m mpi4py ...``) mpi-sppy spreads the leaves over ranks; in one
 process it runs them in turn. The proximal term is linearised because HiGHS is used through Pyomo's
 appsi interface, which does not take quadratic objectives.
 """
@@ -25,35 +28,79 @@ from typing import Any
 import pyomo.environ as pyo
 
 from optimizer.data_io import InputData
-from optimizer.stochastic import build_stochastic, fix_first_stage, outcomes, scenario_creator
+from optimizer.stochastic import build_stochastic, fix_first_stage, leaves, scenario_creator
+
+
+@dataclass(frozen=True)
+class PHOptions:
+    """Progressive hedging's knobs (``solve --ph-iterations/--ph-rho/--ph-convthresh``)."""
+
+    iterations: int = 100  # PHIterLimit: PH stops here if it has not converged
+    rho: float = 1.0  # defaultPHrho: the proximal weight; too large stops at a wrong plan
+    convthresh: float = 1e-7  # PH has converged when its convergence metric falls below this
 
 
 @dataclass(frozen=True)
 class MpiSppyResult:
-    """What an mpi-sppy run gave: the objective, the first stage, and for PH its bound and iterations."""
+    """What an mpi-sppy run gave: the objective, the first stage, and for PH its honest status."""
 
     method: str
     objective: float
     first_stage: dict[tuple[str, Any], float]
     lower_bound: float | None = None
     iterations: int | None = None
+    converged: bool | None = None
+    conv: float | None = None  # PH's final convergence metric
+    options: PHOptions | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """(best plan − lower bound) / |best plan|: how far PH's plan may be from the optimum."""
+        if self.lower_bound is None:
+            return None
+        return (self.objective - self.lower_bound) / max(abs(self.objective), 1e-12)
+
+    @property
+    def status(self) -> str:
+        """``optimal`` for an extensive form; for PH ``converged`` or ``iteration_limit``."""
+        if self.method == "ef":
+            return "optimal"
+        return "converged" if self.converged else "iteration_limit"
+
+    def summary(self) -> dict[str, Any]:
+        """The Summary metrics of this run (``mpisppy_*`` and ``ph_*``)."""
+        out: dict[str, Any] = {
+            "mpisppy_method": self.method,
+            "mpisppy_status": self.status,
+            "mpisppy_objective_musd": self.objective,
+        }
+        if self.method == "ph":
+            o = self.options or PHOptions()
+            out |= {
+                "ph_lower_bound_musd": self.lower_bound,
+                "ph_gap": self.gap,
+                "ph_iterations": self.iterations,
+                "ph_iteration_limit": o.iterations,
+                "ph_rho": o.rho,
+                "ph_convthresh": o.convthresh,
+                "ph_conv": self.conv,
+            }
+        return out
 
 
 def _creator(name: str, data: InputData | None = None) -> pyo.ConcreteModel:
     from mpisppy.utils import sputils
 
     m = scenario_creator(name, data)
-    sputils.attach_root_node(m, m.objective, m.nonant_vars)
+    obj = m.risk_objective if hasattr(m, "risk_objective") else m.objective
+    sputils.attach_root_node(m, obj, m.nonant_vars)
     return m
 
 
 def _first_stage(
     model: pyo.ConcreteModel, values: dict[int, float]
 ) -> dict[tuple[str, Any], float]:
-    return {
-        (v.parent_component().local_name, v.index()): values[i]
-        for i, v in enumerate(model.nonant_vars)
-    }
+    return {key: values[i] for i, key in enumerate(model.nonant_keys)}
 
 
 def run_mpisppy(*args: Any, **kwargs: Any) -> MpiSppyResult:
@@ -67,12 +114,11 @@ def _run(
     data: InputData,
     method: str = "ef",
     solver: str = "appsi_highs",
-    ph_iterations: int = 100,
-    rho: float = 1.0,
+    ph: PHOptions | None = None,
     options: Any = None,
 ) -> MpiSppyResult:
     """Solve the stochastic plan of ``data`` with mpi-sppy's extensive form or progressive hedging."""
-    names = [n for n, _o, _p in outcomes(data)]
+    names = [lf.name for lf in leaves(data)]
     kwargs = {"data": data}
     if method == "ef":
         from mpisppy.opt.ef import ExtensiveForm
@@ -89,11 +135,12 @@ def _run(
         raise ValueError(f"unknown mpi-sppy method {method!r}: use 'ef' or 'ph'")
     from mpisppy.opt.ph import PH
 
+    po = ph or PHOptions()
     ph_options = {
         "solver_name": solver,
-        "PHIterLimit": ph_iterations,
-        "defaultPHrho": rho,
-        "convthresh": 1e-7,
+        "PHIterLimit": po.iterations,
+        "defaultPHrho": po.rho,
+        "convthresh": po.convthresh,
         "verbose": False,
         "display_progress": False,
         "display_timing": False,
@@ -103,9 +150,9 @@ def _run(
         "linearize_binary_proximal_terms": True,
         "proximal_linearization_tolerance": 1e-4,
     }
-    ph = PH(ph_options, names, _creator, scenario_creator_kwargs=kwargs)
-    _conv, _eobj, bound = ph.ph_main()
-    scen = next(iter(ph.local_scenarios.values()))
+    algo = PH(ph_options, names, _creator, scenario_creator_kwargs=kwargs)
+    conv, _eobj, bound = algo.ph_main()
+    scen = next(iter(algo.local_scenarios.values()))
     xbar = {
         i: pyo.value(scen._mpisppy_model.xbars[ndn_i])
         for i, ndn_i in enumerate(scen._mpisppy_data.nonant_indices)
@@ -118,5 +165,14 @@ def _run(
     fix_first_stage(ef, first)
     sol = solve(ef, options)
     if not sol.has_solution:
-        raise RuntimeError(f"PH's first stage is not feasible in every outcome ({sol.status})")
-    return MpiSppyResult("ph", float(sol.objective), first, float(bound), ph._PHIter)
+        raise RuntimeError(f"PH's first stage is not feasible in every leaf ({sol.status})")
+    return MpiSppyResult(
+        "ph",
+        float(sol.objective),
+        first,
+        float(bound),
+        int(algo._PHIter),
+        conv is not None and conv < po.convthresh,
+        None if conv is None else float(conv),
+        po,
+    )

@@ -49,6 +49,7 @@ BLANK_MEANS_NONE: dict[str, frozenset[str]] = {
     "Energy": frozenset({"curtailed_mwh"}),
     "Prices": frozenset({"region", "segment", "slice", "partner"}),
     "Run": frozenset({"value"}),
+    "FirstStage": frozenset({"tech", "region", "partner"}),
 }
 """Columns where a missing value is written as an empty cell; anywhere else it is an error."""
 
@@ -551,6 +552,8 @@ def write_results_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
                     header_comments=_HEADER_COMMENTS.get(name),
                 )
                 _print_setup(ws, title_row=True)
+                if name == "FirstStage":
+                    _first_stage_chart(ws, prepared[name])
         except ValueError as exc:
             problems.append(str(exc))
     if problems:
@@ -558,6 +561,35 @@ def write_results_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
     _print_setup(wb["Summary"], title_row=True)
     _write_dashboard(wb["Dashboard"], prepared)
     return atomic_save(wb, path)
+
+
+def _first_stage_chart(ws: Worksheet, df: pd.DataFrame) -> None:
+    """Capital committed before the stage year by region ($M, §8.1): a small pivot to the right of
+    the FirstStage table and a bar chart under it."""
+    fin = df[df["kind"] == "fin"]
+    if fin.empty:
+        return
+    by_region = (
+        fin.assign(_v=_numeric(fin["value"]))
+        .groupby("region")["_v"]
+        .sum()
+        .sort_values(ascending=False)
+    )
+    col = len(df.columns) + 2
+    ws.cell(1, col, "region")
+    ws.cell(1, col + 1, "first-stage capital ($M)")
+    for i, (region, value) in enumerate(by_region.items(), start=2):
+        ws.cell(i, col, str(region))
+        ws.cell(i, col + 1, float(value)).number_format = _PIVOT_FORMAT
+    last = 1 + len(by_region)
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = "First-stage capital by region ($M)"
+    chart.y_axis.title = "$M"
+    chart.add_data(Reference(ws, min_col=col + 1, min_row=1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=col, min_row=2, max_row=last))
+    chart.legend = None
+    ws.add_chart(chart, f"A{len(df) + 4}")
 
 
 # --------------------------------------------------------------------------------------------

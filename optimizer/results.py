@@ -76,11 +76,21 @@ def summary(sol: Solution) -> dict[str, Any]:
                 key = f"cost_{cat}_musd"
                 out[key] = out.get(key, 0.0) + p * lines[cat].value(_val)
         if hasattr(m, "OUTCOMES"):
+            from optimizer.stochastic import cvar
+
             costs = {
                 n: sum(declared(m.scen[n], "cost_lines")[c].value(_val) for c in CATEGORIES)
                 for n in m.OUTCOMES
             }
-            out["expected_cost_musd"] = sol.objective
+            probs = [m.probability[n] for n in m.OUTCOMES]
+            out["expected_cost_musd"] = sum(
+                p * c for p, c in zip(probs, costs.values(), strict=True)
+            )
+            out["cvar_musd"] = cvar(list(costs.values()), probs, m.cvar_alpha)
+            out["cvar_weight"] = m.cvar_weight
+            out["cvar_alpha"] = m.cvar_alpha
+            out["stage_year"] = m.t_star
+            out["leaves"] = len(costs)
             out["cost_min_musd"] = min(costs.values())
             out["cost_max_musd"] = max(costs.values())
             for n, c in costs.items():
@@ -123,10 +133,53 @@ def tables(
             out[name] = pd.concat(frames, ignore_index=True)
         out["Bets"] = parts[0]["Bets"]
         out["Prices"] = _first_stage_prices(out["Prices"], m.t_star)
+        out["FirstStage"] = first_stage_table(out, m.t_star)
     else:
         out.update(_block_tables(m, sol, 1.0))
     out["Run"] = _frame("Run", list(run_info(sol, scenario, extra_run).items()))
     return out
+
+
+FIRST_STAGE_COLUMNS = ("kind", "tech", "region", "partner", "year", "value", "unit")
+
+
+def first_stage_table(tables: dict[str, pd.DataFrame], stage_year: int) -> pd.DataFrame:
+    """The ``FirstStage`` sheet (§8.1): what to build, deploy, finance and fund before ``stage_year``.
+
+    Read from the Capacity (``built``), Chips (accelerators ``deployed``), Capital and Bets tables of
+    any results — a hedging plan's (the first leaf's rows: every leaf shares them) or a
+    deterministic plan's, so that ``compare`` can set the two side by side. Tidy: ``kind``
+    (build|deploy|fin|fund), ``tech``, ``region``, ``partner``, ``year``, ``value``, ``unit``.
+    """
+
+    def first_leaf(df: pd.DataFrame | None) -> pd.DataFrame:
+        if df is None or df.empty:
+            return pd.DataFrame(columns=[] if df is None else df.columns)
+        if "outcome" in df.columns:
+            df = df[df["outcome"] == df["outcome"].iloc[0]]
+        return df
+
+    rows: list[tuple] = []
+    cap = first_leaf(tables.get("Capacity"))
+    for r in cap.itertuples(index=False):
+        if int(r.year) < stage_year and abs(float(r.built)) > EPS:
+            unit = "units/yr" if r._asdict()["class"] == "fab" else "MW"
+            rows.append(("build", r.tech, r.region, None, int(r.year), float(r.built), unit))
+    chips = first_leaf(tables.get("Chips"))
+    for r in chips.itertuples(index=False):
+        if r.commodity == ACCELERATOR and int(r.year) < stage_year and abs(float(r.deployed)) > EPS:
+            rows.append(
+                ("deploy", ACCELERATOR, r.region, None, int(r.year), float(r.deployed), "chips")
+            )
+    capital = first_leaf(tables.get("Capital"))
+    for r in capital.itertuples(index=False):
+        if int(r.year) < stage_year and abs(float(r.musd)) > EPS:
+            rows.append(("fin", r.tech, r.region, r.partner, int(r.year), float(r.musd), "$M"))
+    bets = tables.get("Bets")
+    if bets is not None:
+        for r in bets.itertuples(index=False):
+            rows.append(("fund", r.tech, None, None, int(r.decide_year), float(r.funded), "0/1"))
+    return pd.DataFrame(rows, columns=list(FIRST_STAGE_COLUMNS))
 
 
 def _first_stage_prices(prices: pd.DataFrame, t_star: int) -> pd.DataFrame:

@@ -168,6 +168,30 @@ SETTINGS: tuple[Setting, ...] = (
         "fraction",
         0.0,
     ),
+    Setting(
+        "stage_year",
+        "int",
+        None,
+        "hedging plans: decisions of model years before it are taken before the outcome is known "
+        "(default: the earliest bet available_year, else the second model year) (§8.1)",
+        "year",
+    ),
+    Setting(
+        "cvar_weight",
+        "float",
+        0.0,
+        "hedging plans: weight beta of CVaR in the objective E[cost] + beta * CVaR_alpha[cost] (§8.1)",
+        "",
+        0.0,
+    ),
+    Setting(
+        "cvar_alpha",
+        "float",
+        0.9,
+        "hedging plans: CVaR confidence level alpha; the worst 1 - alpha of probability is averaged (§8.1)",
+        "fraction",
+        0.0,
+    ),
 )
 SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -968,6 +992,28 @@ SHEETS: tuple[Sheet, ...] = (
             C("value", "text", description="new value, factor or increment"),
         ),
         description="Named what-if changes (§7).",
+    ),
+    Sheet(
+        "Outcomes",
+        (
+            C("outcome", "id", required=True, key=True, description="outcome id"),
+            C(
+                "probability",
+                "float",
+                "0..1",
+                required=True,
+                min=0.0,
+                max=1.0,
+                description="probability of this future (the column sums to 1)",
+            ),
+            C(
+                "scenario",
+                "id",
+                description="the Scenarios entry that describes this future (blank = the base data)",
+            ),
+        ),
+        description="Uncertain futures the hedging plan must hold up in (§8.1); with bet_mode "
+        "stochastic the tree is these rows times the bet outcomes.",
     ),
     Sheet(
         "Sweep",

@@ -1,73 +1,129 @@
-r"""The two-stage stochastic plan for R&D bets: the extensive form over every outcome (DESIGN §8).
+r"""The two-stage stochastic plan: the extensive form over every leaf of the outcome tree (DESIGN §8, §8.1).
 
-Each outcome (one success/failure per bet, probability :math:`\prod p_b` or :math:`1-p_b`) is a block
-holding the *unchanged* deterministic model built by :func:`optimizer.model.populate` from that outcome's
-bets. Non-anticipativity ties every variable indexed by a model year before
-:math:`T^* = \min_b available\_year_b`, and every ``fund``, across the outcomes. Which variables
-those are is read from the components' declarations (:mod:`optimizer.components.contract`): a
-variable is first-stage by the year in which it acts (its ``y`` index, else its vintage ``v``;
-DESIGN §5.2 v2), or always when it has no year and is declared ``first_stage`` (``fund``):
+The outcome tree is the product of the futures of the Outcomes sheet (§8.1; one future, the base data,
+without it) and the bet outcomes (one success/failure per bet, probability :math:`\prod p_b` or
+:math:`1-p_b`); a leaf's probability is the product of its future's and its bet outcome's. Each leaf is
+a block holding the *unchanged* deterministic model built by :func:`optimizer.model.populate` from the
+leaf's future's data (:mod:`optimizer.outcomes`) and its bets. Non-anticipativity ties every variable
+indexed by a model year before the stage year :math:`T^*` (Settings ``stage_year``; default the earliest
+``available_year`` of any bet, else the second model year), and every ``fund``, across the leaves:
 
 .. math::
 
-    x^{(s)} = x^{(0)} \qquad \forall s,\ \forall x \text{ indexed by a year } < T^* \text{ or } x = fund_b
+    x^{(s)} = x^{(s_0)} \qquad \forall s \ni x,\ \forall x \text{ indexed by a year } < T^* \text{ or } x = fund_b
 
-    \min \sum_s \pi_s \cdot cost^{(s)}
+    x^{(s)} = 0 \qquad \text{when some leaf lacks } x \text{ (its data makes it impossible)}
 
-The standard measures are computed with further solves (:func:`measures`):
+    \min\ \sum_s \pi_s\, cost^{(s)} + \beta \Big(\eta + \frac{1}{1-\alpha} \sum_s \pi_s\, z_s\Big),
+    \qquad z_s \ge cost^{(s)} - \eta,\ z_s \ge 0
 
-- EV, the expected-value problem: each bet's random availability (1 if it succeeds, 0 if not) replaced by
-  its expectation — the bet's tech may be built up to ``probability × max_build`` if funded;
+the last part (Rockafellar–Uryasev) only when Settings ``cvar_weight`` β > 0: at the optimum η is the
+α-quantile (VaR) of the cost and the bracket is :math:`CVaR_\alpha`, the mean cost of the worst 1 − α of
+probability.
+
+The standard measures are computed with further solves (:func:`measures`), all in the same objective:
+
+- EV, the expected-value problem: the probability-weighted mean of the futures' data (where every
+  changed value is a number) and each bet's random availability replaced by its expectation — the
+  bet's tech may be built up to ``probability × max_build`` if funded;
 - EEV: the stochastic model with the first stage fixed at the EV solution; ``VSS = EEV − RP`` ≥ 0;
-- WS: each outcome solved knowing it (wait-and-see); ``EVPI = RP − Σ π_s WS_s`` ≥ 0;
+- WS: each leaf solved knowing it (wait-and-see); ``EVPI = RP − (Σ π_s WS_s + β·CVaR_α[WS])`` ≥ 0;
 - the worth of each bet: the stochastic optimum with that bet forbidden minus RP.
 
-``scenario_creator`` builds one outcome as a stand-alone model with its non-anticipative variables listed,
-the shape mpi-sppy expects, so the same code runs under mpi-sppy when the tree outgrows one machine.
+``scenario_creator`` builds one leaf as a stand-alone model with its non-anticipative variables listed
+(in one order common to every leaf), the shape mpi-sppy expects, so the same code runs under mpi-sppy
+when the tree outgrows one machine.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyomo.environ as pyo
 
 from optimizer.components.contract import variables
-from optimizer.data_io import MAX_STOCHASTIC_BETS, InputData, stochastic_limit_problem
+from optimizer.data_io import InputData
 from optimizer.linear import Lin
 from optimizer.model import Derived, ModelError, build_model, derive, populate, register_form
+from optimizer.outcomes import too_large, tree_size
 
 
-def outcomes(data: InputData) -> list[tuple[str, dict[str, bool], float]]:
+@dataclass(frozen=True)
+class Leaf:
+    """One leaf of the outcome tree: a future (Outcomes row) and an outcome of every bet."""
+
+    name: str
+    probability: float
+    data: InputData  # the future's resolved data
+    bets: dict[str, bool]  # bet → succeeds
+    future: str | None = None  # the Outcomes row (None without the sheet)
+
+
+def bet_outcomes(data: InputData) -> list[tuple[str, dict[str, bool], float]]:
     """Every combination of bet outcomes: (name, bet → succeeds, probability), all successes first."""
+    size = tree_size(data)
+    why = too_large(size, None)
+    if why:
+        raise ModelError(why)  # before enumerating: 2^20 combinations would hang, not fail
     bets = list(data.bets.index)
-    if len(bets) > MAX_STOCHASTIC_BETS:
-        # checked before anything is built: 2^20 copies of the model would hang, not fail
-        p = stochastic_limit_problem(len(bets))
-        raise ModelError(f"{p.message} — {p.expected}")
     out = []
     for flags in itertools.product((True, False), repeat=len(bets)):
         p = 1.0
         for b, f in zip(bets, flags, strict=True):
             q = float(data.bets.at[b, "probability"])
             p *= q if f else 1.0 - q
-        name = (
-            " ".join(f"{b}{'+' if f else '-'}" for b, f in zip(bets, flags, strict=True))
-            or "certain"
-        )
+        name = " ".join(f"{b}{'+' if f else '-'}" for b, f in zip(bets, flags, strict=True))
         out.append((name, dict(zip(bets, flags, strict=True)), p))
     return out
 
 
-def first_stage_year(data: InputData) -> int:
-    """T*: the earliest ``available_year`` of any bet; decisions before it are taken before anyone knows."""
-    return min(int(y) for y in data.bets["available_year"])
+def leaves(data: InputData) -> list[Leaf]:
+    """Every leaf of the outcome tree (module doc), futures in sheet order, bets' successes first.
+
+    Raises :class:`~optimizer.model.ModelError` for a tree too large to build (before resolving
+    anything) and :class:`~optimizer.data_io.InputError` for a future whose data is invalid.
+    """
+    bets = bet_outcomes(data)
+    futures: list[tuple[str | None, float, InputData]] = (
+        list(data.outcome_data) if data.outcomes else [(None, 1.0, data)]
+    )
+    out = []
+    for fname, fp, fdata in futures:
+        for bname, flags, bp in bets:
+            name = "/".join(x for x in (fname, bname) if x) or "certain"
+            out.append(Leaf(name, fp * bp, fdata, flags, fname))
+    return out
+
+
+def outcomes(data: InputData) -> list[tuple[str, dict[str, bool], float]]:
+    """The leaves as (name, bet → succeeds, probability), as earlier versions listed them."""
+    return [(lf.name, lf.bets, lf.probability) for lf in leaves(data)]
+
+
+def stage_year(data: InputData) -> int:
+    """T*: Settings ``stage_year``, else the earliest bet ``available_year``, else the second model
+    year (§8.1); decisions of years before it are taken before anyone knows which leaf comes."""
+    if data.settings.stage_year is not None:
+        return int(data.settings.stage_year)
+    if len(data.bets):
+        return min(int(y) for y in data.bets["available_year"])
+    years = list(data.years)
+    return years[1] if len(years) > 1 else years[0]
+
+
+first_stage_year = stage_year  # the name of §8's first version
+
+
+def is_stochastic(data: InputData, bet_mode: str | None = None) -> bool:
+    """True when ``build_model`` makes the extensive form: bet_mode stochastic with bets or futures."""
+    mode = bet_mode or data.settings.bet_mode
+    return mode == "stochastic" and bool(len(data.bets) or data.outcomes)
 
 
 def nonanticipative(block: pyo.Block, t_star: int) -> list[Any]:
-    """The variables of one outcome block that must agree across outcomes: every declared variable
+    """The variables of one leaf block that must agree across leaves: every declared variable
     whose stage year (:meth:`~optimizer.components.contract.Family.stage_position`) is before T*,
     and every one declared ``first_stage`` (``fund``), in the order the components declare them."""
     out = []
@@ -88,68 +144,179 @@ def _key(var: Any) -> tuple[str, Any]:
     return (var.parent_component().local_name, var.index())
 
 
-def build_stochastic(
-    data: InputData, keep: list[tuple[str, dict[str, bool], float]] | None = None
-) -> pyo.ConcreteModel:
-    """The extensive form: one block per outcome, non-anticipativity, expected cost (see module doc).
+def _count_variables(block: pyo.Block) -> int:
+    return sum(len(v) for v in block.component_objects(pyo.Var, descend_into=True))
 
-    ``keep`` restricts the outcomes (used to fix a bet's funding in :func:`measures`); default all.
+
+def check_tree(data: InputData, bet_mode: str | None = None) -> str | None:
+    """Why the extensive form of ``data`` would be refused (module :mod:`optimizer.outcomes`), or
+    None. Counts the copies first; only a tree of allowed size builds one copy to count variables."""
+    if not is_stochastic(data, bet_mode):
+        return None
+    size = tree_size(data)
+    why = too_large(size, None)
+    if why:
+        return why
+    m = pyo.ConcreteModel()
+    populate(m, data, derive(data, "stochastic", {b: True for b in data.bets.index}))
+    return too_large(size, _count_variables(m))
+
+
+def build_stochastic(data: InputData, keep: list[Leaf] | None = None) -> pyo.ConcreteModel:
+    """The extensive form: one block per leaf, non-anticipativity, E[cost] (+ β·CVaR) (module doc).
+
+    ``keep`` restricts the leaves (default all). Raises :class:`~optimizer.model.ModelError` when
+    the tree is too large (before building anything, or after the first copy shows its size).
     """
-    outs = keep or outcomes(data)
-    t_star = first_stage_year(data)
+    outs = keep or leaves(data)
+    t_star = stage_year(data)
     m = pyo.ConcreteModel(name="ai_infrastructure_plan_stochastic")
     m.data = data
-    m.OUTCOMES = pyo.Set(initialize=[o[0] for o in outs], ordered=True)
-    m.probability = {name: p for name, _o, p in outs}
-    m.outcome_of = {name: o for name, o, _p in outs}
+    m.OUTCOMES = pyo.Set(initialize=[lf.name for lf in outs], ordered=True)
+    m.probability = {lf.name: lf.probability for lf in outs}
+    m.outcome_of = {lf.name: lf.bets for lf in outs}
+    m.leaf = {lf.name: lf for lf in outs}
     m.t_star = t_star
     m.scen = pyo.Block(m.OUTCOMES)
     derived: list[Derived] = []
-    for name, outcome, _p in outs:
-        b = m.scen[name]
-        populate(b, data, derive(data, "stochastic", outcome))
+    for i, lf in enumerate(outs):
+        b = m.scen[lf.name]
+        populate(b, lf.data, derive(lf.data, "stochastic", lf.bets))
         b.objective.deactivate()
         derived.append(b.derived)
-    # solve() reads settings, sizes and constant-only infeasibilities from m.derived
-    m.derived = replace(derived[0], infeasible=[msg for d in derived for msg in d.infeasible])
-    ref = m.scen[outs[0][0]]
-    ref_vars = {_key(v): v for v in nonanticipative(ref, t_star)}
-    pairs = []
-    for name, _o, _p in outs[1:]:
-        for v in nonanticipative(m.scen[name], t_star):
-            r = ref_vars.get(_key(v))
-            if r is not None:
-                pairs.append((v, r))
+        if i == 0 and keep is None:
+            why = too_large(tree_size(data), _count_variables(b))
+            if why:
+                raise ModelError(why)
+    # solve() reads settings, sizes and constant-only infeasibilities from m.derived; an infeasible
+    # leaf makes the whole plan infeasible, and the message names it
+    m.derived = replace(
+        derived[0],
+        infeasible=[
+            f"{msg} (leaf {lf.name})"
+            for lf, d in zip(outs, derived, strict=True)
+            for msg in d.infeasible
+        ],
+    )
+    pairs, absent = _tie(m, [lf.name for lf in outs], t_star)
     m.NONANT = pyo.Set(initialize=range(len(pairs)), ordered=True)
     m.nonant_pairs = pairs
     m.c_nonanticipativity = pyo.Constraint(m.NONANT, rule=nonanticipativity_rule)
-    # Σ_o p_o · NPC_o, built as one linear expression from the outcomes' cost terms (a sum of
-    # products of expressions would send the whole model through Pyomo's slower compiler)
-    expected = Lin()
-    for n in m.OUTCOMES:
-        expected.add_lin(m.scen[n].total_cost, float(m.probability[n]))
-    m.objective = pyo.Objective(expr=expected.expr(), sense=pyo.minimize)
+    m.absent_first_stage = absent
+    _objective(m, data)
     return m
 
 
-def nonanticipativity_rule(m: pyo.ConcreteModel, i: int):
-    r"""Decisions taken before the bets resolve are the same in every outcome.
+def _tie(
+    m: pyo.ConcreteModel, names: list[str], t_star: int
+) -> tuple[list[tuple[Any, Any]], list[tuple[str, Any]]]:
+    """Equality pairs of every first-stage variable all leaves have; variables some leaf lacks are
+    fixed at 0 in every leaf that has them (returned as the second list, by key)."""
+    by_key: dict[tuple[str, Any], list[Any]] = {}
+    for n in names:
+        for v in nonanticipative(m.scen[n], t_star):
+            by_key.setdefault(_key(v), []).append(v)
+    pairs = []
+    absent = []
+    for key, vs in by_key.items():
+        if len(vs) < len(names):
+            for v in vs:
+                v.fix(0)
+            absent.append(key)
+            continue
+        pairs.extend((v, vs[0]) for v in vs[1:])
+    return pairs, absent
 
-    .. math:: x^{(s)} = x^{(0)} \qquad \forall x \text{ indexed by a year} < T^*,\ \text{and } fund
+
+def _objective(m: pyo.ConcreteModel, data: InputData) -> None:
+    """Σ_s π_s cost_s, plus β·(η + Σ_s π_s z_s / (1−α)) with the CVaR rows when β > 0 (module doc).
+
+    Built as one linear expression from the leaves' cost terms: a sum of products of expressions
+    would send the whole model through Pyomo's slower compiler.
+    """
+    beta = float(data.settings.cvar_weight)
+    alpha = float(data.settings.cvar_alpha)
+    m.cvar_weight, m.cvar_alpha = beta, alpha
+    obj = Lin()
+    for n in m.OUTCOMES:
+        obj.add_lin(m.scen[n].total_cost, float(m.probability[n]))
+    if beta > 0:
+        m.v_cvar_var = pyo.Var(within=pyo.Reals, doc="η: the α-quantile (VaR) of the cost, $M")
+        m.v_cvar_excess = pyo.Var(
+            m.OUTCOMES, within=pyo.NonNegativeReals, doc="z_s: leaf cost above η, $M"
+        )
+        m.c_cvar_excess = pyo.Constraint(m.OUTCOMES, rule=cvar_excess_rule)
+        obj.add(beta, m.v_cvar_var)
+        for n in m.OUTCOMES:
+            obj.add(beta * float(m.probability[n]) / (1.0 - alpha), m.v_cvar_excess[n])
+    m.objective = pyo.Objective(expr=obj.expr(), sense=pyo.minimize)
+
+
+def cvar_excess_rule(m: pyo.ConcreteModel, s: str):
+    r"""A leaf's cost above the value at risk (Rockafellar–Uryasev).
+
+    .. math:: z_s \ge cost^{(s)} - \eta \qquad \forall s \in \text{leaves}
+    """
+    lin = Lin()
+    lin.add(1.0, m.v_cvar_excess[s])
+    lin.add(1.0, m.v_cvar_var)
+    lin.add_lin(m.scen[s].total_cost, -1.0)
+    return lin.expr() >= 0
+
+
+def nonanticipativity_rule(m: pyo.ConcreteModel, i: int):
+    r"""Decisions taken before the outcome is known are the same in every leaf.
+
+    .. math:: x^{(s)} = x^{(s_0)} \qquad \forall x \text{ indexed by a year} < T^*,\ \text{and } fund
     """
     v, r = m.nonant_pairs[i]
     return v - r == 0
 
 
+def cvar(costs: list[float], probs: list[float], alpha: float) -> float:
+    r"""CVaR_α of a discrete cost distribution: the mean of the worst 1 − α of probability.
+
+    .. math:: CVaR_\alpha = \min_\eta \ \eta + \frac{1}{1-\alpha} \sum_s \pi_s (c_s - \eta)^+
+
+    The function of η is convex and piecewise linear with breaks at the costs, so its minimum is at
+    one of them.
+    """
+    if not costs:
+        return 0.0
+    return min(
+        eta + sum(p * max(c - eta, 0.0) for c, p in zip(costs, probs, strict=True)) / (1 - alpha)
+        for eta in costs
+    )
+
+
+def risk_objective(costs: list[float], probs: list[float], beta: float, alpha: float) -> float:
+    """``E[cost] + β · CVaR_α[cost]`` of a discrete distribution (the plan's objective, §8.1)."""
+    e = sum(p * c for c, p in zip(costs, probs, strict=True))
+    return e + (beta * cvar(costs, probs, alpha) if beta > 0 else 0.0)
+
+
+def leaf_costs(model: pyo.ConcreteModel) -> dict[str, float]:
+    """Each leaf's net present cost ($M) at the values loaded in ``model``."""
+
+    def val(v: Any) -> float:
+        return 0.0 if v.value is None else float(v.value)
+
+    return {n: model.scen[n].total_cost.value(val) for n in model.OUTCOMES}
+
+
 def first_stage_values(model: pyo.ConcreteModel) -> dict[tuple[str, Any], float]:
     """Values of the non-anticipative decisions of a solved model (deterministic or stochastic)."""
-    block = model.scen[model.OUTCOMES.first()] if hasattr(model, "OUTCOMES") else model
-    t_star = first_stage_year(model.data)
-    return {_key(v): (v.value or 0.0) for v in nonanticipative(block, t_star)}
+    if hasattr(model, "OUTCOMES"):
+        out: dict[tuple[str, Any], float] = {}
+        for n in model.OUTCOMES:
+            for v in nonanticipative(model.scen[n], model.t_star):
+                out.setdefault(_key(v), v.value or 0.0)
+        return out
+    return {_key(v): (v.value or 0.0) for v in nonanticipative(model, stage_year(model.data))}
 
 
 def fix_first_stage(model: pyo.ConcreteModel, values: dict[tuple[str, Any], float]) -> None:
-    """Fix every outcome's non-anticipative variables at ``values`` (integers rounded)."""
+    """Fix every leaf's non-anticipative variables at ``values`` (integers rounded; absent = 0)."""
     t_star = model.t_star
     for name in model.OUTCOMES:
         for v in nonanticipative(model.scen[name], t_star):
@@ -158,7 +325,7 @@ def fix_first_stage(model: pyo.ConcreteModel, values: dict[tuple[str, Any], floa
 
 
 def expected_value_data(data: InputData) -> InputData:
-    """The EV problem's input: each bet's tech may be built up to probability × max_build."""
+    """The EV problem's bets: each bet's tech may be built up to probability × max_build."""
     scale: dict[str, float] = {}
     for b in data.bets.index:
         k = data.bets.at[b, "tech"]
@@ -167,16 +334,69 @@ def expected_value_data(data: InputData) -> InputData:
     return replace(data, max_build=mb)
 
 
+_TREE_KEYS: dict[int, tuple[list[tuple[str, Any]], set[tuple[str, Any]]]] = {}
+
+
+def _tree_keys(data: InputData) -> tuple[list[tuple[str, Any]], set[tuple[str, Any]]]:
+    """The first-stage keys of all leaves together (first-seen order) and those some leaf lacks
+    (cached per input: mpi-sppy calls the creator once per leaf)."""
+    got = _TREE_KEYS.get(id(data))
+    if got is None:
+        t_star = stage_year(data)
+        counts: dict[tuple[str, Any], int] = {}
+        lvs = leaves(data)
+        for lf in lvs:
+            m = pyo.ConcreteModel()
+            populate(m, lf.data, derive(lf.data, "stochastic", lf.bets))
+            for v in nonanticipative(m, t_star):
+                counts[_key(v)] = counts.get(_key(v), 0) + 1
+        got = (list(counts), {k for k, c in counts.items() if c < len(lvs)})
+        _TREE_KEYS[id(data)] = got
+    return got
+
+
 def scenario_creator(name: str, data: InputData) -> pyo.ConcreteModel:
-    """One outcome as a stand-alone model with ``_mpisppy_probability`` and its first-stage variables,
+    """One leaf as a stand-alone model with ``_mpisppy_probability`` and its first-stage variables,
     the shape mpi-sppy's ``scenario_creator`` returns (attach the root node with
-    ``mpisppy.utils.sputils.attach_root_node(model, model.objective, model.nonant_vars)``)."""
-    outs = {n: (o, p) for n, o, p in outcomes(data)}
-    outcome, p = outs[name]
+    ``mpisppy.utils.sputils.attach_root_node(model, model.objective, model.nonant_vars)``).
+
+    The first-stage list has one order for every leaf; a variable some leaf lacks is 0 in every
+    leaf (§8.1): fixed here where the leaf has it, a variable bounded to 0 (``v_absent``) where it
+    does not, so that the lists line up as mpi-sppy requires.
+    """
+    lf = {x.name: x for x in leaves(data)}[name]
+    keys, absent = _tree_keys(data)
     m = pyo.ConcreteModel(name=name)
-    populate(m, data, derive(data, "stochastic", outcome))
-    m._mpisppy_probability = p
-    m.nonant_vars = nonanticipative(m, first_stage_year(data))
+    populate(m, lf.data, derive(lf.data, "stochastic", lf.bets))
+    m._mpisppy_probability = lf.probability
+    mine = {_key(v): v for v in nonanticipative(m, stage_year(data))}
+    missing = [k for k in keys if k not in mine]
+    m.ABSENT = pyo.Set(initialize=range(len(missing)))
+    m.v_absent = pyo.Var(m.ABSENT, bounds=(0, 0), initialize=0)
+    stand_in = {k: m.v_absent[i] for i, k in enumerate(missing)}
+    m.nonant_vars = [mine[k] if k in mine else stand_in[k] for k in keys]
+    m.nonant_keys = list(keys)
+    for k in absent & set(mine):
+        mine[k].fix(0)
+    beta, alpha = float(data.settings.cvar_weight), float(data.settings.cvar_alpha)
+    if beta > 0:
+        # Rockafellar–Uryasev per leaf: η is first-stage, z ≥ cost − η this leaf's excess, so that
+        # Σ_s π_s (cost_s + β(η + z_s/(1−α))) is the extensive form's objective (module doc)
+        m.v_cvar_var = pyo.Var(within=pyo.Reals)
+        m.v_cvar_excess = pyo.Var(within=pyo.NonNegativeReals)
+        lin = Lin()
+        lin.add(1.0, m.v_cvar_excess)
+        lin.add(1.0, m.v_cvar_var)
+        lin.add_lin(m.total_cost, -1.0)
+        m.c_cvar_excess = pyo.Constraint(expr=lin.expr() >= 0)
+        obj = Lin()
+        obj.add_lin(m.total_cost)
+        obj.add(beta, m.v_cvar_var)
+        obj.add(beta / (1.0 - alpha), m.v_cvar_excess)
+        m.objective.deactivate()
+        m.risk_objective = pyo.Objective(expr=obj.expr(), sense=pyo.minimize)
+        m.nonant_vars.append(m.v_cvar_var)
+        m.nonant_keys.append(("v_cvar_var", None))
     return m
 
 
@@ -184,25 +404,36 @@ def measures(
     data: InputData, rp_objective: float, rp_model: pyo.ConcreteModel, options: Any = None
 ) -> dict[str, Any]:
     """EV, EEV, VSS, WS, EVPI and each bet's worth, by further solves (module doc)."""
+    from optimizer.outcomes import mean_data
     from optimizer.solve import solve
 
+    beta, alpha = float(data.settings.cvar_weight), float(data.settings.cvar_alpha)
     out: dict[str, Any] = {}
-    ev_data = expected_value_data(data)
-    ev = solve(build_model(ev_data, bet_mode="succeed"), options)
-    out["ev_objective_musd"] = ev.objective
-    if ev.has_solution:
-        eev_model = build_stochastic(data)
-        fix_first_stage(eev_model, first_stage_values(ev.model))
-        eev = solve(eev_model, options)
-        out["eev_musd"] = eev.objective if eev.has_solution else None
-        out["vss_musd"] = (eev.objective - rp_objective) if eev.has_solution else None
-    ws_total = 0.0
-    for name, outcome, p in outcomes(data):
-        m = pyo.ConcreteModel(name=f"ws_{name}")
-        populate(m, data, derive(data, "stochastic", outcome))
+    mean, why = mean_data(data)
+    if mean is None:
+        out["ev_objective_musd"] = None
+        out["vss_musd"] = None
+        out["vss_note"] = f"no mean future: {why}"
+    else:
+        ev = solve(build_model(expected_value_data(mean), bet_mode="succeed"), options)
+        out["ev_objective_musd"] = ev.objective
+        if ev.has_solution:
+            eev_model = build_stochastic(data)
+            fix_first_stage(eev_model, first_stage_values(ev.model))
+            eev = solve(eev_model, options)
+            out["eev_musd"] = eev.objective if eev.has_solution else None
+            out["vss_musd"] = (eev.objective - rp_objective) if eev.has_solution else None
+            if not eev.has_solution:
+                out["vss_note"] = f"the mean-future plan is {eev.status} in some leaf"
+    ws_costs, probs = [], []
+    for lf in leaves(data):
+        m = pyo.ConcreteModel(name=f"ws_{lf.name}")
+        populate(m, lf.data, derive(lf.data, "stochastic", lf.bets))
         ws = solve(m, options)
-        out[f"ws_musd[{name}]"] = ws.objective
-        ws_total += p * (ws.objective or 0.0)
+        out[f"ws_musd[{lf.name}]"] = ws.objective
+        ws_costs.append(ws.objective or 0.0)
+        probs.append(lf.probability)
+    ws_total = risk_objective(ws_costs, probs, beta, alpha)
     out["ws_expected_musd"] = ws_total
     out["evpi_musd"] = rp_objective - ws_total
     worth = {}

@@ -1,0 +1,288 @@
+"""Hedging plans: one plan for uncertain futures, with risk aversion (DESIGN §8.1, issue 18)."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+
+from optimizer.data_io import InputError, load_inputs
+from optimizer.model import build_model
+from optimizer.solve import SolveOptions, solve
+from optimizer.stochastic import cvar, first_stage_values, leaves, stage_year
+from tests.test_cli import run
+
+EXACT = SolveOptions(mip_gap=1e-9)
+
+
+def write_chip_case(
+    folder,
+    outcomes: str = "outcome,probability,scenario\nlow,0.6,low\nhigh,0.4,high\n",
+    cvar_weight: float = 0.0,
+    cvar_alpha: float = 0.9,
+    extra_settings: str = "",
+    scenarios: str = (
+        "scenario,sheet,where,column,op,value\n"
+        "low,Demand,year=2031,h100e,set,600\n"
+        "central,Demand,year=2031,h100e,set,1000\n"
+        "high,Demand,year=2031,h100e,set,1400\n"
+    ),
+):
+    """A newsvendor for chips: buy early and cheap, or late and dear, before demand is known.
+
+    One region, years 2030–2031 (d = 0, so DF = 1 each), inference demand 0 in 2030 and D in 2031
+    (D = 1000 in the base data; the Outcomes pick D by scenario). A chip is 1 H100e, 0 kW, no system
+    capex, life 5: a chip deployed in 2030 serves 2031. The only cost is the chip's external price:
+    $1000 in 2030 and $3000 in 2031, i.e. 0.001 and 0.003 $M a chip; unserved compute costs $5000.
+    stage_year 2031: the 2030 deployment x is the first stage, shared by every future; in 2031
+    each future buys what is missing at 0.003. A leaf's cost is ``0.001·x + 0.003·max(D − x, 0)``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "Settings": "key,value\nbase_year,2030\ndiscount_rate,0\nlast_period_length,1\n"
+        "bet_mode,stochastic\nmip_gap,1e-9\nunserved_penalty_usd,5000\nstage_year,2031\n"
+        f"cvar_weight,{cvar_weight}\ncvar_alpha,{cvar_alpha}\n{extra_settings}",
+        "Years": "year\n2030\n2031\n",
+        "Regions": "region,pue\nR,1.0\n",
+        "TimeSlices": "slice,day,hours\nh1,d1,8760\n",
+        "Technologies": "tech,class,life\ndc,datacenter,20\n",
+        "TechCosts": "tech,region,year,capex_musd\ndc,,,0\n",
+        "Accelerators": "year,h100e_per_chip,kw_per_chip,system_capex_usd,life\n2030,1,0,0,5\n",
+        "Commodities": "commodity,year,external_price_usd\naccelerator,2030,1000\n"
+        "accelerator,2031,3000\n",
+        "Demand": "region,segment,year,h100e\nR,inference,2030,0\nR,inference,2031,1000\n",
+        "Scenarios": scenarios,
+        "Outcomes": outcomes,
+    }
+    for name, text in files.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+def deployed_2030(model) -> float:
+    """x: chips deployed in 2030 (a first-stage value, equal in every leaf)."""
+    fs = first_stage_values(model)
+    return sum(v for (name, idx), v in fs.items() if name == "v_deploy" and idx[1] == 2030)
+
+
+def test_two_outcome_demand_hedge(tmp_path):
+    """Two futures: D = 600 (p 0.6) or D = 1400 (p 0.4); first stage x = chips bought in 2030.
+
+    Cost of a leaf: 0.001·x + 0.003·max(D − x, 0). E[cost] is piecewise linear in x with slopes
+    0.001 − 0.003·P(D > x): below 600 that is 0.001 − 0.003 = −0.002; between 600 and 1400 it is
+    0.001 − 0.4·0.003 = −0.0002 (a chip bought early for the high future saves 0.003 with
+    probability 0.4 = 0.0012 > its 0.001); above 1400 +0.001. So the hedge buys x* = 1400 now —
+    neither the low future's 600 nor the mean future's 920.
+
+    - RP = 0.001·1400 = 1.4 $M in both leaves (min = max = 1.4).
+    - EV (mean demand 0.6·600 + 0.4·1400 = 920): x = 920. EEV = 0.92 + 0.4·0.003·480 = 1.496;
+      VSS = 1.496 − 1.4 = 0.096.
+    - WS: 0.6 (low) and 1.4 (high): 0.6·0.6 + 0.4·1.4 = 0.92; EVPI = 1.4 − 0.92 = 0.48.
+    """
+    case = write_chip_case(tmp_path / "case")
+    data = load_inputs(case)
+    assert [lf.name for lf in leaves(data)] == ["low", "high"]
+    assert stage_year(data) == 2031
+    sol = solve(build_model(data), EXACT)
+    assert sol.status == "optimal"
+    assert deployed_2030(sol.model) == pytest.approx(1400, rel=1e-6)
+    assert sol.objective == pytest.approx(1.4, rel=1e-6)
+
+    out = tmp_path / "r.xlsx"
+    p = run("solve", str(case), "--json", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)
+    assert s["objective_musd"] == pytest.approx(1.4, rel=1e-6)
+    assert s["expected_cost_musd"] == pytest.approx(1.4, rel=1e-6)
+    assert s["cost_musd[low]"] == pytest.approx(1.4, rel=1e-6)
+    assert s["cost_musd[high]"] == pytest.approx(1.4, rel=1e-6)
+    assert s["probability[low]"] == pytest.approx(0.6)
+    assert s["cost_min_musd"] == pytest.approx(1.4, rel=1e-6)
+    assert s["cost_max_musd"] == pytest.approx(1.4, rel=1e-6)
+    assert s["cvar_musd"] == pytest.approx(1.4, rel=1e-6)
+    assert s["vss_musd"] == pytest.approx(0.096, rel=1e-6)
+    assert s["evpi_musd"] == pytest.approx(0.48, rel=1e-6)
+    fs = list(openpyxl.load_workbook(out)["FirstStage"].iter_rows(values_only=True))
+    head = fs[0]
+    assert head[:7] == ("kind", "tech", "region", "partner", "year", "value", "unit")
+    deploy = [r for r in fs[1:] if r[0] == "deploy"]
+    assert len(deploy) == 1 and deploy[0][4] == 2030
+    assert deploy[0][5] == pytest.approx(1400, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("beta", "x_star", "objective"),
+    [(0.0, 1000, 1.36), (0.02, 1000, 1.36 + 0.02 * 2.2), (0.1, 1400, 1.4 + 0.1 * 1.4)],
+)
+def test_cvar_moves_first_stage_toward_bad_outcome(tmp_path, beta, x_star, objective):
+    """Three futures D = 600, 1000, 1400 (p 0.3, 0.4, 0.3), α = 0.7: the tail is the worst 30 %.
+
+    Risk-neutral: slopes of E[cost] are 0.001 − 0.003·P(D > x): −0.0011 on (600, 1000) (P = 0.7)
+    and +0.0001 on (1000, 1400) (P = 0.3), so x* = 1000 and E = 1.0 + 0.3·0.003·400 = 1.36.
+
+    CVaR_0.7: for x < 1400 the high future is the most costly and holds exactly the tail's 0.3 of
+    probability, so CVaR = cost_high = 0.001·x + 0.003·(1400 − x), slope −0.002. The objective
+    E + β·CVaR has slope 0.0001 − 0.002·β on (1000, 1400): β* = 0.05. Below it x* stays 1000
+    (β = 0.02: 1.36 + 0.02·(1.0 + 1.2) = 1.404); above it the plan moves 400 chips toward the bad
+    future, x* = 1400 (β = 0.1: every leaf costs 1.4, CVaR = 1.4, objective 1.4 + 0.14 = 1.54).
+    """
+    outcomes = "outcome,probability,scenario\nlow,0.3,low\ncentral,0.4,central\nhigh,0.3,high\n"
+    case = write_chip_case(tmp_path / "c", outcomes, cvar_weight=beta, cvar_alpha=0.7)
+    sol = solve(build_model(load_inputs(case)), EXACT)
+    assert sol.status == "optimal"
+    assert deployed_2030(sol.model) == pytest.approx(x_star, rel=1e-6)
+    assert sol.objective == pytest.approx(objective, rel=1e-6)
+
+
+def test_cvar_of_a_discrete_distribution():
+    """CVaR_α averages the worst 1 − α of probability: costs 1, 2, 10 with p 0.5, 0.3, 0.2.
+
+    α = 0.8: the tail 0.2 is the cost 10 alone → 10. α = 0.5: the worst 0.5 is 10 (0.2) and 2
+    (0.3) → (2 + 0.6)/0.5 = 5.2. α = 0: the mean 0.5 + 0.6 + 2 = 3.1. α = 0.9: half of the
+    10-leaf's probability → 10.
+    """
+    c, p = [1.0, 2.0, 10.0], [0.5, 0.3, 0.2]
+    assert cvar(c, p, 0.8) == pytest.approx(10.0)
+    assert cvar(c, p, 0.5) == pytest.approx(5.2)
+    assert cvar(c, p, 0.0) == pytest.approx(3.1)
+    assert cvar(c, p, 0.9) == pytest.approx(10.0)
+
+
+def write_grid_case(folder):
+    """Two futures (p 0.5 each): A has a grid (10 MW at $10/MWh), B has none (Regions grid_max_mw
+    set to 0), so B's model has no grid variables at all. Load 1 MW flat in 2030 and 2031 (an
+    existing fleet of 1000 H100e at 1000 kW, pue 1, serving demand of 1000); gas costs $100/MWh
+    with free capacity; data centers are free. stage_year 2031.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "Settings": "key,value\nbase_year,2030\ndiscount_rate,0\nlast_period_length,1\n"
+        "bet_mode,stochastic\nmip_gap,1e-9\nstage_year,2031\n",
+        "Years": "year\n2030\n2031\n",
+        "Regions": "region,pue,grid_max_mw,grid_price_usd\nR,1.0,10,10\n",
+        "TimeSlices": "slice,day,hours\nh1,d1,8760\n",
+        "Technologies": "tech,class,life,variable_cost_usd\ngas,power,30,100\ndc,datacenter,20,0\n",
+        "TechCosts": "tech,region,year,capex_musd\ngas,,,0\ndc,,,0\n",
+        "ExistingFleet": "region,h100e,kw_it\nR,1000,1000\n",
+        "Accelerators": "year,h100e_per_chip,kw_per_chip,system_capex_usd,life\n2030,1,1,0,5\n",
+        "Commodities": "commodity,year,external_price_usd\naccelerator,,0\n",
+        "Demand": "region,segment,year,h100e\nR,inference,2030,1000\nR,inference,2031,1000\n",
+        "Scenarios": "scenario,sheet,where,column,op,value\nno_grid,Regions,region=R,grid_max_mw,set,0\n",
+        "Outcomes": "outcome,probability,scenario\nA,0.5,\nB,0.5,no_grid\n",
+    }
+    for name, text in files.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+def test_first_stage_variable_missing_from_a_leaf_is_zero_everywhere(tmp_path):
+    """grid[R,2030,h1] is first-stage (2030 < 2031) and exists in A only, so it is 0 in A too.
+
+    2030: 1 MW from gas in both leaves, 8760·100/1e6 = 0.876 $M. 2031 (second stage): A imports at
+    $10 (0.0876), B burns gas (0.876). RP = 0.876 + 0.5·0.0876 + 0.5·0.876 = 1.3578.
+    (Were the grid left free in A's 2030, A would import then too: 0.5·(0.0876 + 0.0876) +
+    0.5·(0.876 + 0.876) = 0.9636 — the plan would depend on knowing the future.)
+    """
+    case = write_grid_case(tmp_path / "g")
+    sol = solve(build_model(load_inputs(case)), EXACT)
+    assert sol.status == "optimal"
+    m = sol.model
+    assert ("v_grid", ("R", 2030, "h1")) in m.absent_first_stage
+    assert m.scen["A"].v_grid["R", 2030, "h1"].value == pytest.approx(0.0, abs=1e-9)
+    assert m.scen["A"].v_grid["R", 2031, "h1"].value == pytest.approx(1.0, rel=1e-6)
+    assert sol.objective == pytest.approx(0.876 + 0.5 * 0.0876 + 0.5 * 0.876, rel=1e-6)
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _problems(case) -> list[str]:
+    with pytest.raises(InputError) as exc:
+        load_inputs(case)
+    return [str(p) for p in exc.value.problems]
+
+
+def test_probability_outside_0_1(tmp_path):
+    """A probability of 1.2 is outside 0..1 and named at its cell."""
+    case = write_chip_case(
+        tmp_path / "c", "outcome,probability,scenario\nlow,1.2,low\nhigh,-0.2,high\n"
+    )
+    msgs = _problems(case)
+    assert any(m.startswith("Outcomes!B2") for m in msgs), msgs
+    assert any(m.startswith("Outcomes!B3") for m in msgs), msgs
+
+
+def test_probabilities_not_summing_to_one(tmp_path):
+    """0.6 + 0.5 = 1.1: the whole probability column is named; 1 ± 1e-7 is accepted."""
+    case = write_chip_case(
+        tmp_path / "c", "outcome,probability,scenario\nlow,0.6,low\nhigh,0.5,high\n"
+    )
+    msgs = _problems(case)
+    assert any("Outcomes!B2:B3" in m and "sum to 1.1" in m for m in msgs), msgs
+    ok = write_chip_case(
+        tmp_path / "ok", "outcome,probability,scenario\nlow,0.6,low\nhigh,0.4000001,high\n"
+    )
+    assert len(load_inputs(ok).outcomes) == 2
+
+
+def test_unknown_scenario_and_bad_stage_year(tmp_path):
+    """An Outcomes scenario not in Scenarios, a stage_year that is not a model year, cvar_alpha 1."""
+    case = write_chip_case(
+        tmp_path / "c",
+        "outcome,probability,scenario\nlow,0.6,lowww\nhigh,0.4,high\n",
+        cvar_alpha=1.0,
+    )
+    settings = (case / "Settings.csv").read_text().replace("stage_year,2031", "stage_year,2035")
+    (case / "Settings.csv").write_text(settings)
+    msgs = _problems(case)
+    assert any(m.startswith("Outcomes!C2") and "unknown scenario 'lowww'" in m for m in msgs), msgs
+    assert any("stage_year 2035 is not a model year" in m for m in msgs), msgs
+    assert any("cvar_alpha 1" in m for m in msgs), msgs
+
+
+def test_invalid_future_named(tmp_path):
+    """A scenario that breaks the data (a negative demand) is reported with its outcome."""
+    scen = (
+        "scenario,sheet,where,column,op,value\nlow,Demand,year=2031,h100e,set,-5\n"
+        "high,Demand,year=2031,h100e,set,1400\n"
+    )
+    case = write_chip_case(tmp_path / "c", scenarios=scen)
+    msgs = _problems(case)
+    assert any("(in outcome low, scenario low)" in m for m in msgs), msgs
+
+
+def test_tree_too_large_refused_at_once(tmp_path):
+    """20 bets × 2 futures = 2,097,152 copies: refused by validate and solve before any build,
+    naming the copies and the one limit (256 copies, shared with the reliability checks)."""
+    case = write_chip_case(tmp_path / "c")
+    (case / "Technologies.csv").write_text(
+        "tech,class,life\ndc,datacenter,20\n" + "".join(f"f{i},power,30\n" for i in range(20))
+    )
+    (case / "TechCosts.csv").write_text(
+        "tech,region,year,capex_musd,max_build\ndc,,,0,\n"
+        + "".join(f"f{i},,,1,1\n" for i in range(20))
+    )
+    (case / "Bets.csv").write_text(
+        "bet,tech,rd_cost_musd,decide_year,available_year,probability\n"
+        + "".join(f"b{i},f{i},1,2030,2031,0.5\n" for i in range(20))
+    )
+    p = run("validate", str(case))
+    assert p.returncode == 2
+    assert "2,097,152 copies" in p.stderr and "at most 256 copies" in p.stderr, p.stderr
+    p = run("solve", str(case), "-o", str(tmp_path / "r.xlsx"))
+    assert p.returncode == 2
+    assert "2,097,152 copies" in p.stderr, p.stderr
+    with pytest.raises(InputError, match="2,097,152 copies"):
+        load_inputs(case)
+
+
+def test_outcomes_ignored_outside_stochastic_mode(tmp_path):
+    """bet_mode succeed plans for the base data (D = 1000 bought in 2030: 1.0 $M) and warns."""
+    case = write_chip_case(tmp_path / "c")
+    p = run("solve", str(case), "--bet-mode", "succeed", "--json", "-o", str(tmp_path / "r.xlsx"))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["objective_musd"] == pytest.approx(1.0, rel=1e-6)
+    settings = (case / "Settings.csv").read_text().replace("stochastic", "succeed")
+    (case / "Settings.csv").write_text(settings)
+    assert any("Outcomes sheet is used only" in w for w in load_inputs(case).warnings)
