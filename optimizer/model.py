@@ -152,9 +152,8 @@ def build_model(data: InputData, bet_mode: str | None = None) -> pyo.ConcreteMod
         of :mod:`optimizer.stochastic` (one block per outcome).
     """
     mode = bet_mode or data.settings.bet_mode
-    if len(data.bets) or data.outcomes:
-        if mode in _FORMS:
-            return _FORMS[mode](data)
+    if (len(data.bets) or data.outcomes) and mode in _FORMS:
+        return _FORMS[mode](data)
     m = pyo.ConcreteModel(name="ai_infrastructure_plan")
     populate(m, data, derive(data, mode))
     return m

@@ -160,25 +160,48 @@ def first_stage_table(tables: dict[str, pd.DataFrame], stage_year: int) -> pd.Da
         return df
 
     rows: list[tuple] = []
-    cap = first_leaf(tables.get("Capacity"))
-    for r in cap.itertuples(index=False):
-        if int(r.year) < stage_year and abs(float(r.built)) > EPS:
-            unit = "units/yr" if r._asdict()["class"] == "fab" else "MW"
-            rows.append(("build", r.tech, r.region, None, int(r.year), float(r.built), unit))
-    chips = first_leaf(tables.get("Chips"))
-    for r in chips.itertuples(index=False):
-        if r.commodity == ACCELERATOR and int(r.year) < stage_year and abs(float(r.deployed)) > EPS:
+    for r in first_leaf(tables.get("Capacity")).to_dict("records"):
+        if int(r["year"]) < stage_year and abs(float(r["built"])) > EPS:
+            unit = "units/yr" if r["class"] == "fab" else "MW"
             rows.append(
-                ("deploy", ACCELERATOR, r.region, None, int(r.year), float(r.deployed), "chips")
+                ("build", r["tech"], r["region"], None, int(r["year"]), float(r["built"]), unit)
             )
-    capital = first_leaf(tables.get("Capital"))
-    for r in capital.itertuples(index=False):
-        if int(r.year) < stage_year and abs(float(r.musd)) > EPS:
-            rows.append(("fin", r.tech, r.region, r.partner, int(r.year), float(r.musd), "$M"))
+    for r in first_leaf(tables.get("Chips")).to_dict("records"):
+        if (
+            r["commodity"] == ACCELERATOR
+            and int(r["year"]) < stage_year
+            and abs(float(r["deployed"])) > EPS
+        ):
+            rows.append(
+                (
+                    "deploy",
+                    ACCELERATOR,
+                    r["region"],
+                    None,
+                    int(r["year"]),
+                    float(r["deployed"]),
+                    "chips",
+                )
+            )
+    for r in first_leaf(tables.get("Capital")).to_dict("records"):
+        if int(r["year"]) < stage_year and abs(float(r["musd"])) > EPS:
+            rows.append(
+                (
+                    "fin",
+                    r["tech"],
+                    r["region"],
+                    r["partner"],
+                    int(r["year"]),
+                    float(r["musd"]),
+                    "$M",
+                )
+            )
     bets = tables.get("Bets")
     if bets is not None:
-        for r in bets.itertuples(index=False):
-            rows.append(("fund", r.tech, None, None, int(r.decide_year), float(r.funded), "0/1"))
+        for r in bets.to_dict("records"):
+            rows.append(
+                ("fund", r["tech"], None, None, int(r["decide_year"]), float(r["funded"]), "0/1")
+            )
     return pd.DataFrame(rows, columns=list(FIRST_STAGE_COLUMNS))
 
 
