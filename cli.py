@@ -455,6 +455,8 @@ def solve(
         _input_problems(exc)
         sys.exit(EXIT_BAD_INPUT)
     for w in runs[0][1].warnings:
+        if bet_mode == "stochastic" and w.startswith("the Outcomes sheet is used only"):
+            continue  # --bet-mode stochastic is what the warning asks for
         _say(f"warning: {w}")
     _say(f"read      {time.perf_counter() - t0:7.2f} s  {input_path}")
     opts = SolveOptions(

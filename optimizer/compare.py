@@ -34,6 +34,14 @@ NUMERIC_METRICS = (
     "unserved_h100e",
     "solve_seconds",
     "mip_gap",
+    # hedging plans (§8.1); blank for a deterministic run
+    "expected_cost_musd",
+    "cvar_musd",
+    "cost_min_musd",
+    "cost_max_musd",
+    "vss_musd",
+    "evpi_musd",
+    "stage_year",
 )
 
 
@@ -47,8 +55,12 @@ REQUIRED_COLUMNS = {
 OPTIONAL_COLUMNS = {
     "Trade": ("commodity", "from", "to", "year", "units"),
     "Run": ("key", "value"),
+    # the first stage of a plan (§8.1): a hedge's own sheet, else read from these
+    "FirstStage": ("kind", "tech", "region", "partner", "year", "value", "unit"),
+    "Chips": ("commodity", "region", "year", "deployed"),
+    "Bets": ("bet", "tech", "funded", "decide_year"),
 }
-_NUMBERS = {"year", "capacity", "musd", "served", "unserved", "units"}
+_NUMBERS = {"year", "capacity", "musd", "served", "unserved", "units", "deployed", "funded"}
 _MW_CLASSES = ("power", "storage", "datacenter")
 # Run-sheet keys that describe the question asked (the rest are versions, timings, clocks)
 RUN_KEYS = (
@@ -133,6 +145,16 @@ def _items(runs) -> list[tuple[str, Mapping[str, pd.DataFrame]]]:
     return list(runs.items()) if isinstance(runs, Mapping) else list(runs)
 
 
+def _first_stage(t: Mapping[str, pd.DataFrame], stage_year: int) -> pd.DataFrame | None:
+    """A run's FirstStage sheet, or the same table read from its Capacity/Chips/Capital/Bets (a
+    deterministic plan: what it builds before ``stage_year``)."""
+    if t.get("FirstStage") is not None:
+        return t["FirstStage"]
+    from optimizer.results import first_stage_table
+
+    return first_stage_table(dict(t), stage_year)
+
+
 def _summary_value(t: Mapping[str, pd.DataFrame], metric: str):
     s = t["Summary"]
     hit = s[s["metric"] == metric]["value"]
@@ -203,6 +225,9 @@ def comparison_tables(runs) -> dict[str, pd.DataFrame]:
             df = t.get(sheet)
             if df is None or df.empty:
                 continue
+            if "probability" in df.columns and "outcome" in df.columns:
+                # a hedging plan holds one copy of each row per leaf: compare expectations
+                df = df.assign(**{value: df[value] * df["probability"].astype(float)})
             parts.append(df.groupby(keys, dropna=False)[value].sum().rename(i))
         if not parts:
             return _frame([], [*keys, *names])
@@ -226,7 +251,7 @@ def comparison_tables(runs) -> dict[str, pd.DataFrame]:
         ["year", *[f"{n} served" for n in names], *[f"{n} unserved" for n in names]],
     )
     deltas = _deltas(names, tabs)
-    return {
+    out = {
         "Summary": summary,
         "Costs": costs,
         "Capacity": capacity,
@@ -236,6 +261,26 @@ def comparison_tables(runs) -> dict[str, pd.DataFrame]:
         "Deltas": deltas,
         "Movers": _movers(deltas),
     }
+    stages = [_summary_value(t, "stage_year") for t in tabs]
+    stage = next((int(y) for y in stages if y is not None), None)
+    if stage is not None:
+        # the hedged first stage beside each other run's decisions before the same year (§8.1)
+        keys = ["kind", "tech", "region", "year", "unit"]
+        parts = []
+        for i, t in enumerate(tabs):
+            df = _first_stage(t, stage)
+            if df is None or df.empty:
+                continue
+            df = df.assign(tech=df["tech"].fillna(""), region=df["region"].fillna(""))
+            parts.append(df.groupby(keys)["value"].sum().astype(float).rename(i))
+        if parts:
+            first = pd.concat(parts, axis=1).fillna(0.0)
+            for i in range(len(tabs)):
+                if i not in first:
+                    first[i] = 0.0
+            first = first[list(range(len(tabs)))].sort_index().reset_index()
+            out["FirstStage"] = _frame(first.values.tolist(), [*keys, *names])
+    return out
 
 
 _DELTA_HEADER = [

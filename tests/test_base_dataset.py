@@ -103,7 +103,7 @@ def _same(a: Any, b: Any, where: str) -> None:
 
 
 def _assert_inputs_equal(a: Any, b: Any) -> None:
-    names = [n for n in vars(a) if not n.startswith("_") and n not in ("source", "warnings")]
+    names = [n for n in vars(a) if not n.startswith("_") and n not in ("source", "warnings", "raw")]
     assert names, "InputData exposes no fields"
     for name in names:
         _same(getattr(a, name), getattr(b, name), name)

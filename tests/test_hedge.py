@@ -286,3 +286,27 @@ def test_outcomes_ignored_outside_stochastic_mode(tmp_path):
     settings = (case / "Settings.csv").read_text().replace("stochastic", "succeed")
     (case / "Settings.csv").write_text(settings)
     assert any("Outcomes sheet is used only" in w for w in load_inputs(case).warnings)
+
+
+def test_compare_hedged_against_central_plan(tmp_path):
+    """compare sets the hedged first stage (1400 chips in 2030, from the two-outcome case) beside
+    the central plan's (bet_mode succeed plans for the base demand of 1000: 1000 chips in 2030),
+    and reads the hedge's Summary metrics; expectations, not sums over leaves."""
+    case = write_chip_case(tmp_path / "c")
+    hedged, central = tmp_path / "hedged.xlsx", tmp_path / "central.xlsx"
+    assert run("solve", str(case), "--no-measures", "-o", str(hedged)).returncode == 0
+    p = run("solve", str(case), "--bet-mode", "succeed", "-o", str(central))
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "cmp.xlsx"
+    p = run("compare", str(central), str(hedged), "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    wb = openpyxl.load_workbook(out)
+    rows = list(wb["FirstStage"].iter_rows(values_only=True))
+    head = rows[0]
+    deploy = [r for r in rows[1:] if r[0] == "deploy" and r[3] == 2030]
+    assert len(deploy) == 1
+    assert deploy[0][head.index("central")] == pytest.approx(1000, rel=1e-6)
+    assert deploy[0][head.index("hedged")] == pytest.approx(1400, rel=1e-6)
+    summary = {r[0]: r for r in wb["Summary"].iter_rows(values_only=True)}
+    assert summary["expected_cost_musd"][2] == pytest.approx(1.4, rel=1e-6)
+    assert summary["stage_year"][2] == 2031
