@@ -2102,7 +2102,7 @@ def _check_outcomes(
         problems.append(
             Problem(
                 "Settings",
-                _settings_ref(raw, "stage_year"),
+                _setting_ref(raw, "stage_year"),
                 f"stage_year {settings.stage_year} is not a model year",
                 "one of the years in Years (" + ", ".join(map(str, years)) + ")",
             )
@@ -2111,7 +2111,7 @@ def _check_outcomes(
         problems.append(
             Problem(
                 "Settings",
-                _settings_ref(raw, "cvar_alpha"),
+                _setting_ref(raw, "cvar_alpha"),
                 f"cvar_alpha {settings.cvar_alpha:g} leaves no tail to average",
                 "a confidence level 0 ≤ α < 1, e.g. 0.9 (the worst 10 % of outcomes)",
             )
@@ -2129,18 +2129,6 @@ def _check_outcomes(
             "decisions of the years between are shared although the bets have resolved"
         )
     return tuple(rows)
-
-
-def _settings_ref(raw: RawBook, key: str) -> str:
-    """The address of the value cell of Settings ``key`` (empty when it is not in the sheet)."""
-    tab = raw.tables.get("Settings")
-    if tab is None or "key" not in tab.headers or "value" not in tab.headers:
-        return ""
-    k = tab.headers.index("key")
-    for i, row in enumerate(tab.rows):
-        if row[k].value is not None and str(row[k].value).strip() == key:
-            return tab.cell_ref("value", i)
-    return ""
 
 
 _GRID_COLUMNS = {"max_mw": "grid_max_mw", "price_usd": "grid_price_usd", "co2_t": "grid_co2_t"}
