@@ -415,9 +415,12 @@ def _new_highs(opts: SolveOptions) -> highspy.Highs:
         h.setOptionValue("mip_rel_gap", float(opts.mip_gap))
         # an absolute gap of HiGHS's default 1e-6 $M would stop short of a requested 1e-9 relative gap
         h.setOptionValue("mip_abs_gap", 0.0)
-    if opts.threads is not None and _THREADS_IN_PROCESS in (None, opts.threads):
+    if _THREADS_IN_PROCESS is None:
+        # the first model of the process fixes HiGHS's pool: HiGHS's default (0) when no count is
+        # asked, so that a later request for another count is skipped instead of failing the run
+        _THREADS_IN_PROCESS = int(opts.threads) if opts.threads is not None else 0
+    if opts.threads is not None and opts.threads == _THREADS_IN_PROCESS:
         h.setOptionValue("threads", int(opts.threads))
-        _THREADS_IN_PROCESS = int(opts.threads)
     if opts.solver:
         h.setOptionValue("solver", opts.solver)
     if opts.run_crossover:

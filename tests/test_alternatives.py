@@ -408,3 +408,18 @@ def test_output_that_is_the_input_is_refused_before_solving(tmp_path):
     code, lines, err = run_alt(path, "-o", str(path / "Regions.csv"))
     assert code == 2, err
     assert lines == []
+
+
+def test_a_thread_count_after_a_default_run_is_skipped_not_fatal(tiny_path):
+    """HiGHS fixes its thread pool at a process's first run: a study run with the default count and
+    then a sweep worker's threads=1 must both solve (the second keeps the pool it finds)."""
+    from optimizer.data_io import load_inputs
+    from optimizer.model import build_model
+    from optimizer.solve import SolveOptions, compile_model
+    from optimizer.warm import WarmSolver
+
+    sf = compile_model(build_model(load_inputs(tiny_path)))
+    first = WarmSolver(SolveOptions(mip_gap=1e-9)).solve(sf)
+    second = WarmSolver(SolveOptions(threads=1, mip_gap=1e-9)).solve(sf)
+    assert first.status == second.status == "optimal"
+    assert second.objective == pytest.approx(first.objective, rel=1e-9)
