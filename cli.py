@@ -142,6 +142,31 @@ def main() -> None:
     """
 
 
+def _ph_not_optimal(r: Any, opts: Any, data: Any) -> str | None:
+    """Why a plan from progressive hedging is not a proven optimum, or None when it is.
+
+    PH is a heuristic: it may stop at its iteration limit, and even when its iterates agree
+    (converged) the plan they agree on can be off the optimum. Only PH's lower bound proves a plan:
+    the plan is optimal when its gap to that bound is within the solve's MIP gap (default 1e-4)."""
+    if r.method != "ph":
+        return None
+    tol = opts.merged(data.settings).mip_gap if opts is not None else None
+    tol = 1e-4 if tol is None else float(tol)
+    gap = r.gap
+    if r.converged and gap is not None and gap <= tol:
+        return None
+    within = f"the plan is within {gap:.2%} of the optimum (PH's lower bound)"
+    if not r.converged:
+        return (
+            f"progressive hedging stopped at its iteration limit ({r.options.iterations}) "
+            f"without converging; {within} (raise --ph-iterations, or tune --ph-rho)"
+        )
+    return (
+        f"progressive hedging converged, but its bound does not prove the plan optimal: {within}, "
+        f"above the MIP gap {tol:g} (solve the extensive form, or tune --ph-rho)"
+    )
+
+
 def _solve_one(
     data: Any,
     label: str,
@@ -171,7 +196,38 @@ def _solve_one(
     tag = f"[{label}] " if label else ""
     t1 = time.perf_counter()
     from optimizer.data_io import InputError
+    from optimizer.stochastic import check_tree, fix_first_stage, is_stochastic
 
+    r = None
+    if mpisppy and not is_stochastic(data, bet_mode):
+        _fail(
+            "--mpisppy needs bet_mode stochastic and at least one bet or an Outcomes sheet",
+            EXIT_BAD_INPUT,
+        )
+    if mpisppy:
+        # mpi-sppy first, before the extensive form exists: its leaf models and the EF are never in
+        # memory together (12 copies of the base each)
+        from optimizer.mpisppy_bridge import run_mpisppy
+
+        t_m = time.perf_counter()
+        try:
+            why = check_tree(data, bet_mode)
+            if why:
+                _fail(why, EXIT_BAD_INPUT)
+            r = run_mpisppy(data, mpisppy, ph=ph, options=opts, evaluate=False)
+        except ModelError as exc:
+            _fail(str(exc), EXIT_BAD_INPUT)
+        except InputError as exc:
+            _input_problems(exc)
+            sys.exit(EXIT_BAD_INPUT)
+        how = f"{r.objective:,.6f} $M"
+        if r.method == "ph":
+            how = (
+                f"{r.status} after {r.iterations} of {r.options.iterations} iterations; "
+                f"lower bound {r.lower_bound:,.6f} $M (the plan is evaluated exactly below)"
+            )
+        _say(f"{tag}mpi-sppy  {time.perf_counter() - t_m:7.2f} s  {r.method}: {how}")
+        t1 = time.perf_counter()
     try:
         model = build_model(data, bet_mode=bet_mode)
     except ModelError as exc:
@@ -181,29 +237,8 @@ def _solve_one(
         sys.exit(EXIT_BAD_INPUT)
     build_s = time.perf_counter() - t1
     _say(f"{tag}build     {build_s:7.2f} s")
-    extra: dict[str, Any] = {}
-    if mpisppy and hasattr(model, "OUTCOMES"):
-        from optimizer.mpisppy_bridge import run_mpisppy
-        from optimizer.stochastic import fix_first_stage
-
-        t_m = time.perf_counter()
-        r = run_mpisppy(data, mpisppy, ph=ph, options=opts)
+    if r is not None:
         fix_first_stage(model, r.first_stage)  # results come from the exact EF at that first stage
-        extra = r.summary()
-        how = ""
-        if r.method == "ph":
-            how = (
-                f" ({r.status} after {r.iterations} of {r.options.iterations} iterations; "
-                f"lower bound {r.lower_bound:,.6f}, gap {r.gap:.2e})"
-            )
-        _say(
-            f"{tag}mpi-sppy  {time.perf_counter() - t_m:7.2f} s  {r.method}: {r.objective:,.6f} $M{how}"
-        )
-    elif mpisppy:
-        _fail(
-            "--mpisppy needs bet_mode stochastic and at least one bet or an Outcomes sheet",
-            EXIT_BAD_INPUT,
-        )
     try:
         sol = run_solve(model, opts, monitor=SolveMonitor(label=tag, hard_exit=True))
     except SolverOptionError as exc:
@@ -216,18 +251,23 @@ def _solve_one(
         f"{tag}solve     {sol.solve_seconds:7.2f} s  {sol.status}{gap}  "
         f"({sol.variables:,} variables, {sol.constraints:,} constraints; hand-off {sol.handoff_seconds:.2f} s)"
     )
+    extra: dict[str, Any] = {}
+    if r is not None:
+        if r.method == "ph" and sol.has_solution:
+            # PH's best plan is its first stage evaluated exactly: the solve just done
+            r = replace(r, objective=float(sol.objective))
+        extra = r.summary()
+        if r.method == "ph" and sol.has_solution:
+            _say(f"{tag}mpi-sppy  ph plan {r.objective:,.6f} $M, gap to its bound {r.gap:.2e}")
     s = summary(sol) | extra
-    if extra.get("mpisppy_status") == "iteration_limit" and sol.status == "optimal":
-        # the plan is PH's first stage evaluated exactly; PH did not converge, so it is a feasible
-        # plan within ph_gap of the optimum, not a proven optimum
+    why_not = _ph_not_optimal(r, opts, data) if r is not None and sol.status == "optimal" else None
+    if why_not:
+        # the plan is PH's first stage evaluated exactly: feasible, and within ph_gap of the
+        # optimum, but optimal only if PH's bound proves it (converging alone does not)
         s["status"] = "feasible"
-        s["message"] = (
-            f"progressive hedging stopped at its iteration limit ({extra['ph_iteration_limit']}) "
-            f"without converging; the plan is within {extra['ph_gap']:.2%} of the optimum "
-            "(raise --ph-iterations, or tune --ph-rho)"
-        )
+        s["message"] = why_not
         sol.status = "feasible"
-        sol.message = s["message"]
+        sol.message = why_not
     if label:
         s = {"scenario": label, **s}
     if not sol.has_solution:

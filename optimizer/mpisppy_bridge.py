@@ -116,8 +116,15 @@ def _run(
     solver: str = "appsi_highs",
     ph: PHOptions | None = None,
     options: Any = None,
+    evaluate: bool = True,
 ) -> MpiSppyResult:
-    """Solve the stochastic plan of ``data`` with mpi-sppy's extensive form or progressive hedging."""
+    """Solve the stochastic plan of ``data`` with mpi-sppy's extensive form or progressive hedging.
+
+    ``evaluate=False`` (PH only) skips the exact evaluation of PH's first stage: the caller, which
+    builds the extensive form anyway, fixes :attr:`MpiSppyResult.first_stage` there, solves it once
+    and sets ``objective`` (``dataclasses.replace``); until then ``objective`` is NaN. On the base
+    that saves one solve and one 12-copy model in memory.
+    """
     names = [lf.name for lf in leaves(data)]
     kwargs = {"data": data}
     if method == "ef":
@@ -158,17 +165,19 @@ def _run(
         for i, ndn_i in enumerate(scen._mpisppy_data.nonant_indices)
     }
     first = _first_stage(scen, xbar)
-    # evaluate PH's first stage exactly in the built-in extensive form
-    from optimizer.solve import solve
+    objective = float("nan")
+    if evaluate:  # PH's first stage evaluated exactly in the built-in extensive form
+        from optimizer.solve import solve
 
-    ef = build_stochastic(data)
-    fix_first_stage(ef, first)
-    sol = solve(ef, options)
-    if not sol.has_solution:
-        raise RuntimeError(f"PH's first stage is not feasible in every leaf ({sol.status})")
+        ef = build_stochastic(data)
+        fix_first_stage(ef, first)
+        sol = solve(ef, options)
+        if not sol.has_solution:
+            raise RuntimeError(f"PH's first stage is not feasible in every leaf ({sol.status})")
+        objective = float(sol.objective)
     return MpiSppyResult(
         "ph",
-        float(sol.objective),
+        objective,
         first,
         float(bound),
         int(algo._PHIter),

@@ -62,7 +62,9 @@ class Leaf:
 
 
 def bet_outcomes(data: InputData) -> list[tuple[str, dict[str, bool], float]]:
-    """Every combination of bet outcomes: (name, bet → succeeds, probability), all successes first."""
+    """Every possible combination of bet outcomes: (name, bet → succeeds, probability), all
+    successes first. A combination of probability 0 (a bet of probability 0 succeeding, or of 1
+    failing) cannot happen and is left out: a bet of probability 0 or 1 adds no leaves."""
     size = tree_size(data)
     why = too_large(size, None)
     if why:
@@ -74,6 +76,8 @@ def bet_outcomes(data: InputData) -> list[tuple[str, dict[str, bool], float]]:
         for b, f in zip(bets, flags, strict=True):
             q = float(data.bets.at[b, "probability"])
             p *= q if f else 1.0 - q
+        if p <= 0.0:
+            continue
         name = " ".join(f"{b}{'+' if f else '-'}" for b, f in zip(bets, flags, strict=True))
         out.append((name, dict(zip(bets, flags, strict=True)), p))
     return out
@@ -81,6 +85,11 @@ def bet_outcomes(data: InputData) -> list[tuple[str, dict[str, bool], float]]:
 
 def leaves(data: InputData) -> list[Leaf]:
     """Every leaf of the outcome tree (module doc), futures in sheet order, bets' successes first.
+
+    Leaves of probability 0 are not built: an Outcomes row of probability 0 and a bet outcome that
+    cannot happen (:func:`bet_outcomes`) are not futures the plan must hold up in. So
+    ``--change 'Bets.probability set 0'`` hedges the futures alone, with every bet failing (one
+    leaf per future instead of 2^|B|).
 
     Raises :class:`~optimizer.model.ModelError` for a tree too large to build (before resolving
     anything) and :class:`~optimizer.data_io.InputError` for a future whose data is invalid.
@@ -91,6 +100,8 @@ def leaves(data: InputData) -> list[Leaf]:
     )
     out = []
     for fname, fp, fdata in futures:
+        if fp <= 0.0:
+            continue
         for bname, flags, bp in bets:
             name = "/".join(x for x in (fname, bname) if x) or "certain"
             out.append(Leaf(name, fp * bp, fdata, flags, fname))

@@ -310,3 +310,97 @@ def test_compare_hedged_against_central_plan(tmp_path):
     summary = {r[0]: r for r in wb["Summary"].iter_rows(values_only=True)}
     assert summary["expected_cost_musd"][2] == pytest.approx(1.4, rel=1e-6)
     assert summary["stage_year"][2] == 2031
+
+
+def test_impossible_leaves_are_not_built(tmp_path):
+    """A future of probability 0 and the success of a bet of probability 0 are not leaves.
+
+    The two-outcome chip case plus a third future 'central' of probability 0 and an R&D bet b0 of
+    probability 0 on a power tech nobody needs: 3 futures × 2 bet outcomes = 6 combinations, of
+    which 2 can happen (low and high, b0 failing). The plan is the two-outcome hedge (1400 chips,
+    1.4 $M: test_two_outcome_demand_hedge) and b0 is not funded (its R&D costs 1 and buys nothing).
+    The same tree comes from `--change 'Bets.probability set 0'` on a bet of probability 0.5.
+    """
+    outcomes = "outcome,probability,scenario\nlow,0.6,low\ncentral,0,central\nhigh,0.4,high\n"
+    case = write_chip_case(tmp_path / "c", outcomes)
+    (case / "Technologies.csv").write_text("tech,class,life\ndc,datacenter,20\nf0,power,30\n")
+    (case / "TechCosts.csv").write_text(
+        "tech,region,year,capex_musd,max_build\ndc,,,0,\nf0,,,1,1\n"
+    )
+    bets = "bet,tech,rd_cost_musd,decide_year,available_year,probability\nb0,f0,1,2030,2031,{p}\n"
+    (case / "Bets.csv").write_text(bets.format(p=0))
+    data = load_inputs(case)
+    assert [(lf.name, lf.probability) for lf in leaves(data)] == [
+        ("low/b0-", 0.6),
+        ("high/b0-", 0.4),
+    ]
+    sol = solve(build_model(data), EXACT)
+    assert sol.status == "optimal"
+    assert deployed_2030(sol.model) == pytest.approx(1400, rel=1e-6)
+    assert sol.objective == pytest.approx(1.4, rel=1e-6)
+    assert first_stage_values(sol.model)[("v_fund", "b0")] == pytest.approx(0.0, abs=1e-9)
+
+    (case / "Bets.csv").write_text(bets.format(p=0.5))
+    assert len(leaves(load_inputs(case))) == 4
+    p = run(
+        "solve", str(case), "--change", "Bets.probability set 0", "--no-measures", "--json",
+        "-o", str(tmp_path / "r.xlsx"),
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)
+    assert s["objective_musd"] == pytest.approx(1.4, rel=1e-6)
+    assert sorted(k for k in s if k.startswith("probability[")) == [
+        "probability[high/b0-]",
+        "probability[low/b0-]",
+    ]
+
+
+def _ph(case, out, *opts: str) -> dict:
+    p = run("solve", str(case), "--mpisppy", "ph", *opts, "--no-measures", "--json", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_ph_reports_its_iteration_limit_bound_and_gap(tmp_path):
+    """PH stopped after one pass over the leaves is reported as feasible, not optimal.
+
+    The two-outcome chip case (test_two_outcome_demand_hedge). PH's iteration 0 solves each leaf on
+    its own: low buys 600 in 2030 (0.6 $M), high 1400 (1.4 $M); its lower bound is their expectation
+    0.6·0.6 + 0.4·1.4 = 0.92 (the wait-and-see value) and its first stage their mean x = 920. With
+    an iteration limit of 1 that is the plan; evaluated exactly it costs the EEV of 1.496 $M, so
+    the gap to the bound is (1.496 − 0.92)/1.496 = 0.38503. The optimum 1.4 lies in between.
+    """
+    case = write_chip_case(tmp_path / "c")
+    s = _ph(case, tmp_path / "r.xlsx", "--ph-iterations", "1", "--ph-rho", "0.5")
+    assert s["mpisppy_status"] == "iteration_limit"
+    assert s["status"] == "feasible"
+    assert "iteration limit (1)" in s["message"] and "38.50%" in s["message"]
+    assert s["ph_iteration_limit"] == 1 and s["ph_rho"] == 0.5
+    assert s["ph_lower_bound_musd"] == pytest.approx(0.92, rel=1e-6)
+    assert s["objective_musd"] == pytest.approx(1.496, rel=1e-6)
+    assert s["mpisppy_objective_musd"] == pytest.approx(1.496, rel=1e-6)
+    assert s["ph_gap"] == pytest.approx((1.496 - 0.92) / 1.496, rel=1e-6)
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    deploy = [r for r in wb["FirstStage"].iter_rows(values_only=True) if r[0] == "deploy"]
+    assert deploy[0][5] == pytest.approx(920, rel=1e-6)
+
+
+def test_ph_converged_is_not_called_optimal_without_a_bound(tmp_path):
+    """PH whose iterates agree has converged, but that does not make its plan optimal.
+
+    The same case with a small rho: PH converges (its metric below --ph-convthresh) to a first
+    stage whose exact cost is at least the optimum 1.4 $M, while its bound stays at 0.92 — far
+    more than the MIP gap apart, so the Summary says feasible and why, not optimal.
+    """
+    case = write_chip_case(tmp_path / "c")
+    s = _ph(
+        case, tmp_path / "r.xlsx", "--ph-iterations", "400", "--ph-rho", "0.001",
+        "--ph-convthresh", "1e-6",
+    )  # fmt: skip
+    assert s["mpisppy_status"] == "converged"
+    assert s["ph_iterations"] < 400 and s["ph_convthresh"] == 1e-6 and s["ph_conv"] < 1e-6
+    assert s["objective_musd"] >= 1.4 - 1e-9
+    assert s["ph_lower_bound_musd"] == pytest.approx(0.92, rel=1e-6)
+    assert s["ph_gap"] == pytest.approx(1 - 0.92 / s["objective_musd"], rel=1e-6)
+    assert s["status"] == "feasible"
+    assert "converged, but its bound does not prove the plan optimal" in s["message"]
