@@ -249,7 +249,8 @@ def _solve_one(
     gap = f", gap {sol.mip_gap:.2e}" if sol.is_mip and sol.mip_gap is not None else ""
     _say(
         f"{tag}solve     {sol.solve_seconds:7.2f} s  {sol.status}{gap}  "
-        f"({sol.variables:,} variables, {sol.constraints:,} constraints; hand-off {sol.handoff_seconds:.2f} s)"
+        f"({sol.variables:,} variables, {sol.constraints:,} constraints; hand-off {sol.handoff_seconds:.2f} s"
+        + (f"; HiGHS {sol.calls_text()})" if sol.solver_calls else ")")
     )
     extra: dict[str, Any] = {}
     if r is not None:
@@ -1001,6 +1002,11 @@ def sweep(
 @click.option("--time-limit", type=float, help="Solver time limit per sub-coalition, seconds.")
 @click.option("--mip-gap", type=float, help="Relative MIP gap per sub-coalition.")
 @click.option(
+    "--cold",
+    is_flag=True,
+    help="Solve each sub-coalition from scratch on its own input (slower); default: warm re-solves of one model of the grand coalition, non-members fixed at zero by bounds.",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -1019,6 +1025,7 @@ def coalition(
     bet_mode: str | None,
     time_limit: float | None,
     mip_gap: float | None,
+    cold: bool,
     as_json: bool,
 ) -> None:
     """Play the coalition game of INPUT: what each member gains from the alliance (DESIGN §9).
@@ -1098,6 +1105,7 @@ def coalition(
         store=store,
         progress=lambda msg: _say(msg),
         changes=changes,
+        warm=not cold,
     )
     from optimizer.coalition import write_game_workbook
 

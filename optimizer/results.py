@@ -407,6 +407,7 @@ def run_info(
         "mip_gap_requested": _option_cell(o.mip_gap),
         "threads": o.threads,
         "hand_off_seconds": round(sol.handoff_seconds, 4),
+        "solver_calls": sol.calls_text(),
         "nonzeros": sol.nonzeros,
         "integer_model": sol.is_mip,
         "planner_version": __version__,

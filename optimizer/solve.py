@@ -7,6 +7,14 @@ infeasibility explanations and warm re-solves. The legacy LP-file ``SolverFactor
 
 Duals: for an LP, HiGHS's row duals; for a MIP, the integers are fixed at their optimal values and the LP
 is re-solved (DESIGN §2, ``solve.py``).
+
+A MIP is first solved as its LP relaxation (:func:`_relaxation_first`): when the integer columns come
+out integral, that point is the MIP's optimum (the relaxation's bound is attained by a feasible point,
+gap 0) and its row duals are those of the LP with the integers fixed (an optimal dual of the
+relaxation is feasible and optimal for the fixed LP, whose only extra freedom is the fixed columns'
+reduced costs), so neither branch and bound nor a second solve is needed. The shipped dataset is such a
+MIP: its two bet binaries are integral at the root (issue 20: 46 s of HiGHS → one LP, benchmarks/RESULTS.md).
+Otherwise branch and bound runs as before on the same ``Highs`` (whose time limit counts both runs).
 """
 
 from __future__ import annotations
@@ -46,7 +54,11 @@ class SolveOptions:
     threads : HiGHS threads; fixed once per process by HiGHS itself.
     solver : HiGHS ``solver`` option: ``choose``, ``simplex`` or ``ipm``.
     run_crossover : HiGHS ``run_crossover`` for ``ipm``: ``on``, ``off`` or ``choose``.
-    duals : compute duals (prices); for a MIP this re-solves the LP with integers fixed.
+    duals : compute duals (prices); for a MIP this re-solves the LP with integers fixed (not needed
+        when the LP relaxation came out integral: its duals are taken).
+    relaxation_first : solve a MIP's LP relaxation first and keep it when its integer columns are
+        integral (no branch and bound, no second solve for duals); False goes straight to branch
+        and bound.
     explain : on infeasibility, compute HiGHS's irreducible infeasible subsystem and name its limits.
     log : print HiGHS's log to the terminal.
     highs_options : further HiGHS options by name (checked before solving).
@@ -58,6 +70,7 @@ class SolveOptions:
     solver: str | None = None
     run_crossover: str | None = None
     duals: bool = True
+    relaxation_first: bool = True
     explain: bool = True
     log: bool = False
     highs_options: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +110,8 @@ class Solution:
     message: str = ""
     duals: Mapping[Any, float] = field(default_factory=dict)  # constraint data → dual
     build_seconds: float = 0.0
+    # every HiGHS run of this solve in order, (what, wall seconds); solve_seconds is their sum
+    solver_calls: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def has_solution(self) -> bool:
@@ -106,6 +121,10 @@ class Solution:
     def dual(self, con: Any) -> float | None:
         """Dual of a constraint (``$M`` of objective per unit of right-hand side), if computed."""
         return self.duals.get(con)
+
+    def calls_text(self) -> str:
+        """The solver calls as one line, e.g. ``lp_relaxation 31.20 s (integral)``."""
+        return "; ".join(f"{what} {secs:.2f} s" for what, secs in self.solver_calls)
 
 
 class SolverOptionError(ValueError):
@@ -506,22 +525,30 @@ def solve(
     nnz = len(sf.lp.a_matrix_.value_)
     is_mip = bool(len(sf.integer_cols))
 
+    calls: list[tuple[str, float]] = []
+
     def result(status: str, term: str, msg: str = "", obj=None, gap=None, secs=0.0) -> Solution:
-        return Solution(
+        sol = Solution(
             model, status, term, obj, gap, secs, handoff, n, mrows, nnz, is_mip, opts, msg
         )
+        sol.solver_calls = calls
+        return sol
 
     if dv.infeasible:
         return result("infeasible", "infeasible_input", "; ".join(dv.infeasible))
 
     h = _new_highs(opts)
-    t1 = time.perf_counter()
     h.passModel(sf.lp)
-    _run(h, monitor, "solve")
-    secs = time.perf_counter() - t1
+    relaxed = is_mip and opts.relaxation_first and _relaxation_first(h, sf, calls, monitor)
+    if not relaxed:
+        t1 = time.perf_counter()
+        _run(h, monitor, "solve")
+        calls.append(("mip" if is_mip else "lp", time.perf_counter() - t1))
+    secs = sum(t for _, t in calls)
     info = h.getInfo()
     has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    gap = float(info.mip_gap) if is_mip and has_point else (0.0 if has_point else None)
+    branched = is_mip and not relaxed
+    gap = float(info.mip_gap) if branched and has_point else (0.0 if has_point else None)
     if gap is not None and not math.isfinite(gap):
         gap = None
     status, term = highs_status(h)
@@ -549,7 +576,7 @@ def solve(
     sol = result(status, term, "", obj, gap, secs)
     if opts.duals:
         row_dual = None
-        if not is_mip:
+        if not branched:
             row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
         else:
             ic = sf.integer_cols
@@ -560,7 +587,10 @@ def solve(
             h.changeColsBounds(len(ic), ic.astype(np.int32), fixed, fixed)
             # the time limit is for the MIP; HiGHS counts it across runs of one object, so lift it
             h.setOptionValue("time_limit", highspy.kHighsInf)
+            t2 = time.perf_counter()
             _run(h, monitor, "duals")
+            calls.append(("duals_lp", time.perf_counter() - t2))
+            sol.solve_seconds += calls[-1][1]
             if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
             else:
@@ -568,3 +598,37 @@ def solve(
         if row_dual is not None:
             sol.duals = RowDuals(sf.rows, row_dual)
     return sol
+
+
+def _relaxation_first(
+    h: highspy.Highs, sf: StandardForm, calls: list[tuple[str, float]], monitor: Any = None
+) -> bool:
+    """Solve the MIP held by ``h`` as its LP relaxation; True when that solve is the answer.
+
+    The answer is the relaxation's when it is optimal with every integer column within HiGHS's
+    ``mip_feasibility_tolerance`` of an integer (then it is the MIP's optimum: the relaxation's
+    bound is attained by an integer-feasible point), or when it is infeasible (so is the MIP).
+    Otherwise the integrality is restored and False returned: the caller runs branch and bound on
+    the same ``h`` (HiGHS's time limit counts both runs). Each run is appended to ``calls``.
+    """
+    cols = np.asarray(sf.integer_cols, dtype=np.int32)
+    n = len(cols)
+    h.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous))
+    t0 = time.perf_counter()
+    _run(h, monitor, "relaxed")
+    secs = time.perf_counter() - t0
+    ms = h.getModelStatus()
+    if ms == highspy.HighsModelStatus.kInfeasible:
+        calls.append(("lp_relaxation (infeasible)", secs))
+        return True
+    outcome = h.modelStatusToString(ms).lower()
+    if ms == highspy.HighsModelStatus.kOptimal:
+        z = np.asarray(h.getSolution().col_value, dtype=float)[cols]
+        _, tol = h.getOptionValue("mip_feasibility_tolerance")
+        if np.all(np.abs(z - np.round(z)) <= tol):
+            calls.append(("lp_relaxation (integral)", secs))
+            return True
+        outcome = "fractional"
+    calls.append((f"lp_relaxation ({outcome})", secs))
+    h.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kInteger))
+    return False
