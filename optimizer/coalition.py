@@ -656,22 +656,33 @@ def _plain_language(res: GameResult) -> str:
 
 
 def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Solve one sub-coalition on a worker: the task is a plain dict (input path and members)."""
+    """Solve one sub-coalition on a worker: the task is a plain dict (input path and members).
+
+    With ``order`` in the task (the players), c(S) is a warm re-solve of the worker's persistent
+    model of the grand coalition, S expressed by bounds (:mod:`optimizer.coalition_warm`); without it,
+    or where that form does not apply, S's input is restricted and solved from scratch.
+    """
     import time
 
-    from optimizer.data_io import read_raw
     from optimizer.solve import SolveOptions
 
     t0 = time.perf_counter()
-    raw = read_raw(task["input"])
-    if task.get("changes"):
-        from optimizer.scenarios import Change, apply_changes
-
-        raw = apply_changes(raw, [Change(*c) for c in task["changes"]])
+    raw = _raw_for_task(task)
     opts = SolveOptions(**task["options"])
     detail: dict[str, float] = {}
+    warm = None
     try:
-        cost, status, gap = solve_subset(raw, task["members"], opts, task.get("bet_mode"), detail)
+        if task.get("order"):
+            from optimizer.coalition_warm import game_for
+
+            game = game_for(task, raw, opts)
+            if game is not None:
+                cost, status, info = game.cost(task["members"], detail)
+                warm, gap = info["warm"], info.get("gap")
+        if warm is None:
+            cost, status, gap = solve_subset(
+                raw, task["members"], opts, task.get("bet_mode"), detail
+            )
     except InputError as exc:
         # a sub-coalition's own data can be invalid (e.g. a partner left without its region)
         cost, status, gap = None, "error: " + "; ".join(map(str, exc.problems[:3])), None
@@ -684,7 +695,33 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
         "gap": gap,
         "seconds": time.perf_counter() - t0,
         "categories": detail or None,
+        "warm": warm,
     }
+
+
+_RAW: dict[tuple, RawBook] = {}
+
+
+def _raw_for_task(task: dict[str, Any]) -> RawBook:
+    """The task's input with its changes applied, read once per worker (keyed by file and changes)."""
+    import json
+    from pathlib import Path
+
+    from optimizer.data_io import read_raw
+
+    p = Path(task["input"])
+    st = p.stat()
+    key = (str(p), st.st_mtime_ns, st.st_size, json.dumps(task.get("changes") or [], default=str))
+    raw = _RAW.get(key)
+    if raw is None:
+        raw = read_raw(p)
+        if task.get("changes"):
+            from optimizer.scenarios import Change, apply_changes
+
+            raw = apply_changes(raw, [Change(*c) for c in task["changes"]])
+        _RAW.clear()  # one input per worker at a time keeps memory flat
+        _RAW[key] = raw
+    return raw
 
 
 class GameStore:
@@ -768,11 +805,14 @@ def run_game(
     store: Any = None,
     progress: Callable[[str], None] | None = None,
     changes: list[Any] | None = None,
+    warm: bool = True,
 ) -> GameResult:
     """Solve every needed sub-coalition (resuming from ``store``), then analyse the game.
 
     ``changes`` (scenario :class:`~optimizer.scenarios.Change` s) are applied to the input on every
-    worker before restricting it, e.g. to relax integer modules.
+    worker before restricting it, e.g. to relax integer modules. ``warm`` (default) solves each c(S)
+    as a re-solve of one persistent model per worker (:mod:`optimizer.coalition_warm`); False solves
+    each S's restricted input from scratch.
     """
     import time
     from dataclasses import asdict
@@ -798,6 +838,10 @@ def run_game(
             f"resume    {len(keys) - len(todo)} of {len(keys)} sub-coalitions already solved in {store}"
         )
     opts = {k: v for k, v in asdict(options).items() if k in ("time_limit_s", "mip_gap", "threads")}
+    if warm:  # neighbours one member apart: each re-solve starts from a close basis
+        from optimizer.coalition_warm import gray_order
+
+        todo = [key_of(s, order) for s in gray_order([keys[k] for k in todo], order)]
     tasks = [
         {
             "input": str(input_path),
@@ -806,6 +850,7 @@ def run_game(
             "options": opts,
             "bet_mode": bet_mode,
             "changes": change_rows,
+            "order": list(order) if warm else None,
         }
         for k in todo
     ]

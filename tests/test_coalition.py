@@ -190,3 +190,65 @@ def test_shapley_split_by_cost_category(tmp_path):
     coal = wb["Coalitions"]
     chead = [c.value for c in coal[1]]
     assert "capital_musd" in chead and "energy_musd" in chead
+
+
+def _generated_four_regions(folder):
+    """A generated instance (benchmarks/generate.py): 4 coalition regions, partners homed in them,
+    chip routes, existing capacity, a fusion bet (a MIP), 4 slices."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from generate import Spec, generate
+
+    spec = Spec(regions=4, years=2, days=1, slices_per_day=4, power_techs=3, partners=3, bets=1)
+    return generate(spec, folder)
+
+
+@pytest.mark.parametrize("case", ["three_players", "tiny", "generated"])
+def test_bounds_cost_equals_removed_rows_cost(tmp_path, case):
+    """c(S) by bounds on the grand coalition's model (non-members' columns fixed at 0, their rows
+    freed, their objective constants taken out) equals §9's definition — S's input with every other
+    region's rows removed, solved on its own — for every S, to 1e-6 relative.
+
+    The cases: the hand-derived three-player game above (integer modules: branch and bound);
+    tests/data/tiny (a partner homed in A, existing capacity with fixed O&M — an objective constant
+    of A —, an existing fleet, fab chain, routes, bets); a generated four-region game (partners
+    homed in three regions, shipping between all, a bet binary)."""
+    from optimizer.coalition import players, solve_subset
+    from optimizer.coalition_warm import BoundsGame, gray_order
+    from optimizer.solve import SolveOptions
+
+    folder = {
+        "three_players": lambda: write_three_player_case(tmp_path / "case"),
+        "tiny": lambda: "tests/data/tiny",
+        "generated": lambda: _generated_four_regions(tmp_path / "gen"),
+    }[case]()
+    raw = read_raw(folder)
+    order = players(parse(raw))
+    assert len(order) >= 2
+    opts = SolveOptions(threads=1, mip_gap=1e-9, duals=False, explain=False)
+    game = BoundsGame(raw, order, opts)
+    if case == "tiny":
+        assert game.const_by_player[order.index("A")] > 0  # the constant taken out is exercised
+    warm = 0
+    for s in gray_order(all_subsets(order), order):
+        split, want_split = {}, {}
+        got, status, info = game.cost(s, split)
+        want, want_status = solve_subset(raw, s, opts, detail=want_split)
+        assert status == want_status == "optimal", s
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-9), s
+        assert sum(split.values()) == pytest.approx(got, rel=1e-9, abs=1e-9), s
+        if case != "generated":  # unique optima: the split is the same too
+            assert split == pytest.approx(want_split, rel=1e-6, abs=1e-6), s
+        warm += bool(info["warm"])
+    assert warm >= 1  # at least one c(S) was a re-solve of the persistent model
+
+
+def test_gray_order_changes_one_member_at_a_time():
+    from optimizer.coalition_warm import gray_order
+
+    order = ["a", "b", "c", "d"]
+    seq = gray_order(all_subsets(order), order)
+    assert sorted(seq) == sorted(all_subsets(order))
+    assert all(len(set(x) ^ set(y)) == 1 for x, y in zip(seq, seq[1:], strict=False))
