@@ -96,6 +96,7 @@ class WarmSolver:
         self._best_assignment: tuple[float, ...] | None = None
         self.warm_solves = 0
         self.cold_solves = 0
+        self.shared_starts = 0  # points started from another worker's basis (export_start)
 
     @staticmethod
     def _arrays(sf: StandardForm) -> dict[str, np.ndarray]:
@@ -121,7 +122,9 @@ class WarmSolver:
         h.update(np.asarray(sf.integer_cols, dtype=np.int64).tobytes())
         return (sf.lp.num_col_, sf.lp.num_row_, len(arr["val"]), h.hexdigest())
 
-    def solve(self, sf: StandardForm, warm: bool = True) -> PointResult:
+    def solve(
+        self, sf: StandardForm, warm: bool = True, start: dict[str, Any] | None = None
+    ) -> PointResult:
         """Solve the compiled point ``sf``, warm when its structure matches the previous one.
 
         Parameters
@@ -129,6 +132,9 @@ class WarmSolver:
         sf : the point's compiled model (:func:`optimizer.solve.compile_model`).
         warm : allow a warm re-solve; False always passes the model afresh (a MIP then goes to
             branch and bound).
+        start : a basis (and best integer assignment) another worker's solver exported
+            (:meth:`export_start`); used when this solver has no model of the same structure yet,
+            so the point starts from that basis instead of cold.
 
         Returns
         -------
@@ -160,7 +166,20 @@ class WarmSolver:
                     len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous)
                 )
             self._is_mip = is_mip and not enumerate_
-            self.cold_solves += 1
+            shared = (
+                warm
+                and start is not None
+                and (enumerate_ or not is_mip)
+                and tuple(start["signature"]) == sig
+                and _set_basis(h, start)
+            )
+            if shared:
+                is_warm = True
+                self._best_assignment = start.get("assignment")
+                self._restart_pricing(h)
+                self.shared_starts += 1
+            else:
+                self.cold_solves += 1
         if enumerate_:
             res = self._enumerate(h, sf, assignments, t0, is_warm)
         else:
@@ -294,6 +313,35 @@ class WarmSolver:
         """Primal values of the last solve (column order of its standard form)."""
         return self._x
 
+    def export_start(self) -> dict[str, Any] | None:
+        """The persistent model's basis, structure signature and best integer assignment, as plain
+        arrays another worker's :meth:`solve` can start from (None without a valid basis)."""
+        if self.h is None or self._sig is None:
+            return None
+        b = self.h.getBasis()
+        if not b.valid:
+            return None
+        return {
+            "signature": list(self._sig),
+            "col_status": np.fromiter(map(int, b.col_status), np.int8, len(b.col_status)),
+            "row_status": np.fromiter(map(int, b.row_status), np.int8, len(b.row_status)),
+            "assignment": self._best_assignment,
+        }
+
+
+def _set_basis(h: highspy.Highs, start: dict[str, Any]) -> bool:
+    """Load an exported basis into ``h``; False when HiGHS rejects it (sizes or validity)."""
+    lp = h.getLp()
+    col, row = start["col_status"], start["row_status"]
+    if len(col) != lp.num_col_ or len(row) != lp.num_row_:
+        return False
+    status = [highspy.HighsBasisStatus(i) for i in range(5)]  # kLower .. kNonbasic
+    b = highspy.HighsBasis()
+    b.col_status = [status[i] for i in col.tolist()]
+    b.row_status = [status[i] for i in row.tolist()]
+    b.valid = True
+    return h.setBasis(b) == highspy.HighsStatus.kOk
+
 
 def _assignments(arr: dict[str, np.ndarray], integer_cols: Any) -> list[tuple[float, ...]] | None:
     """Every joint value of the integer columns within their bounds, or None when there are more
@@ -343,7 +391,7 @@ def _raw_for(path: str, sha: str) -> RawBook:
     return raw
 
 
-def solve_point(task: dict[str, Any]) -> dict[str, Any]:
+def solve_point(task: dict[str, Any], start: dict[str, Any] | None = None) -> dict[str, Any]:
     """Evaluate one sweep point and return its store row (see :mod:`optimizer.sweep_store`).
 
     Parameters
@@ -351,7 +399,10 @@ def solve_point(task: dict[str, Any]) -> dict[str, Any]:
     task : dict
         ``input`` (path), ``input_sha256``, ``point_id``, ``changes`` (lists of sheet, where,
         column, op, value), ``params`` (parameter name → value), ``options`` (``time_limit_s``,
-        ``mip_gap``, ``bet_mode``) and ``warm`` (bool).
+        ``mip_gap``, ``bet_mode``), ``warm`` (bool) and ``export_start`` (bool: put this
+        worker's basis in the row as ``_start`` for the other workers).
+    start : another worker's exported basis (:meth:`WarmSolver.export_start`), used when this
+        worker has no model of the point's structure yet.
 
     Returns
     -------
@@ -400,7 +451,7 @@ def solve_point(task: dict[str, Any]) -> dict[str, Any]:
     if solver is None or solver.options != opts:
         solver = WarmSolver(opts)
         _STATE.solvers = {key: solver}
-    res = solver.solve(sf, warm=bool(task.get("warm", True)))
+    res = solver.solve(sf, warm=bool(task.get("warm", True)), start=start)
     sol = Solution(
         model=model,
         status=res.status,
@@ -432,6 +483,8 @@ def solve_point(task: dict[str, Any]) -> dict[str, Any]:
     row["run_seconds"] = time.perf_counter() - t0
     # not stored; benchmarks compare it with run_seconds to see whether a worker had its core
     row["cpu_seconds"] = time.process_time() - c0
+    if task.get("export_start") and sol.has_solution:
+        row["_start"] = solver.export_start()  # not stored: the driver hands it to the others
     return row
 
 
@@ -474,19 +527,20 @@ def _var_value(var: Any) -> float:
     return 0.0 if var.value is None else float(var.value)
 
 
-def run_task(task: dict[str, Any]) -> dict[str, Any]:
+def run_task(task: dict[str, Any], start: dict[str, Any] | None = None) -> dict[str, Any]:
     """:func:`solve_point` with one local retry: the Dask entry point of a sweep worker.
 
     A Python exception is retried once from a clean state (no warm model, input re-read); a second
     failure becomes a ``failed`` run carrying the traceback, so the sweep goes on. A crash of the
-    worker process itself is retried by Dask and recorded by the driver.
+    worker process itself is retried by Dask and recorded by the driver. ``start``: see
+    :func:`solve_point`.
     """
     attempts = 0
     last = ""
     while attempts < 2:
         attempts += 1
         try:
-            row = solve_point(task)
+            row = solve_point(task, start)
             row["attempts"] = attempts
             row["finished_utc"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
             return row

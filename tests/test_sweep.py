@@ -283,6 +283,53 @@ def test_enumeration_out_of_time_has_no_solution_and_restarts_cold(tmp_path: Pat
     assert res.status == "optimal" and res.objective == pytest.approx(_cold([], case), rel=1e-6)
 
 
+@pytest.mark.parametrize("variant", ["bets", "lp"], ids=["mip-enumerated", "lp"])
+def test_shared_start_equals_cold(tmp_path: Path, variant: str):
+    """A second worker that starts from the first worker's exported basis (and integer assignment)
+    re-solves warm — no cold solve of its own — and every result equals a cold ``solve`` (1e-6)."""
+    case = tmp_path / "case"
+    shutil.copytree(TINY, case)
+    s = (case / "Settings.csv").read_text()
+    (case / "Settings.csv").write_text(s.replace("integer_modules,TRUE", "integer_modules,FALSE"))
+    if variant == "lp":
+        (case / "Bets.csv").unlink()
+    raw = read_raw(case)
+    design = make_design(SPEC, "lhs", samples=5, seed=3)
+    first, *rest = design.points
+    one = WarmSolver(SolveOptions(threads=1, mip_gap=1e-9))
+    assert one.solve(_compiled(raw, first.changes)).status == "optimal"
+    start = one.export_start()
+    assert start is not None and len(start["col_status"]) == one.h.getLp().num_col_
+    for p in rest:  # each point on a fresh worker that only has the shared start
+        other = WarmSolver(SolveOptions(threads=1, mip_gap=1e-9))
+        res = other.solve(_compiled(raw, p.changes), start=start)
+        assert res.warm and other.shared_starts == 1 and other.cold_solves == 0
+        cold = cold_objective(str(case), [list(c) for c in p.changes])
+        assert res.status == cold.status == "optimal"
+        assert res.objective == pytest.approx(cold.objective, rel=1e-6, abs=1e-6)
+    # a start of another structure is ignored: the point is solved cold
+    other = WarmSolver(SolveOptions(threads=1))
+    bad = {**start, "signature": [0, 0, 0, "x"]}
+    assert not other.solve(_compiled(raw, first.changes), start=bad).warm
+    assert other.cold_solves == 1
+
+
+def test_two_workers_one_cold_solve(tmp_path: Path, spec_file: Path, tiny_lp: Path):
+    """On two Dask workers only the sweep's first run is cold: it is solved alone and its basis
+    is broadcast, so every other run (on either worker) is warm; results equal cold solves."""
+    store = tmp_path / "two.sqlite"
+    cfg = SweepConfig(
+        tiny_lp, method="lhs", samples=6, seed=5, workers=2, spec=spec_file, store=store
+    )
+    res = run_sweep(cfg)
+    assert res.finished == res.runs == 6 and res.failed == 0
+    with SweepStore(store) as st:
+        runs = st.runs()
+    assert int(runs["warm"].sum()) == 5
+    for r in runs.itertuples():
+        assert r.objective_musd == pytest.approx(_cold(r.changes, tiny_lp), rel=1e-6)
+
+
 def test_enumeration_only_for_few_bounded_integer_columns():
     """At most MAX_ASSIGNMENTS joint values, and only for integer columns with finite bounds."""
     from optimizer.warm import MAX_ASSIGNMENTS, _assignments

@@ -42,6 +42,8 @@ class SweepConfig:
     time_limit_s, mip_gap : solver options for every point (None = Settings).
     bet_mode : override Settings bet_mode for every point.
     allowed_failures : times a point may kill its worker before it is recorded as failed.
+    share_start : with Dask and ``warm``, solve the first point alone and start every worker from
+        its basis (one cold solve per sweep); False lets each worker start cold (for benchmarks).
     """
 
     input: Path
@@ -58,6 +60,7 @@ class SweepConfig:
     mip_gap: float | None = None
     bet_mode: str | None = None
     allowed_failures: int = 2
+    share_start: bool = True
 
 
 @dataclass
@@ -209,7 +212,7 @@ def run_sweep(
             progress(state["done"], len(ids), 0, None)
         if tasks:
             if config.scheduler or config.workers > 0:
-                _execute_dask(tasks, config, on_row)
+                _execute_dask(tasks, config, on_row, share_start=config.warm and config.share_start)
             else:
                 for task in tasks:
                     on_row(run_task(task))
@@ -238,10 +241,12 @@ def _execute_dask(
     on_row: Callable[[dict[str, Any]], None],
     fn: Callable[[dict[str, Any]], dict[str, Any]] = run_task,
     on_failure: Callable[[dict[str, Any], str], dict[str, Any]] | None = None,
+    share_start: bool = False,
 ) -> None:
     """Solve sweep ``tasks`` on the shared executor (:func:`optimizer.parallel.execute`) with the
     sweep's workers, scheduler and allowed failures; a task that fails for good becomes a failed
-    run (``fn``: tests substitute one that kills its worker)."""
+    run (``fn``: tests substitute one that kills its worker). ``share_start``: one cold solve per
+    sweep, the other workers starting from its basis (:meth:`optimizer.warm.WarmSolver.export_start`)."""
 
     def failed(task: dict[str, Any], message: str) -> dict[str, Any]:
         return failed_row(task, message, config.allowed_failures + 1)
@@ -255,6 +260,7 @@ def _execute_dask(
         scheduler=config.scheduler,
         allowed_failures=config.allowed_failures,
         name="sweep",
+        share_start=share_start,
     )
 
 
