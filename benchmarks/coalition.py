@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -30,11 +31,16 @@ def run(args: list[str], tmp: str, tag: str) -> tuple[float, dict, str]:
     out = os.path.join(tmp, f"{tag}.xlsx")
     cmd = [sys.executable, str(ROOT / "cli.py"), "coalition", *args, "--json", "-o", out]
     t0 = time.perf_counter()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"{tag} failed ({p.returncode}):\n{p.stderr[-3000:]}")
-    return wall, json.loads(p.stdout), p.stderr
+    game = json.loads(p.stdout)
+    # CPU of the CLI and its children (Dask workers included when they are its children)
+    game["_cpu_s"] = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return wall, game, p.stderr
 
 
 def main() -> None:
@@ -55,18 +61,21 @@ def main() -> None:
     report: dict = {"uptime_before": _uptime(), "players": a.players, "workers": a.workers}
     games: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for tag in ("cold", "warm"):
+        for tag in ("warm", "cold"):
             if a.only and a.only != tag:
                 continue
             extra = ["--cold"] if tag == "cold" else []
             wall, game, err = run([*common, *extra], tmp, tag)
             games[tag] = game
             report[f"{tag}_wall_s"] = wall
+            report[f"{tag}_cpu_s"] = game.pop("_cpu_s")
+            report[f"{tag}_warm_solves"] = err.count("(warm ")  # progress lines of warm c(S)
             report[f"{tag}_subsets"] = len(game["cost"])
             print(f"{tag}: {wall:,.1f} s for {len(game['cost'])} sub-coalitions", file=sys.stderr)
     report["uptime_after"] = _uptime()
     if "cold" in games and "warm" in games:
         report["speedup"] = report["cold_wall_s"] / report["warm_wall_s"]
+        report["speedup_cpu"] = report["cold_cpu_s"] / report["warm_cpu_s"]
         cold, warm = games["cold"]["cost"], games["warm"]["cost"]
         rel = {k: abs(warm[k] - cold[k]) / max(abs(cold[k]), 1e-9) for k in cold}
         report["max_rel_diff_cost"] = max(rel.values())

@@ -865,7 +865,8 @@ def run_game(
         rate = n / max(time.perf_counter() - t0, 1e-9)
         eta = (len(tasks) - n) / rate if rate else 0.0
         say(
-            f"solved    {n}/{len(tasks)}  {row['key']}: {row['status']} {row['cost'] if row['cost'] is not None else ''}  (ETA {eta:,.0f} s)"
+            f"solved    {n}/{len(tasks)}  {row['key']}: {row['status']} {row['cost'] if row['cost'] is not None else ''}"
+            f"  ({'warm' if row.get('warm') else 'cold'} {row.get('seconds') or 0:.1f} s; ETA {eta:,.0f} s)"
         )
 
     try:
