@@ -132,8 +132,13 @@ def per_run(input_path: Path, design) -> tuple[list[dict], list[dict]]:
     return out[False], out[True]
 
 
-def throughput(input_path: Path, design, workers: int, tmp: Path) -> tuple[float, float]:
+def throughput(
+    input_path: Path, design, workers: int, tmp: Path, share: bool = True
+) -> tuple[float, float]:
     """(steady-state runs/s, runs/s over the whole wall time) of a sweep on ``workers`` workers.
+
+    ``share``: the first point is solved alone and its basis starts every worker (one cold solve
+    per sweep); False: each worker starts with a cold solve of its own (the code before issue 20).
 
     Steady state leaves out each worker's first (necessarily cold) run: a worker's rate is its
     later runs over the time from its first finish to its last, summed over the workers.
@@ -154,7 +159,8 @@ def throughput(input_path: Path, design, workers: int, tmp: Path) -> tuple[float
         samples=len(design.points),
         seed=design.seed,
         workers=workers,
-        store=tmp / f"tp{workers}.sqlite",  # a fresh store: every point is solved
+        store=tmp / f"tp{workers}{'s' if share else 'n'}.sqlite",  # a fresh store: all solved
+        share_start=share,
     )
     t0, c0 = time.perf_counter(), time.process_time()
     res = run_sweep(cfg, progress=progress, prepared=(None, design.spec, design))
@@ -172,7 +178,8 @@ def throughput(input_path: Path, design, workers: int, tmp: Path) -> tuple[float
     # CPU / wall inside the runs: 1.0 when each worker had a core to itself, lower when the
     # machine's other work took turns on it
     print(
-        f"  {workers} worker(s): {res.solved_now} runs in {wall:.1f} s, {later} in steady "
+        f"  {workers} worker(s){'' if share else ' (no shared start)'}: "
+        f"{res.solved_now} runs in {wall:.1f} s, {res.warm_runs} warm, {later} in steady "
         f"state; CPU share inside runs {cpu / wall_in_runs if wall_in_runs else 0:.2f}, "
         f"driver CPU {driver_cpu / wall:.2f} of a core",
         flush=True,
@@ -214,6 +221,11 @@ def main() -> None:
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--repeat", type=int, default=1, help="alternating 1- and 2-worker runs")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--compare-unshared",
+        action="store_true",
+        help="also run two workers that each start cold (the code before issue 20)",
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="sweep_bench_") as td:
@@ -230,10 +242,15 @@ def main() -> None:
         if not args.skip_throughput:
             tdesign = make_design(SPEC, "lhs", samples=args.throughput_points, seed=args.seed + 1)
             # 1 and 2 workers alternate, so a change in the machine's load hits both alike
-            ones, twos = [], []
+            ones, twos, unshared = [], [], []
             for k in range(args.repeat):
                 ones.append(throughput(inp, tdesign, 1, tmp / f"r{k}"))
+                if args.compare_unshared:
+                    unshared.append(throughput(inp, tdesign, 2, tmp / f"r{k}", share=False))
                 twos.append(throughput(inp, tdesign, 2, tmp / f"r{k}"))
+            if unshared:
+                walls = [b[1] / a[1] for a, b in zip(ones, unshared, strict=True)]
+                print(f"two (each worker cold) / one worker: {statistics.median(walls):.3f} (wall)")
             for name, runs in (("1 worker ", ones), ("2 workers", twos)):
                 steady = statistics.median(r[0] for r in runs)
                 wall = statistics.median(r[1] for r in runs)
