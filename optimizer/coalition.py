@@ -839,9 +839,10 @@ def run_game(
         )
     opts = {k: v for k, v in asdict(options).items() if k in ("time_limit_s", "mip_gap", "threads")}
     if warm:  # neighbours one member apart: each re-solve starts from a close basis
-        from optimizer.coalition_warm import gray_order
+        from optimizer.coalition_warm import flip_order, gray_order
 
-        todo = [key_of(s, order) for s in gray_order([keys[k] for k in todo], order)]
+        flips = flip_order(raw, order)  # the smallest player joins and leaves most often
+        todo = [key_of(s, order) for s in gray_order([keys[k] for k in todo], flips)]
     tasks = [
         {
             "input": str(input_path),
