@@ -668,7 +668,9 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     raw = _raw_for_task(task)
-    opts = SolveOptions(**task["options"])
+    # c(S) needs neither prices nor an infeasibility explanation: for a MIP that branched, duals
+    # meant a second solve of the fixed LP without a time limit (measured >25 min on one c(S))
+    opts = SolveOptions(**task["options"], duals=False, explain=False)
     detail: dict[str, float] = {}
     warm = None
     try:

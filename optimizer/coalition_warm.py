@@ -155,6 +155,7 @@ class BoundsGame:
         self._lb = self._ub = self._rlo = self._rhi = None
         self.solves = 0
         self.cold_solves = 0
+        self._gap: float | None = 0.0  # of the last solve (set by branch and bound)
 
     # -------------------------------------------------------------------------------- set-up
     def _check_ids(self, data: Any, owner: dict[str, int]) -> None:
@@ -173,7 +174,9 @@ class BoundsGame:
     def cost(
         self, members: Iterable[str], detail: dict[str, float] | None = None
     ) -> tuple[float | None, str, dict[str, Any]]:
-        """c(S) for the members S: ``(cost, status, info)``; ``info`` has ``seconds`` and ``warm``.
+        """c(S) for the members S: ``(cost, status, info)``; ``info`` has ``seconds``, ``warm`` and
+        ``gap`` (the relative MIP gap: 0 for an LP, an integral relaxation or the enumerated
+        assignments, HiGHS's gap after branch and bound, None without a solution).
 
         A coalition whose members have no demand costs 0 without a solve (as in
         :func:`optimizer.coalition.subset_input`). ``detail``, when given, receives the cost of
@@ -187,7 +190,7 @@ class BoundsGame:
         if not self._has_demand(s):
             if detail is not None:
                 detail.update(dict.fromkeys(self._categories, 0.0))
-            return 0.0, "optimal", {"seconds": 0.0, "warm": False}
+            return 0.0, "optimal", {"seconds": 0.0, "warm": False, "gap": 0.0}
         gone = np.array([p not in s for p in self.order] + [False])
         # owner position len(order) means "no player": never removed; any owner gone removes it
         col_off = gone[self.col_owner].any(axis=1)
@@ -215,6 +218,7 @@ class BoundsGame:
         self._rlo, self._rhi = rlo, rhi
         h.changeObjectiveOffset(offset)
         self._deadline(h)
+        self._gap = 0.0
         obj, status, x = self._solve_relaxation_or_enumerate(h, lb, ub)
         self.solves += 1
         if detail is not None and x is not None:
@@ -222,7 +226,8 @@ class BoundsGame:
                 detail[cat] = float(c @ x) + const - float(by_player[gone[:-1]].sum())
         if status not in ("optimal", "feasible"):
             self.h = None  # a failed solve's basis is a poor start; the next S starts cold
-        info = {"seconds": time.perf_counter() - t0, "warm": warm}
+        gap = self._gap if x is not None else None
+        info = {"seconds": time.perf_counter() - t0, "warm": warm, "gap": gap}
         return obj, status, info
 
     def _cold(self) -> highspy.Highs:
@@ -241,10 +246,10 @@ class BoundsGame:
             self._lb[d], self._ub[d] = lb[d], ub[d]
 
     def _deadline(self, h: highspy.Highs) -> None:
-        # HiGHS's time limit counts every run of one object: give each c(S) its own budget
-        limit = self.options.time_limit_s
-        if limit is not None:
-            h.setOptionValue("time_limit", h.getRunTime() + float(limit))
+        """Give this c(S) its own time budget (HiGHS counts its limit over every run of one object)."""
+        from optimizer.warm import WarmSolver
+
+        WarmSolver._renew_time_limit(h, self.options.time_limit_s)
 
     def _solve_relaxation_or_enumerate(
         self, h: highspy.Highs, lb: np.ndarray, ub: np.ndarray
@@ -294,6 +299,8 @@ class BoundsGame:
         h.run()
         status, _ = highs_status(h)
         obj, x = _objective(h, status), _primal(h, status)
+        gap = float(h.getInfo().mip_gap) if x is not None else None
+        self._gap = gap if gap is not None and np.isfinite(gap) else None
         h.changeColsIntegrality(n, ic, np.full(n, highspy.HighsVarType.kContinuous))
         self.h = None  # after branch and bound the LP basis is gone: start the next S afresh
         return obj, status, x

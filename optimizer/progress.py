@@ -206,6 +206,9 @@ class SolveMonitor:
                 if not done.is_set():
                     self._draw()
 
+        # drawn once before HiGHS starts, so that a run shorter than one interval (an LP of a few
+        # milliseconds, such as a MIP whose relaxation is integral) still shows its line
+        self._draw()
         watcher = threading.Thread(target=watch, name="solve-progress", daemon=True)
         watcher.start()
         try:

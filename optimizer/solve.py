@@ -55,7 +55,8 @@ class SolveOptions:
     solver : HiGHS ``solver`` option: ``choose``, ``simplex`` or ``ipm``.
     run_crossover : HiGHS ``run_crossover`` for ``ipm``: ``on``, ``off`` or ``choose``.
     duals : compute duals (prices); for a MIP this re-solves the LP with integers fixed (not needed
-        when the LP relaxation came out integral: its duals are taken).
+        when the LP relaxation came out integral: its duals are taken), within ``time_limit_s``
+        again (without duals when that LP does not finish in it).
     relaxation_first : solve a MIP's LP relaxation first and keep it when its integer columns are
         integral (no branch and bound, no second solve for duals); False goes straight to branch
         and bound.
@@ -585,8 +586,12 @@ def solve(
                 len(ic), ic.astype(np.int32), np.array([highspy.HighsVarType.kContinuous] * len(ic))
             )
             h.changeColsBounds(len(ic), ic.astype(np.int32), fixed, fixed)
-            # the time limit is for the MIP; HiGHS counts it across runs of one object, so lift it
-            h.setOptionValue("time_limit", highspy.kHighsInf)
+            # HiGHS counts its time limit across runs of one object: this LP gets a budget of its
+            # own, the same time limit again (none when none was asked), so it cannot run unbounded
+            limit = opts.time_limit_s
+            h.setOptionValue(
+                "time_limit", highspy.kHighsInf if limit is None else h.getRunTime() + float(limit)
+            )
             t2 = time.perf_counter()
             _run(h, monitor, "duals")
             calls.append(("duals_lp", time.perf_counter() - t2))
@@ -594,7 +599,8 @@ def solve(
             if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                 row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
             else:
-                sol.message = "duals unavailable: the LP with integers fixed did not solve"
+                why = h.modelStatusToString(h.getModelStatus()).lower()
+                sol.message = f"duals unavailable: the LP with integers fixed did not solve ({why})"
         if row_dual is not None:
             sol.duals = RowDuals(sf.rows, row_dual)
     return sol

@@ -235,12 +235,13 @@ def test_bounds_cost_equals_removed_rows_cost(tmp_path, case):
     for s in gray_order(all_subsets(order), order):
         split, want_split = {}, {}
         got, status, info = game.cost(s, split)
-        want, want_status = solve_subset(raw, s, opts, detail=want_split)
+        want, want_status, want_gap = solve_subset(raw, s, opts, detail=want_split)
         assert status == want_status == "optimal", s
         assert got == pytest.approx(want, rel=1e-6, abs=1e-9), s
         assert sum(split.values()) == pytest.approx(got, rel=1e-9, abs=1e-9), s
         if case != "generated":  # unique optima: the split is the same too
             assert split == pytest.approx(want_split, rel=1e-6, abs=1e-6), s
+        assert info["gap"] == pytest.approx(0.0, abs=1e-9) and want_gap <= 1e-9, s
         warm += bool(info["warm"])
     assert warm >= 1  # at least one c(S) was a re-solve of the persistent model
 

@@ -453,22 +453,35 @@ def test_region_with_a_plus_in_the_coalition_game(tmp_path):
     )
 
 
-def test_infeasible_sub_coalition_is_a_result(tmp_path, book, monkeypatch):
-    """c({B}) infeasible: the workbook lists it, the game's values are not computed, exit 1."""
+@pytest.mark.parametrize("path", ["warm", "cold"])
+def test_infeasible_sub_coalition_is_a_result(tmp_path, book, monkeypatch, path):
+    """c({B}) infeasible: the workbook lists it, the game's values are not computed, exit 1 — on
+    the bounds path (warm re-solves) and on the removed-rows path (--cold)."""
     import optimizer.coalition as co
+    import optimizer.coalition_warm as cw
 
-    real = co.solve_subset
+    if path == "cold":
+        real = co.solve_subset
 
-    def solve(raw, members, options=None, bet_mode=None, detail=None):
-        if list(members) == ["B"]:
-            return None, "infeasible", None
-        return real(raw, members, options, bet_mode, detail)
+        def solve(raw, members, options=None, bet_mode=None, detail=None):
+            if list(members) == ["B"]:
+                return None, "infeasible", None
+            return real(raw, members, options, bet_mode, detail)
 
-    monkeypatch.setattr(co, "solve_subset", solve)
+        monkeypatch.setattr(co, "solve_subset", solve)
+    else:
+        real_cost = cw.BoundsGame.cost
+
+        def cost(self, members, detail=None):
+            if list(members) == ["B"]:
+                return None, "infeasible", {"seconds": 0.0, "warm": True, "gap": None}
+            return real_cost(self, members, detail)
+
+        monkeypatch.setattr(cw.BoundsGame, "cost", cost)
     out = tmp_path / "c.xlsx"
     check(
         tmp_path,
-        ["coalition", str(book), "-o", str(out)],
+        ["coalition", str(book), "-o", str(out), *(["--cold"] if path == "cold" else [])],
         1,
         "B (infeasible)",
         new=("c.xlsx", "c.sqlite"),
