@@ -2122,7 +2122,11 @@ def _check_outcomes(
             f"{settings.bet_mode}): this run plans for the base data; use --bet-mode stochastic "
             "for the hedging plan"
         )
-    early = min((int(y) for y in bets["available_year"]), default=None) if len(bets) else None
+    # a missing available_year (a dropped column or blank cell) is reported by the Bets checks
+    years = (
+        [int(y) for y in bets["available_year"] if y is not None and y == y] if len(bets) else []
+    )
+    early = min(years, default=None)
     if settings.stage_year is not None and early is not None and settings.stage_year > early:
         warnings.append(
             f"stage_year {settings.stage_year} is after the earliest bet available_year {early}: "
