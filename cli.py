@@ -1087,6 +1087,12 @@ def coalition(
     )
     check_game_size(len(order), samples, workers, len(set(subsets)))
     _say(f"players   {len(order)}: {', '.join(order)}; {len(set(subsets))} sub-coalitions to solve")
+    if len(set(subsets)) > 31:
+        _say(
+            f"note      each sub-coalition is a model about the size of the input's own solve, "
+            f"{len(set(subsets))} of them; the time estimate follows the first one. For hours of "
+            "work: --players (fewer players), --samples (sampled permutations) or --scheduler (a cluster)"
+        )
     opts = SolveOptions(
         time_limit_s=time_limit, mip_gap=mip_gap, threads=1 if (workers or scheduler) else None
     )

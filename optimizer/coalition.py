@@ -791,6 +791,21 @@ class GameStore:
         self._file.close()
 
 
+def _estimate(tasks: int, first_s: float, workers: int, scheduler: str | None) -> str:
+    """The time the whole game will take at the first sub-coalition's pace, and what to do when
+    that is hours (the grand coalition, the largest model, usually takes longer than the first)."""
+    parallel = "a cluster's workers" if scheduler else f"{max(workers, 1)} worker(s)"
+    total = tasks * first_s / (1 if scheduler else max(workers, 1))
+    when = f"{total / 3600:.1f} h" if total >= 3600 else f"{total / 60:.0f} min"
+    msg = f"estimate  {tasks} sub-coalitions at {first_s:,.0f} s each on {parallel}: about {when}"
+    if total >= 3600:
+        msg += (
+            "; to make it shorter: --players R1,R2,… (n players: 2^n−1 sub-coalitions), "
+            "--samples N (sampled permutations), --relax-integers, or --scheduler tcp://… (a cluster)"
+        )
+    return msg
+
+
 def run_game(
     input_path: Any,
     raw: RawBook,
@@ -867,6 +882,8 @@ def run_game(
         n += 1
         rate = n / max(time.perf_counter() - t0, 1e-9)
         eta = (len(tasks) - n) / rate if rate else 0.0
+        if n == 1 and len(tasks) > 1:
+            say(_estimate(len(tasks), time.perf_counter() - t0, workers, scheduler))
         say(
             f"solved    {n}/{len(tasks)}  {row['key']}: {row['status']} {row['cost'] if row['cost'] is not None else ''}"
             f"  ({'warm' if row.get('warm') else 'cold'} {row.get('seconds') or 0:.1f} s; ETA {eta:,.0f} s)"
