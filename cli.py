@@ -1088,10 +1088,16 @@ def coalition(
     check_game_size(len(order), samples, workers, len(set(subsets)))
     _say(f"players   {len(order)}: {', '.join(order)}; {len(set(subsets))} sub-coalitions to solve")
     if len(set(subsets)) > 31:
+        how = (
+            "each is a model about the size of the input's own solve"
+            if cold
+            else "each worker's first solves the input's model from scratch (about as long as its "
+            "own solve), the others re-solve it warm"
+        )
         _say(
-            f"note      each sub-coalition is a model about the size of the input's own solve, "
-            f"{len(set(subsets))} of them; the time estimate follows the first one. For hours of "
-            "work: --players (fewer players), --samples (sampled permutations) or --scheduler (a cluster)"
+            f"note      {len(set(subsets))} sub-coalitions: {how}; the estimated time of the whole "
+            "game follows as soon as the pace is known. For hours of work: --players (fewer "
+            "players), --samples N (sampled permutations) or --scheduler (a cluster)"
         )
     opts = SolveOptions(
         time_limit_s=time_limit, mip_gap=mip_gap, threads=1 if (workers or scheduler) else None

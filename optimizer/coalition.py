@@ -791,13 +791,26 @@ class GameStore:
         self._file.close()
 
 
-def _estimate(tasks: int, first_s: float, workers: int, scheduler: str | None) -> str:
-    """The time the whole game will take at the first sub-coalition's pace, and what to do when
-    that is hours (the grand coalition, the largest model, usually takes longer than the first)."""
-    parallel = "a cluster's workers" if scheduler else f"{max(workers, 1)} worker(s)"
-    total = tasks * first_s / (1 if scheduler else max(workers, 1))
-    when = f"{total / 3600:.1f} h" if total >= 3600 else f"{total / 60:.0f} min"
-    msg = f"estimate  {tasks} sub-coalitions at {first_s:,.0f} s each on {parallel}: about {when}"
+def estimate_note(
+    tasks: int, done: int, elapsed_s: float, per_s: float, parallel: int, scheduler: str | None
+) -> str:
+    """The time the whole game will take, and what to do when that is hours.
+
+    ``done`` sub-coalitions took ``elapsed_s`` so far; the other ``tasks − done`` are expected at
+    ``per_s`` each, ``parallel`` at a time: the first sub-coalition's time for a game solved cold
+    (every c(S) is a model about the size of the input's), the first warm re-solve's for the
+    default path (only each worker's first c(S) builds and solves the model from scratch; the
+    others re-solve it, and those of larger coalitions take longer, so this errs on the short side
+    where the first re-solve is small — the ETA on each progress line follows the measured pace).
+    """
+    parallel = max(int(parallel), 1)
+    total = elapsed_s + (tasks - done) * per_s / parallel
+    when = f"{total / 3600:.1f} h" if total >= 3600 else f"{max(total / 60, 1):.0f} min"
+    where = f"{parallel} worker(s)" + (" of the cluster" if scheduler else "")
+    msg = (
+        f"estimate  {tasks} sub-coalitions: {done} in {elapsed_s:,.0f} s, the rest at "
+        f"{per_s:,.1f} s each on {where}: about {when} in all"
+    )
     if total >= 3600:
         msg += (
             "; to make it shorter: --players R1,R2,… (n players: 2^n−1 sub-coalitions), "
@@ -874,24 +887,34 @@ def run_game(
     ]
     t0 = time.perf_counter()
     n = 0
+    estimated = False
+    pool = {"workers": workers if workers and not scheduler else 1}
+
+    def on_start(count: int) -> None:
+        pool["workers"] = count
 
     def on_row(row: dict[str, Any]) -> None:
-        nonlocal n
+        nonlocal n, estimated
         st.record(row)
         done[row["key"]] = (row["cost"], row["status"])
         n += 1
         rate = n / max(time.perf_counter() - t0, 1e-9)
         eta = (len(tasks) - n) / rate if rate else 0.0
-        if n == 1 and len(tasks) > 1:
-            say(_estimate(len(tasks), time.perf_counter() - t0, workers, scheduler))
         say(
             f"solved    {n}/{len(tasks)}  {row['key']}: {row['status']} {row['cost'] if row['cost'] is not None else ''}"
             f"  ({'warm' if row.get('warm') else 'cold'} {row.get('seconds') or 0:.1f} s; ETA {eta:,.0f} s)"
         )
+        if not estimated and n < len(tasks) and (not warm or row.get("warm") is not False):
+            # cold path: the first c(S) sets the pace; warm path: the first re-solve does (a
+            # worker's first c(S) builds the model and solves it from scratch)
+            estimated = True
+            per = float(row.get("seconds") or 0.0)
+            elapsed = time.perf_counter() - t0
+            say(estimate_note(len(tasks), n, elapsed, per, pool["workers"], scheduler))
 
     try:
         if tasks and (workers or scheduler):
-            _execute_dask(tasks, workers, scheduler, on_row)
+            _execute_dask(tasks, workers, scheduler, on_row, on_start)
         else:
             for t in tasks:
                 on_row(coalition_task(t))
@@ -926,6 +949,7 @@ def _execute_dask(
     workers: int,
     scheduler: str | None,
     on_row: Callable[[dict[str, Any]], None],
+    on_start: Callable[[int], None] | None = None,
 ) -> None:
     """Solve sub-coalitions on the shared executor (:func:`optimizer.parallel.execute`: a
     LocalCluster with one HiGHS thread per worker, or an existing scheduler; a worker that dies is
@@ -936,5 +960,12 @@ def _execute_dask(
         return {"key": task["key"], "cost": None, "status": f"failed: {message}", "seconds": 0.0}
 
     execute(
-        tasks, coalition_task, on_row, failed, workers=workers, scheduler=scheduler, name="game"
+        tasks,
+        coalition_task,
+        on_row,
+        failed,
+        workers=workers,
+        scheduler=scheduler,
+        name="game",
+        on_start=on_start,
     )

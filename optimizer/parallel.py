@@ -36,6 +36,7 @@ def execute(
     allowed_failures: int = 2,
     name: str = "task",
     share_start: bool = False,
+    on_start: Callable[[int], None] | None = None,
 ) -> None:
     """Run ``fn`` on every task in parallel; ``on_row`` gets each result (or failure row) in turn.
 
@@ -51,6 +52,7 @@ def execute(
     name : prefix of the Dask keys (what the dashboard shows).
     share_start : run the first task alone and hand its ``_start`` to the others (``fn(task,
         start)``); the ``_start`` never reaches ``on_row``.
+    on_start : called once the cluster is up with its number of workers (for estimates).
     """
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
@@ -82,6 +84,11 @@ def execute(
                 env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
             )
             client = Client(cluster)
+
+    if on_start is not None:
+        on_start(
+            workers if cluster is not None else max(len(client.scheduler_info()["workers"]), 1)
+        )
 
     def finish(fut: Any) -> Row:
         try:

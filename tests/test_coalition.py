@@ -253,3 +253,76 @@ def test_gray_order_changes_one_member_at_a_time():
     seq = gray_order(all_subsets(order), order)
     assert sorted(seq) == sorted(all_subsets(order))
     assert all(len(set(x) ^ set(y)) == 1 for x, y in zip(seq, seq[1:], strict=False))
+
+
+def write_six_player_case(folder):
+    """Six regions P1..P6 like A of the three-player case (each needs 1000 H100e, 1 MW of IT), so
+    that the game has 2^6 − 1 = 63 sub-coalitions: more than the 31 above which the command warns
+    up front."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"P{i}" for i in range(1, 7)]
+    files = {
+        "Settings": "key,value\nbase_year,2030\ndiscount_rate,0\nlast_period_length,1\nmip_gap,1e-9\n",
+        "Years": "year\n2030\n",
+        "Regions": "region,coalition,wacc,pue,grid_max_mw,grid_price_usd\n"
+        + "".join(f"{r},TRUE,0,1.0,10,{100 + 10 * i}\n" for i, r in enumerate(names)),
+        "TimeSlices": "slice,day,hours\nh1,d1,8760\n",
+        "Technologies": "tech,class,life,module_size\ndc,datacenter,1,2\n",
+        "TechCosts": "tech,region,year,capex_musd\ndc,,,1\n",
+        "Accelerators": "year,h100e_per_chip,kw_per_chip,system_capex_usd,life\n2030,1,1,0,5\n",
+        "Commodities": "commodity,year,external_price_usd\naccelerator,,0\n",
+        "Demand": "region,segment,year,h100e\n"
+        + "".join(f"{r},inference,2030,1000\n" for r in names),
+    }
+    for name, text in files.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+CONTROL = [chr(c) for c in range(32) if chr(c) not in "\n\t"] + ["\x7f"]
+
+
+@pytest.mark.parametrize("path", ["warm", "cold"])
+def test_game_says_its_size_and_estimate_before_the_work(tmp_path, path):
+    """Issue 19: a game of 63 sub-coalitions says so up front with a note (more than 31), then, as
+    soon as the pace is known, the estimated time of the whole game — after the first c(S) solved
+    cold, after the first warm re-solve on the default path — before most of the work is done. In a
+    real process with stderr to a pipe: plain lines only (no carriage return or escape), and stdout
+    (--json) is one JSON object."""
+    case = write_six_player_case(tmp_path / "case")
+    args = ["coalition", str(case), "--json", "-o", str(tmp_path / "g.xlsx")]
+    p = run(*args, *(["--cold"] if path == "cold" else []), real=True)
+    assert p.returncode == 0, p.stderr
+    assert not [c for c in CONTROL if c in p.stderr], repr(p.stderr)
+    assert p.stdout.count("\n") == 1 and set(json.loads(p.stdout)["shapley"]) == {
+        f"P{i}" for i in range(1, 7)
+    }
+    lines = p.stderr.splitlines()
+    heads = [ln.split()[0] for ln in lines if ln.strip()]
+    assert "63 sub-coalitions to solve" in lines[heads.index("players")]
+    note = lines[heads.index("note")]
+    assert "--players" in note and "--samples" in note and "--scheduler" in note
+    assert heads.index("players") < heads.index("note") < heads.index("solved")
+    assert heads.count("estimate") == 1
+    est = lines[heads.index("estimate")]
+    assert "63 sub-coalitions" in est and "about" in est
+    solved = [ln for ln in lines if ln.startswith("solved")]
+    # the cold path knows its pace after one c(S); the warm one after its first re-solve (a c(S)
+    # after branch and bound starts afresh, so that need not be the second)
+    first = 0 if path == "cold" else next(i for i, ln in enumerate(solved) if "(warm" in ln)
+    assert lines[heads.index("estimate") - 1] == solved[first], p.stderr
+    assert "h in all" not in est or "--players" in est
+
+
+def test_estimate_note_arithmetic_and_advice():
+    """estimate_note: 2 done in 60 s, 1,021 left at 5 s each on 2 workers → 60 + 1021·5/2 =
+    2,612.5 s ≈ 44 min (no advice); at 20 s each on one worker → 60 + 20,420 s = 5.7 h, with the
+    four ways to shorten it."""
+    from optimizer.coalition import estimate_note
+
+    short = estimate_note(1023, 2, 60.0, 5.0, 2, None)
+    assert "about 44 min in all" in short and "--players" not in short
+    long = estimate_note(1023, 2, 60.0, 20.0, 1, "tcp://x:8786")
+    assert "about 5.7 h in all" in long and "of the cluster" in long
+    for advice in ("--players", "--samples", "--relax-integers", "--scheduler"):
+        assert advice in long
