@@ -638,3 +638,18 @@ def test_inputs_error_lists_every_problem_as_sheet_cell():
         load_inputs(BROKEN / "error_cells.xlsx")
     lines = [str(p) for p in info.value.problems]
     assert "Regions!D2: error value #N/A — a value (fix the formula)" in lines
+
+
+def test_blank_bet_year_is_a_problem_not_a_traceback(tmp_path, tiny_path):
+    """A bet with a blank available_year is named by its cell, with an Outcomes sheet and a
+    stage_year too (their check reads the bets' years and once crashed on the blank)."""
+    case = shutil.copytree(tiny_path, tmp_path / "case")
+    f = case / "Bets.csv"
+    f.write_text(f.read_text().replace("2030,2035,0.5", "2030,,0.5"))
+    (case / "Outcomes.csv").write_text("outcome,probability\nonly,1\n")
+    with (case / "Settings.csv").open("a") as out:
+        out.write("stage_year,2040\n")
+    result = validate(case)
+    assert result.exit_code == 2, result.output
+    assert "Bets!E2: blank available_year" in result.stderr
+    assert "Traceback" not in result.output
