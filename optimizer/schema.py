@@ -73,6 +73,10 @@ class Sheet:
     required: bool = False
     description: str = ""
     kind: str = "table"  # "table" or "settings" (key/value rows)
+    # Two rows with the same ``keys`` are an error the validation reports (optimizer.io.validation).
+    # False where a repeat has a meaning (rule sheets: the most specific rows win, on a tie FALSE,
+    # §5.2) or where the sheet's own check names it better (Years must increase; Outcomes).
+    unique: bool = True
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -81,7 +85,7 @@ class Sheet:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """Columns that identify a row (duplicates are an error)."""
+        """Columns that identify a row (repeats are an error where ``unique``)."""
         return tuple(c.name for c in self.columns if c.key)
 
     def column(self, name: str) -> Column:
@@ -231,6 +235,7 @@ SHEETS: tuple[Sheet, ...] = (
         ),
         required=True,
         description="The model years; each stands for the years up to the next one.",
+        unique=False,
     ),
     Sheet(
         "Regions",
@@ -714,6 +719,7 @@ SHEETS: tuple[Sheet, ...] = (
             C("cost_usd", "float", "$/unit", 0.0, min=0.0, description="shipping cost"),
         ),
         description="Shipping rules between regions.",
+        unique=False,
     ),
     Sheet(
         "ComputeRoutes",
@@ -745,6 +751,7 @@ SHEETS: tuple[Sheet, ...] = (
             C("allowed", "bool", _BOOL_DOC, True, description="FALSE = may not serve"),
         ),
         description="Which hosts may serve which consumers.",
+        unique=False,
     ),
     Sheet(
         "Demand",
@@ -942,6 +949,7 @@ SHEETS: tuple[Sheet, ...] = (
             C("allowed", "bool", _BOOL_DOC, required=True, description="may finance"),
         ),
         description="Where each partner's money may go.",
+        unique=False,
     ),
     Sheet(
         "Bets",
@@ -1014,6 +1022,7 @@ SHEETS: tuple[Sheet, ...] = (
         ),
         description="Uncertain futures the hedging plan must hold up in (§8.1); with bet_mode "
         "stochastic the tree is these rows times the bet outcomes.",
+        unique=False,
     ),
     Sheet(
         "Sweep",

@@ -26,6 +26,7 @@ import cli
 from optimizer import data_io
 from optimizer.annotate import ORANGE, PROBLEMS_SHEET, RED
 from optimizer.data_io import InputData, InputError, load_inputs, read_raw
+from optimizer.io import reading
 from tests.conftest import ROOT
 from tests.fixtures import make_broken
 
@@ -235,8 +236,8 @@ def test_solve_refuses_bad_input_before_building(tmp_path):
 # ---------------------------------------------------------------------------------------------------
 def test_unpacked_size_limit(monkeypatch):
     """The other zip-bomb limit: total unpacked size (lowered here so a normal workbook exceeds it)."""
-    monkeypatch.setattr(data_io, "MAX_UNPACKED_BYTES", 10_000)
-    monkeypatch.setattr(data_io, "MAX_COMPRESSION_RATIO", 1e9)
+    monkeypatch.setattr(reading, "MAX_UNPACKED_BYTES", 10_000)
+    monkeypatch.setattr(reading, "MAX_COMPRESSION_RATIO", 1e9)
     result = validate(ACCEPTED / "plain_numeric_text.xlsx")
     assert result.exit_code == 2
     assert "a likely zip bomb" in result.stderr and "at most 9.8 KiB unpacked" in result.stderr
