@@ -447,10 +447,10 @@ def check_outcomes(
             "for the hedging plan"
         )
     # a missing available_year (a dropped column or blank cell) is reported by the Bets checks
-    years = (
+    available = (
         [int(y) for y in bets["available_year"] if y is not None and y == y] if len(bets) else []
     )
-    early = min(years, default=None)
+    early = min(available, default=None)
     if settings.stage_year is not None and early is not None and settings.stage_year > early:
         warnings.append(
             f"stage_year {settings.stage_year} is after the earliest bet available_year {early}: "
