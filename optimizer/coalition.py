@@ -120,6 +120,9 @@ def restrict(raw: RawBook, members: Iterable[str]) -> RawBook:
     book = raw.copy()
     book.tables.pop("Scenarios", None)
     book.tables.pop("Sweep", None)
+    # c(S) plans for the base data, as a solve does outside bet_mode stochastic: the Outcomes
+    # sheet's futures name scenarios of the sheet just removed, and would fail every c(S)
+    book.tables.pop("Outcomes", None)
     regions = book.tables.get("Regions")
     all_regions = set()
     if regions is not None and "region" in regions.headers:
@@ -904,9 +907,16 @@ def run_game(
             f"solved    {n}/{len(tasks)}  {row['key']}: {row['status']} {row['cost'] if row['cost'] is not None else ''}"
             f"  ({'warm' if row.get('warm') else 'cold'} {row.get('seconds') or 0:.1f} s; ETA {eta:,.0f} s)"
         )
-        if not estimated and n < len(tasks) and (not warm or row.get("warm") is not False):
-            # cold path: the first c(S) sets the pace; warm path: the first re-solve does (a
-            # worker's first c(S) builds the model and solves it from scratch)
+        paced = row.get("status") in ("optimal", "feasible") and row.get("seconds")
+        if (
+            not estimated
+            and n < len(tasks)
+            and paced
+            and (not warm or row.get("warm") is not False)
+        ):
+            # cold path: the first solved c(S) sets the pace; warm path: the first re-solve does
+            # (a worker's first c(S) builds the model and solves it from scratch); a failed or
+            # demand-free c(S) took no solve and says nothing of the pace
             estimated = True
             per = float(row.get("seconds") or 0.0)
             elapsed = time.perf_counter() - t0

@@ -326,3 +326,20 @@ def test_estimate_note_arithmetic_and_advice():
     assert "about 5.7 h in all" in long and "of the cluster" in long
     for advice in ("--players", "--samples", "--relax-integers", "--scheduler"):
         assert advice in long
+
+
+def test_game_ignores_the_outcomes_sheet(tmp_path):
+    """An input with hedging futures (an Outcomes sheet naming Scenarios rows, as the shipped base
+    has) plays the game on its base data: every c(S) is the three-player hand value (above), on the
+    warm and the --cold paths — not an error of every sub-coalition."""
+    case = write_three_player_case(tmp_path / "case")
+    (case / "Scenarios.csv").write_text(
+        "scenario,sheet,where,column,op,value\nlow,Demand,,h100e,scale,0.5\n"
+    )
+    (case / "Outcomes.csv").write_text("outcome,probability,scenario\nlow,0.5,low\nmid,0.5,\n")
+    for extra in ([], ["--cold"]):
+        p = run("coalition", str(case), "--json", "-o", str(tmp_path / "g.xlsx"), *extra)
+        assert p.returncode == 0, p.stderr
+        g = json.loads(p.stdout)
+        assert g["cost"]["A+B+C"] == pytest.approx(2 + 2 * GAS, rel=1e-6)
+        assert g["cost"]["A"] == pytest.approx(2 + GAS, rel=1e-6)
