@@ -36,7 +36,9 @@ from optimizer.schema import RESULT_COLUMNS  # noqa: E402
 
 def _read_results(path: Path) -> dict[str, pd.DataFrame]:
     """The tables of a results workbook written by ``cli.py solve``."""
-    book = pd.read_excel(path, sheet_name=None)
+    from optimizer.presentation import read_results_workbook
+
+    book = read_results_workbook(path)  # without the units rows and the Summary's report parts
     out = {}
     for name in RESULT_COLUMNS:
         df = book.get(name)

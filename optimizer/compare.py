@@ -77,12 +77,24 @@ RUN_KEYS = (
 TOP_MOVERS = 10
 
 
-def _sheet_frame(ws) -> tuple[list[str], list[tuple]]:
+def _sheet_frame(ws, *, first_block: bool = False) -> tuple[list[str], list[tuple], int]:
+    """Header and records of a results sheet: the units row under the header (column A
+    ``(unit)``) is not a record; with ``first_block`` the table ends at its first blank row (the
+    Summary's metrics, above its note and headline table). Also returns the sheet row of the first
+    record."""
+    from optimizer.presentation import UNITS_ROW_MARKER
+
     rows = list(ws.iter_rows(values_only=True))
     if not rows:
-        return [], []
+        return [], [], 2
     header = ["" if h is None else str(h) for h in rows[0]]
-    return header, [r for r in rows[1:] if any(v is not None for v in r)]
+    body, first = rows[1:], 2
+    if body and body[0] and body[0][0] == UNITS_ROW_MARKER:
+        body, first = body[1:], 3
+    if first_block:
+        blank = next((i for i, r in enumerate(body) if all(v is None for v in r)), len(body))
+        body = body[:blank]
+    return header, [r for r in body if any(v is not None for v in r)], first
 
 
 def read_results(path: str | Path) -> dict[str, pd.DataFrame]:
@@ -110,7 +122,7 @@ def read_results(path: str | Path) -> dict[str, pd.DataFrame]:
         for sheet, cols in {**REQUIRED_COLUMNS, **OPTIONAL_COLUMNS}.items():
             if sheet not in wb.sheetnames:
                 continue
-            header, rows = _sheet_frame(wb[sheet])
+            header, rows, first = _sheet_frame(wb[sheet], first_block=sheet == "Summary")
             lacking = [c for c in cols if c not in header]
             if lacking:
                 raise ValueError(
@@ -128,7 +140,7 @@ def read_results(path: str | Path) -> dict[str, pd.DataFrame]:
                     continue
                 for i, v in enumerate(df[c]):
                     if v is not None and not isinstance(v, int | float):
-                        cell = f"{get_column_letter(header.index(c) + 1)}{i + 2}"
+                        cell = f"{get_column_letter(header.index(c) + 1)}{i + first}"
                         raise ValueError(
                             f"{path}: {sheet}!{cell}: {v!r} is not a number — "
                             f"column {c} of a results workbook holds numbers"

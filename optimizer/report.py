@@ -27,6 +27,16 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from optimizer.presentation import (
+    UNITS_ROW_MARKER,
+    YES_NO_FORMAT,
+    column_unit,
+    headline_by_year,
+    price_summary,
+    scale_for,
+    summary_display,
+    yes_no,
+)
 from optimizer.schema import RESULT_COLUMNS, UNSERVED_HOST
 from optimizer.workbook import (
     FONT_NAME,
@@ -41,13 +51,27 @@ logger = logging.getLogger(__name__)
 
 TABLE_COLUMNS = RESULT_COLUMNS
 
-SHEET_ORDER: tuple[str, ...] = ("Summary", "Dashboard", *list(TABLE_COLUMNS)[1:])
+PRICE_VIEW = "PriceSummary"
+"""The printable view of the Prices sheet (averages by year), written right after it."""
+
+SHEET_ORDER: tuple[str, ...] = tuple(
+    s
+    for name in ("Summary", "Dashboard", *list(TABLE_COLUMNS)[1:])
+    for s in ((name, PRICE_VIEW) if name == "Prices" else (name,))
+)
 """Sheets of the results workbook, in order."""
+
+NO_UNITS_ROW = frozenset({"Summary", "Run"})
+"""Sheets without a units row: their values carry their own unit (Summary) or none (Run)."""
+
+PRICES_PRINTED_ROWS = 50
+"""Data rows of the Prices sheet that print (its print area); the PriceSummary view prints the rest
+as averages by year."""
 
 BLANK_MEANS_NONE: dict[str, frozenset[str]] = {
     "Summary": frozenset({"value"}),
     "Energy": frozenset({"curtailed_mwh"}),
-    "Prices": frozenset({"region", "segment", "slice", "partner"}),
+    "Prices": frozenset({"region", "segment", "slice", "partner", "hours"}),
     "Run": frozenset({"value"}),
     "FirstStage": frozenset({"tech", "region", "partner"}),
 }
@@ -59,7 +83,8 @@ _NUMBER_FORMATS: dict[str, dict[str, str]] = {
     "Compute": {"served": "#,##0.0", "unserved": "#,##0.0"},
     "Energy": {"mwh": "#,##0", "curtailed_mwh": "#,##0"},
     "Emissions": {"tco2": "#,##0"},
-    "Bets": {"probability": "0.0%", "funded": "0.00"},
+    "Bets": {"probability": "0.0%", "funded": YES_NO_FORMAT},
+    "Prices": {"hours": "#,##0.##"},
 }
 
 _HEADER_COMMENTS: dict[str, dict[str, str]] = {
@@ -203,6 +228,18 @@ def _expected(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _scaled(pivot: pd.DataFrame, unit: str) -> tuple[pd.DataFrame, str]:
+    """A chart pivot in the unit people say for its size (GW, T$, M H100e: ``scale_for``)."""
+    if pivot.empty:
+        return pivot, unit
+    values = pivot.iloc[:, 1:].to_numpy(dtype=float)
+    factor, shown = scale_for(unit, float(np.nanmax(np.abs(values))) if values.size else 0.0)
+    if factor != 1.0:
+        pivot = pivot.copy()
+        pivot.iloc[:, 1:] = values / factor
+    return pivot, shown
+
+
 def _chart_specs(tables: Mapping[str, pd.DataFrame]) -> list[_ChartSpec]:
     """Build the pivots behind every Dashboard chart (empty pivot = chart skipped with a note)."""
     cap = tables["Capacity"]
@@ -260,6 +297,12 @@ def _chart_specs(tables: Mapping[str, pd.DataFrame]) -> list[_ChartSpec]:
         gen_pivot = _year_pivot(gen, "tech", "twh", _order_by_total(gen, "tech", "twh", ("grid",)))
     else:
         gen_pivot = pd.DataFrame()
+    capacity, cap_unit = _scaled(capacity, "MW")
+    fab_pivot, fab_unit = _scaled(fab_pivot, "units/yr")
+    capital_pivot, capital_unit = _scaled(capital_pivot, "$M")
+    compute_pivot, compute_unit = _scaled(compute_pivot, "H100e")
+    if len(capital_pivot):
+        capital_pivot = capital_pivot.rename(columns={"capital_musd": f"capital ({capital_unit})"})
     gen_unit = "TWh"
     if len(gen_pivot) and gen_pivot.iloc[:, 1:].sum(axis=1).max() < 1:
         # Below 1 TWh a year the axis would read 0.0, 0.1, 0.1: switch to GWh.
@@ -271,7 +314,7 @@ def _chart_specs(tables: Mapping[str, pd.DataFrame]) -> list[_ChartSpec]:
             "capacity_by_class",
             "Capacity in service by class",
             "Year",
-            "Capacity (MW)",
+            f"Capacity ({cap_unit})",
             "clustered",
             capacity,
             "no power, storage or datacenter rows in the Capacity table",
@@ -291,7 +334,7 @@ def _chart_specs(tables: Mapping[str, pd.DataFrame]) -> list[_ChartSpec]:
             "compute_served_vs_demand",
             "Compute served vs demand",
             "Year",
-            "Compute (H100e)",
+            f"Compute ({compute_unit})",
             "served_demand",
             compute_pivot,
             "the Compute table is empty",
@@ -301,7 +344,7 @@ def _chart_specs(tables: Mapping[str, pd.DataFrame]) -> list[_ChartSpec]:
             "capital_by_region",
             "Capital raised by region (all years)",
             "Region",
-            "Capital ($M)",
+            f"Capital ({capital_unit})",
             "clustered",
             capital_pivot,
             "the Capital table is empty",
@@ -310,7 +353,7 @@ def _chart_specs(tables: Mapping[str, pd.DataFrame]) -> list[_ChartSpec]:
             "fab_capacity",
             "Fab capacity by tech",
             "Year",
-            "Capacity (units/yr)",
+            f"Capacity ({fab_unit})",
             "clustered",
             fab_pivot,
             "no fab rows in the Capacity table",
@@ -324,43 +367,116 @@ def _chart_specs(tables: Mapping[str, pd.DataFrame]) -> list[_ChartSpec]:
 # --------------------------------------------------------------------------------------------
 
 
-def _print_setup(ws: Worksheet, *, title_row: bool) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    # 0 = as many pages tall as needed; only the width is fitted.
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if title_row:
-        ws.print_title_rows = "1:1"
+# Printable width of a page at 100 %, in column-width units (characters of the default font):
+# A4/Letter less 0.7" margins each side ≈ 7.1" portrait, 9.6" landscape, ~13.5 characters an inch.
+_PORTRAIT_CHARS = 95
+_LANDSCAPE_CHARS = 130
+_LONG_TABLE_SCALE = 65  # percent: a long, narrow table prints ~70 rows a page instead of ~45
 
 
-def _summary_format(metric: str, value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        return None
-    if metric in _SUMMARY_FORMATS:
-        return _SUMMARY_FORMATS[metric]
-    if metric.endswith("_musd"):
-        return _MONEY_FORMAT
-    if isinstance(value, int | np.integer):
-        return "#,##0"
-    if value != 0 and math.isfinite(value) and abs(value) < 0.01:
-        # Thousands format would show a small non-zero value as 0.00.
-        return "0.00E+00"
-    return "#,##0.00"
+def _print_setup(ws: Worksheet, *, title_rows: int = 1, shrink_long: bool = False) -> None:
+    """Print sensibly: portrait when the used columns fit a portrait page, landscape otherwise, fitted
+    to one page wide; a long narrow table at a smaller scale; the header (and units) rows repeated
+    on every page."""
+    width = sum(
+        (ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width or 8.43)
+        for c in range(1, ws.max_column + 1)
+    )
+    ps = ws.page_setup
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ps.orientation = "portrait" if width <= _PORTRAIT_CHARS else "landscape"
+    page = _PORTRAIT_CHARS if width <= _PORTRAIT_CHARS else _LANDSCAPE_CHARS
+    if shrink_long and width * _LONG_TABLE_SCALE / 100 <= page and ws.max_row > 120:
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ps.scale = _LONG_TABLE_SCALE
+    else:
+        ps.fitToWidth = 1
+        # 0 = as many pages tall as needed; only the width is fitted.
+        ps.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = f"1:{title_rows}"
+    ws.oddFooter.center.text = "&A — page &P of &N"
 
 
-def _write_summary(ws: Worksheet, df: pd.DataFrame) -> None:
-    write_table(ws, df, blank_ok=BLANK_MEANS_NONE["Summary"], header_comments=None)
-    value_col = list(df.columns).index("value") + 1
-    for i, (metric, value) in enumerate(zip(df["metric"], df["value"], strict=True)):
-        fmt = _summary_format(str(metric), value)
-        cell = ws.cell(row=i + 2, column=value_col)
+_SUMMARY_NOTE = (
+    "Each value is stored in the unit its metric's name says (_musd: $M, _h100e: H100e, _seconds: s) "
+    "and shown in the unit of the unit column (e.g. T$): formulas and other tools read the stored value."
+)
+_HEADLINE_FORMAT = "#,##0.0"
+
+
+def _write_summary(ws: Worksheet, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> None:
+    """The Summary as a report: every metric with its value, the unit it is shown in and a
+    plain-language label (:mod:`optimizer.presentation`), then the headline table by year."""
+    shown = []
+    for metric, value in zip(df["metric"], df["value"], strict=True):
+        label, unit, fmt = summary_display(str(metric), value)
+        shown.append((metric, yes_no(value), unit, label, fmt))
+    table = pd.DataFrame([r[:4] for r in shown], columns=["metric", "value", "unit", "label"])
+    table = table.astype(object)
+    write_table(
+        ws,
+        table,
+        blank_ok={"value", "unit"},
+        header_comments={"value": _SUMMARY_NOTE},
+        set_widths=False,
+    )
+    for i, (metric, _v, _u, _l, fmt) in enumerate(shown, start=2):
+        cell = ws.cell(row=i, column=2)
         if fmt:
             cell.number_format = fmt
+        cell.alignment = Alignment(horizontal="right")
+        ws.cell(row=i, column=3).alignment = Alignment(horizontal="left", indent=1)
         if metric == "objective_musd":
-            cell.font = _font(bold=True)
-            ws.cell(row=i + 2, column=1).font = _font(bold=True)
-    ws.column_dimensions["B"].width = max(ws.column_dimensions["B"].width or 0, 18)
+            for c in range(1, 5):
+                ws.cell(row=i, column=c).font = _font(bold=True)
+    row = len(shown) + 3
+    set_cell(ws.cell(row=row, column=1), _SUMMARY_NOTE)
+    ws.cell(row=row, column=1).font = _font(italic=True, size=9, color="FF595959")
+
+    head = headline_by_year(_headline_tables(tables))
+    widths = {"A": 30.0, "B": 16.0, "C": 14.0}
+    if len(head):
+        row += 2
+        stochastic = any("outcome" in t.columns for t in tables.values())
+        title = "Headline by year" + (" (expected values over the futures)" if stochastic else "")
+        set_cell(ws.cell(row=row, column=1), title)
+        ws.cell(row=row, column=1).font = _font(bold=True, size=12)
+        write_table(
+            ws,
+            head,
+            number_formats={c: _HEADLINE_FORMAT for c in head.columns[2:]},
+            start_row=row + 1,
+            freeze=False,
+            autofilter=False,
+            set_widths=False,
+        )
+        for j in range(3, len(head.columns) + 1):
+            letter = ws.cell(row=1, column=j).column_letter
+            widths[letter] = max(widths.get(letter, 0.0), 10.0)
+            ws.cell(row=row + 1, column=j).alignment = Alignment(horizontal="right")
+        # small prices and shares need their decimals
+        for i, unit in enumerate(head["unit"], start=row + 2):
+            if unit.startswith("$/H100e"):
+                for j in range(3, len(head.columns) + 1):
+                    ws.cell(row=i, column=j).number_format = "#,##0.00"
+    for letter, w in widths.items():
+        ws.column_dimensions[letter].width = w
+    # labels are long: let them run over the empty cells to their right instead of widening D
+    ws.column_dimensions["D"].width = max(ws.column_dimensions["D"].width or 0, 10.0)
+    ws.freeze_panes = "A2"
+
+
+def _headline_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Tables for the headline: expectations of a hedging plan's flows; its Prices as they are
+    (presentation weights them by probability itself)."""
+    out = _expected(tables)
+    if "Prices" in tables:
+        out["Prices"] = tables["Prices"]
+    return out
 
 
 def _summary_value(summary: pd.DataFrame, metric: str) -> Any:
@@ -374,17 +490,18 @@ def _write_dashboard(ws: Worksheet, tables: Mapping[str, pd.DataFrame]) -> None:
     ws.cell(row=1, column=1).font = _font(bold=True, size=14)
     summary = tables["Summary"]
     headline = [
-        ("Objective ($M)", "objective_musd", "#,##0.00"),
-        ("Status", "status", None),
-        ("Unserved (H100e)", "unserved_h100e", "#,##0"),
-        ("Capital ($M)", "capital_musd", "#,##0.00"),
+        ("Total cost (NPV)", "objective_musd"),
+        ("Status", "status"),
+        ("Unserved", "unserved_h100e"),
+        ("Capital raised", "capital_musd"),
     ]
-    for k, (label, metric, fmt) in enumerate(headline):
+    for k, (label, metric) in enumerate(headline):
         # Label above value, two columns apart: a label may spill into the empty cell beside it.
         col = 1 + 2 * k
-        set_cell(ws.cell(row=2, column=col), label)
-        ws.cell(row=2, column=col).font = _font(bold=True)
         value = _summary_value(summary, metric)
+        _l, unit, fmt = summary_display(metric, value)
+        set_cell(ws.cell(row=2, column=col), f"{label} ({unit})" if unit else label)
+        ws.cell(row=2, column=col).font = _font(bold=True)
         cell = ws.cell(row=3, column=col)
         try:
             set_cell(cell, value)
@@ -437,7 +554,7 @@ def _write_dashboard(ws: Worksheet, tables: Mapping[str, pd.DataFrame]) -> None:
         row = last + 3
     for col in range(1, widest + 1):
         ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = _DASH_COL_WIDTH
-    _print_setup(ws, title_row=False)
+    _print_setup(ws, title_rows=0)
     # Fitted to the page width, two rows of charts fill a landscape page; break there so that
     # no chart is cut in two when printed or exported to PDF.
     chart_rows = math.ceil(len(specs) / 2)
@@ -540,27 +657,85 @@ def write_results_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
         ws = wb.create_sheet(name)
         try:
             if name == "Summary":
-                _write_summary(ws, prepared[name])
-            elif name == "Dashboard":
+                _write_summary(ws, prepared[name], prepared)
+            elif name in ("Dashboard", PRICE_VIEW):
                 continue  # after every table has been checked
             else:
+                df = prepared[name]
+                units = None
+                if name not in NO_UNITS_ROW:
+                    units = [column_unit(name, str(c)) for c in df.columns]
+                    units[0] = units[0] or UNITS_ROW_MARKER
+                else:
+                    df = df.map(yes_no) if len(df) else df
                 write_table(
                     ws,
-                    prepared[name],
+                    df,
                     blank_ok=BLANK_MEANS_NONE.get(name, frozenset()),
                     number_formats=_NUMBER_FORMATS.get(name),
                     header_comments=_HEADER_COMMENTS.get(name),
+                    units=units,
                 )
-                _print_setup(ws, title_row=True)
+                _print_setup(ws, title_rows=1 if units is None else 2, shrink_long=True)
                 if name == "FirstStage":
                     _first_stage_chart(ws, prepared[name])
         except ValueError as exc:
             problems.append(str(exc))
     if problems:
         raise ValueError(f"Cannot write {path.name}: " + " | ".join(problems))
-    _print_setup(wb["Summary"], title_row=True)
+    _print_setup(wb["Summary"])
     _write_dashboard(wb["Dashboard"], prepared)
+    _write_price_view(wb[PRICE_VIEW], prepared)
+    prices = wb["Prices"]
+    if prices.max_row > PRICES_PRINTED_ROWS + 2:
+        # 14,000 rows (one per time slice) would be hundreds of pages: print the first rows and
+        # let PriceSummary print the averages
+        prices.print_area = (
+            f"A1:{prices.cell(1, prices.max_column).column_letter}{PRICES_PRINTED_ROWS + 2}"
+        )
     return atomic_save(wb, path)
+
+
+def _write_price_view(ws: Worksheet, tables: Mapping[str, pd.DataFrame]) -> None:
+    """PriceSummary: the Prices sheet as tables by year a reader can print (its averages)."""
+    set_cell(ws.cell(row=1, column=1), "Prices by year (averages of the Prices sheet)")
+    ws.cell(row=1, column=1).font = _font(bold=True, size=14)
+    n = len(tables["Prices"])
+    set_cell(
+        ws.cell(row=2, column=1),
+        f"The Prices sheet holds all {n:,} prices (one per region, year and time slice); it prints "
+        f"its first {PRICES_PRINTED_ROWS} rows only. Compute prices are per H100e-hour "
+        "($/H100e-year ÷ 8,760).",
+    )
+    ws.cell(row=2, column=1).font = _font(italic=True, color="FF595959")
+    row = 4
+    widths: dict[int, float] = {}
+    for title, df in price_summary(tables):
+        set_cell(ws.cell(row=row, column=1), title)
+        ws.cell(row=row, column=1).font = _font(bold=True, size=12)
+        years = [c for c in df.columns if str(c).isdigit()]
+        fmt = "#,##0.00" if "compute" in title.lower() or "budget" in title.lower() else "#,##0.0"
+        write_table(
+            ws,
+            df.astype({c: float for c in years}),
+            blank_ok=set(df.columns),
+            number_formats={c: fmt for c in years},
+            start_row=row + 1,
+            freeze=False,
+            autofilter=False,
+            set_widths=False,
+        )
+        for j, c in enumerate(df.columns, start=1):
+            wide = 9.0 if c in years else max(12.0, df[c].astype(str).str.len().max() + 2)
+            widths[j] = max(widths.get(j, 0.0), wide)
+            if c in years:
+                ws.cell(row=row + 1, column=j).alignment = Alignment(horizontal="right")
+        row += len(df) + 3
+    if row == 4:
+        set_cell(ws.cell(row=row, column=1), "No prices: the solve gave no duals.")
+    for j, w in widths.items():
+        ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = w
+    _print_setup(ws, title_rows=0)
 
 
 def _first_stage_chart(ws: Worksheet, df: pd.DataFrame) -> None:

@@ -245,7 +245,10 @@ def _capacity(m: Any) -> pd.DataFrame:
         if abs(built) > EPS or abs(c) > EPS:
             cu = dv.cap_unit(k)
             rows.append((k, techs[k]["class"], r, y, built * cu, c * cu))
-    return _frame("Capacity", rows)
+    df = _frame("Capacity", rows)
+    # built and capacity are MW except for fabs (units of output a year): say which on each row
+    df["unit"] = ["units/yr" if c == "fab" else "MW" for c in df["class"]]
+    return df
 
 
 def _capital(m: Any) -> pd.DataFrame:
@@ -327,6 +330,7 @@ def _energy(m: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _prices(m: Any, sol: Solution, dual_scale: float) -> pd.DataFrame:
     """Duals as undiscounted money per physical unit (``m.costs.undiscount``, module doc)."""
     rows: list[tuple] = []
+    hours_of: list[float | None] = []  # the slice's hours a year: weights for averages (§6)
     if not sol.duals:
         return _frame("Prices", rows)
     undiscount, u, hours = m.costs.undiscount, m.derived.unit, m.data.slice_hours
@@ -336,6 +340,7 @@ def _prices(m: Any, sol: Solution, dual_scale: float) -> pd.DataFrame:
         if d is not None:
             price = undiscount(d * dual_scale, y, u)
             rows.append(("compute", c, g, y, None, None, price, "$/H100e-yr"))
+            hours_of.append(None)
     balance = declared(m, "c_electricity_balance")
     for r, y, h in declared(m, "ELECTRICITY_ROWS"):
         if (r, y, h) in balance:
@@ -343,6 +348,7 @@ def _prices(m: Any, sol: Solution, dual_scale: float) -> pd.DataFrame:
             if d is not None and hours[h] > 0:
                 price = undiscount(d * dual_scale, y, hours[h])
                 rows.append(("electricity", r, None, y, h, None, price, "$/MWh"))
+                hours_of.append(float(hours[h]))
     budget = declared(m, "c_budget")
     for j, v in declared(m, "BUDGET_ROWS"):
         d = sol.dual(budget[j, v])
@@ -351,7 +357,10 @@ def _prices(m: Any, sol: Solution, dual_scale: float) -> pd.DataFrame:
             rows.append(
                 ("budget", None, None, v, None, j, -d * dual_scale, "$ NPV per $ of budget")
             )
-    return _frame("Prices", rows)
+            hours_of.append(None)
+    df = _frame("Prices", rows)
+    df["hours"] = hours_of
+    return df
 
 
 def _bets(m: Any) -> pd.DataFrame:

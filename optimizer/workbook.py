@@ -55,6 +55,8 @@ HEADER_FONT = Font(name=FONT_NAME, size=11, bold=True)
 HEADER_FILL = PatternFill(fill_type="solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="FF8EA9DB"))
 HEADER_ALIGNMENT = Alignment(vertical="center")
+UNITS_FONT = Font(name=FONT_NAME, size=10, italic=True, color="FF404040")
+UNITS_FILL = PatternFill(fill_type="solid", start_color="FFEEF2F8", end_color="FFEEF2F8")
 
 FORMAT_INTEGER = "#,##0"
 FORMAT_FLOAT = "#,##0.00"
@@ -446,6 +448,7 @@ def write_table(
     freeze: bool = True,
     autofilter: bool = True,
     set_widths: bool = True,
+    units: Sequence[str] | None = None,
 ) -> None:
     """Write a DataFrame as a formatted table: bold filled header, then one row per record.
 
@@ -470,6 +473,10 @@ def write_table(
         Put an autofilter on the table (one per sheet).
     set_widths : bool, optional
         Size the columns to their content (header and a sample of the values).
+    units : Sequence[str], optional
+        One text per column, written as a visible row under the header (the unit of each column;
+        '' for none); the records start one row lower, and the autofilter sits on this row so a
+        sort never moves it into the data.
 
     Raises
     ------
@@ -515,6 +522,17 @@ def write_table(
             cell.comment = Comment(comments[name], "planner", width=260, height=80)
 
     first = start_row + 1
+    if units is not None:
+        if len(units) != len(columns):
+            raise ValueError(f"{sheet}: {len(units)} units for {len(columns)} columns")
+        for j, text in enumerate(units):
+            cell = ws.cell(row=first, column=start_col + j)
+            if text:
+                set_cell(cell, text, where=f"{sheet} units")
+            cell.font = UNITS_FONT
+            cell.fill = UNITS_FILL
+            cell.border = HEADER_BORDER
+        first += 1
     for j, (values, fmt) in enumerate(zip(converted, col_formats, strict=True)):
         col = start_col + j
         text_column = fmt is None
@@ -539,15 +557,19 @@ def write_table(
     if set_widths:
         for j, name in enumerate(columns):
             letter = get_column_letter(start_col + j)
-            ws.column_dimensions[letter].width = _column_width(name, converted[j], col_formats[j])
+            width = _column_width(name, converted[j], col_formats[j])
+            if units is not None:
+                width = max(width, min(len(units[j]) + 4, _MAX_WIDTH))
+            ws.column_dimensions[letter].width = width
 
-    last_row = start_row + max(len(df), 0)
+    head_row = first - 1  # the header, or the units row under it
+    last_row = head_row + max(len(df), 0)
     last_col = get_column_letter(start_col + max(len(columns), 1) - 1)
     if freeze:
-        ws.freeze_panes = ws.cell(row=start_row + 1, column=start_col).coordinate
+        ws.freeze_panes = ws.cell(row=first, column=start_col).coordinate
     if autofilter and columns:
         first_col = get_column_letter(start_col)
-        ws.auto_filter.ref = f"{first_col}{start_row}:{last_col}{last_row}"
+        ws.auto_filter.ref = f"{first_col}{head_row}:{last_col}{last_row}"
 
 
 # --------------------------------------------------------------------------------------------

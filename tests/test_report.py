@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from optimizer import report, workbook
+from optimizer.presentation import UNITS_ROW_MARKER
 from optimizer.report import SHEET_ORDER, TABLE_COLUMNS, write_plots, write_results_workbook
 from optimizer.workbook import (
     EXCEL_MAX_CHARS,
@@ -215,8 +216,10 @@ def empty_tables() -> dict[str, pd.DataFrame]:
 
 
 def sheet_frame(ws) -> pd.DataFrame:
+    """A detail sheet's records: row 1 is the header, row 2 the units row (column A ``(unit)``)."""
     rows = list(ws.iter_rows(values_only=True))
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    assert rows[1][0] == UNITS_ROW_MARKER, ws.title
+    return pd.DataFrame(rows[2:], columns=rows[0])
 
 
 def temp_leftovers(folder: Path) -> list[Path]:
@@ -235,10 +238,24 @@ def test_sheets_in_order_with_columns(tmp_path):
     assert wb.sheetnames[:2] == ["Summary", "Dashboard"]
     for name, columns in TABLE_COLUMNS.items():
         header = [c.value for c in wb[name][1]]
-        assert header == list(columns), name
-        assert wb[name].freeze_panes == "A2"
-        assert wb[name].auto_filter.ref.startswith("A1:")
+        if name == "Summary":
+            assert header[:4] == [*columns, "unit", "label"]
+            assert wb[name].freeze_panes == "A2"
+            continue
+        assert header[: len(columns)] == list(columns), name
         assert wb[name]["A1"].font.b
+        if name == "Run":
+            assert wb[name].freeze_panes == "A2"
+            assert wb[name].auto_filter.ref.startswith("A1:")
+            continue
+        # a visible units row under the header; the filter sits on it so a sort never moves it
+        assert wb[name]["A2"].value == UNITS_ROW_MARKER
+        assert wb[name].freeze_panes == "A3"
+        assert wb[name].auto_filter.ref.startswith("A2:")
+    units = {c.value: u.value for c, u in zip(wb["Capital"][1], wb["Capital"][2], strict=True)}
+    assert units["musd"] == "$M"
+    units = {c.value: u.value for c, u in zip(wb["Compute"][1], wb["Compute"][2], strict=True)}
+    assert units["served"] == "H100e" and units["year"] is None
 
 
 def test_values_read_back(tmp_path):
@@ -250,7 +267,7 @@ def test_values_read_back(tmp_path):
     # Blank means "not applicable" in curtailed_mwh: NaN in, empty cell out.
     assert energy["curtailed_mwh"].isna().sum() == tables["Energy"]["curtailed_mwh"].isna().sum()
     prices = wb["Prices"]
-    assert prices["F2"].value is None and prices["F4"].value == "fund_a"
+    assert prices["F3"].value is None and prices["F5"].value == "fund_a"
 
 
 def test_text_never_becomes_formula(tmp_path):
@@ -270,7 +287,7 @@ def test_text_never_becomes_formula(tmp_path):
         cells = [c for row in wb["Run"].iter_rows(min_row=2) for c in row if c.value is not None]
         assert all(c.data_type != "f" for c in cells)
         capital = wb["Capital"]
-        assert capital["A5"].value == "=1+1" and capital["A5"].data_type == "s"
+        assert capital["A6"].value == "=1+1" and capital["A6"].data_type == "s"
 
 
 def test_inf_rejected_naming_sheet_and_column(tmp_path):
@@ -307,16 +324,23 @@ def test_missing_column_is_an_error(tmp_path):
 
 
 def test_summary_formats(tmp_path):
+    """Money is shown in the unit people say (1,234,567.9 $M as 1.23 T$) while the cell keeps the
+    $M value; the unit column names the shown unit and every metric has a label."""
     wb = openpyxl.load_workbook(write_results_workbook(make_tables(), tmp_path / "r.xlsx"))
     ws = wb["Summary"]
-    formats = {ws.cell(r, 1).value: ws.cell(r, 2).number_format for r in range(2, ws.max_row + 1)}
-    assert formats["objective_musd"] == "#,##0.00"
-    assert formats["cost_capital_musd"] == "#,##0.00"
-    assert formats["variables"] == "#,##0"
-    assert formats["mip_gap"] == "0.00E+00"
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value}
+    formats = {m: ws.cell(r, 2).number_format for m, r in rows.items()}
+    units = {m: ws.cell(r, 3).value for m, r in rows.items()}
+    labels = {m: ws.cell(r, 4).value for m, r in rows.items()}
+    assert formats["objective_musd"] == "#,##0.00,,"  # two commas: ÷ 1e6, $M → T$
+    assert units["objective_musd"] == "T$"
+    assert labels["objective_musd"].startswith("Total cost of the plan")
     assert ws["B2"].value == pytest.approx(1234567.891234, rel=1e-15)
-    assert wb["Capacity"]["D2"].number_format == "0"  # years without a thousands separator
-    assert wb["Capacity"]["F2"].number_format == "#,##0.00"
+    assert formats["variables"] == "#,##0"
+    metrics = list(make_tables()["Summary"]["metric"])
+    assert all(labels[m] for m in metrics)
+    assert wb["Capacity"]["D3"].number_format == "0"  # years without a thousands separator
+    assert wb["Capacity"]["F3"].number_format == "#,##0.00"
 
 
 def test_dashboard_has_charts(tmp_path):
@@ -337,7 +361,10 @@ def test_dashboard_has_charts(tmp_path):
         if ws.cell(r, 1).value == "year" and ws.cell(r, 4).value == "demand"
     )
     rows = {ws.cell(r, 1).value: ws.cell(r, 4).value for r in range(header + 1, header + 4)}
-    assert rows == {2030: 4000.0, 2035: 8000.0, 2040: 12750.0}
+    # in thousands of H100e (scale_for): 12,750 H100e is 12.75 thousand
+    assert rows == {2030: 4.0, 2035: 8.0, 2040: 12.75}
+    compute = next(c for c in charts if "Compute" in c.title.tx.rich.p[0].r[0].t)
+    assert compute.y_axis.title.tx.rich.p[0].r[0].t == "Compute (thousand H100e)"
 
 
 def test_generation_mix_excludes_storage_and_uses_twh(tmp_path):
@@ -357,8 +384,10 @@ def test_empty_tables(tmp_path):
     notes = [c.value for row in wb["Dashboard"].iter_rows() for c in row if c.value]
     assert any("no chart" in str(v) for v in notes)
     for name, columns in TABLE_COLUMNS.items():
+        if name == "Summary":
+            continue
         assert [c.value for c in wb[name][1]] == list(columns)
-        assert wb[name].max_row == 1
+        assert wb[name].max_row == (1 if name == "Run" else 2)  # header (and units row) only
     assert write_plots(empty_tables(), tmp_path / "plots") == []
 
 
@@ -379,7 +408,7 @@ def test_no_solution_workbook(tmp_path, caplog):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == list(SHEET_ORDER)
     assert [c.value for c in wb["Bets"][1]] == list(TABLE_COLUMNS["Bets"])
-    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, max_row=5, values_only=True)}
     assert summary == {
         "objective_musd": None,
         "status": "infeasible",
@@ -417,7 +446,7 @@ def test_large_table_writes(tmp_path):
     path = write_results_workbook(tables, tmp_path / "big.xlsx")
     wb = openpyxl.load_workbook(path, read_only=True)
     big = max(tables, key=lambda k: len(tables[k]))
-    assert wb[big].max_row == len(tables[big]) + 1
+    assert wb[big].max_row == len(tables[big]) + 2  # header and units rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -641,5 +670,100 @@ def test_libreoffice_round_trip(tmp_path):
     # Text that looks like a formula is still text after LibreOffice saved it.
     run = {r[0]: r[1] for r in theirs["Run"].iter_rows(min_row=2, values_only=True)}
     assert run["note"] == "@SUM(A1)"
-    assert theirs["Capital"]["A5"].value == "=1+1"
+    assert theirs["Capital"]["A6"].value == "=1+1"
     assert len(openpyxl.load_workbook(xlsx)["Dashboard"]._charts) == 5
+
+
+# --------------------------------------------------------------------------------------------
+# Printing
+# --------------------------------------------------------------------------------------------
+
+
+def _long_prices(n: int) -> pd.DataFrame:
+    """``n`` electricity prices (one region, 3 years, slices of 2 h and 6 h)."""
+    return pd.DataFrame(
+        {
+            "price": "electricity",
+            "region": "USA",
+            "segment": None,
+            "year": [YEARS[i % 3] for i in range(n)],
+            "slice": [f"s{i // 3}" for i in range(n)],
+            "partner": None,
+            "value": [10.0 if (i // 3) % 2 else 40.0 for i in range(n)],
+            "unit": "$/MWh",
+            "hours": [2.0 if (i // 3) % 2 else 6.0 for i in range(n)],
+        }
+    )
+
+
+def test_every_sheet_has_a_print_setup(tmp_path):
+    """Each sheet prints one page wide with its header repeated; a long narrow table prints at a
+    reduced scale; the long Prices sheet prints its first rows and PriceSummary its averages."""
+    tables = make_tables(rows=500)
+    tables["Prices"] = _long_prices(3000)
+    wb = openpyxl.load_workbook(write_results_workbook(tables, tmp_path / "r.xlsx"))
+    for ws in wb.worksheets:
+        ps = ws.page_setup
+        assert ps.orientation in ("portrait", "landscape"), ws.title
+        fitted = ws.sheet_properties.pageSetUpPr.fitToPage
+        assert (fitted and ps.fitToWidth == 1 and ps.fitToHeight == 0) or ps.scale, ws.title
+        if ws.title not in ("Dashboard", report.PRICE_VIEW):
+            assert ws.print_title_rows == ("$1:$1" if ws.title in ("Summary", "Run") else "$1:$2")
+    assert wb["Capacity"].page_setup.scale == report._LONG_TABLE_SCALE
+    assert wb["Prices"].print_area == f"'Prices'!$A$1:$I${report.PRICES_PRINTED_ROWS + 2}"
+    view = wb[report.PRICE_VIEW]
+    cells = {c.value: c for row in view.iter_rows() for c in row if c.value is not None}
+    assert "Electricity price, $/MWh (average over the year's hours)" in cells
+    usa = next(c for v, c in cells.items() if v == "USA")
+    # time-weighted: (6 h × 40 + 2 h × 10) / 8 h = 32.5 $/MWh in every year
+    assert [view.cell(usa.row, usa.column + k).value for k in (1, 2, 3)] == [32.5] * 3
+
+
+def test_headline_by_year_in_the_units_people_say(tmp_path):
+    """The Summary's table by year: make_tables' data centers are 2 regions × 500 MW in 2030 =
+    1 GW; capital 2030 = 2 × 1,000 $M + ... read back in B$; unserved demand in M H100e."""
+    from optimizer.presentation import headline_by_year
+
+    t = report._prepare_tables(make_tables())
+    head = headline_by_year(t).set_index("what")
+    cap = t["Capacity"]
+    dc = cap[(cap["class"] == "datacenter") & (cap["year"] == 2030)]["capacity"].sum()
+    assert head.loc["Data-center capacity", "unit"] == "GW"
+    assert head.loc["Data-center capacity", "2030"] == pytest.approx(dc / 1e3)
+    kap = t["Capital"]
+    assert head.loc["Capital raised", "2030"] == pytest.approx(
+        kap[kap["year"] == 2030]["musd"].sum() / 1e3
+    )
+    assert head.loc["Compute demand unserved", "unit"] == "M H100e"
+    wb = openpyxl.load_workbook(write_results_workbook(make_tables(), tmp_path / "r.xlsx"))
+    column_a = [c.value for c in wb["Summary"]["A"]]
+    assert "Headline by year" in column_a and "Data-center capacity" in column_a
+
+
+def test_workbook_prints_in_few_pages_in_libreoffice(tmp_path):
+    """A results workbook with 3,000 prices and a 500-row Capacity table prints (LibreOffice PDF)
+    in a handful of pages: without the Prices print area and the scaled long tables it would be
+    about 80 pages."""
+    import re
+
+    exe = _soffice()
+    tables = make_tables(rows=500)
+    tables["Prices"] = _long_prices(3000)
+    src = write_results_workbook(tables, tmp_path / "results.xlsx")
+    pdf = _convert(exe, src, "pdf", tmp_path).read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 12 <= pages <= 30, pages
+
+
+def test_read_results_workbook_gives_back_the_tidy_tables(tmp_path):
+    """What people see (units rows, the Summary's units, labels and headline) does not get in
+    the way of a program reading the tables back."""
+    from optimizer.presentation import read_results_workbook
+
+    tables = make_tables()
+    back = read_results_workbook(write_results_workbook(tables, tmp_path / "r.xlsx"))
+    assert "Dashboard" not in back and report.PRICE_VIEW not in back
+    pd.testing.assert_frame_equal(back["Capital"], tables["Capital"], check_dtype=False)
+    assert list(back["Summary"].columns) == ["metric", "value", "unit", "label"]
+    assert list(back["Summary"]["metric"]) == list(tables["Summary"]["metric"])
+    assert back["Capacity"]["year"].dtype == "int64"

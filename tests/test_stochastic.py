@@ -74,7 +74,7 @@ def test_hand_derived_bet(tmp_path):
     import openpyxl
 
     bets = list(openpyxl.load_workbook(tmp_path / "r.xlsx")["Bets"].iter_rows(values_only=True))
-    header, row = bets[0], bets[1]
+    header, row = bets[0], bets[2]  # bets[1] is the units row
     assert row[header.index("funded")] == 1
     assert row[header.index("worth_musd")] == pytest.approx(gas - (0.3 + 0.5 * gas), rel=1e-6)
 

@@ -14,9 +14,13 @@ from tests.test_scenarios import _add_scenarios
 
 
 def _sheet(path, name):
+    """Header and records of a results sheet, as ``compare`` reads them (no units row; the
+    Summary's metrics only)."""
+    from optimizer.compare import _sheet_frame
+
     ws = openpyxl.load_workbook(path)[name]
-    rows = list(ws.iter_rows(values_only=True))
-    return rows[0], [r for r in rows[1:] if any(v is not None for v in r)]
+    head, rows, _first = _sheet_frame(ws, first_block=name == "Summary")
+    return tuple(head), rows
 
 
 def _capital(path, tech="dc"):
@@ -37,7 +41,7 @@ def test_change_doubling_a_capex_doubles_that_builds_capital(tmp_path):
     assert p.returncode == 0, p.stderr
     assert _capital(a) == pytest.approx(10.0, rel=1e-9)
     assert _capital(b) == pytest.approx(20.0, rel=1e-9)
-    objs = [dict(_sheet(x, "Summary")[1])["objective_musd"] for x in (a, b)]
+    objs = [{r[0]: r[1] for r in _sheet(x, "Summary")[1]}["objective_musd"] for x in (a, b)]
     crf = 0.1 * 1.1**20 / (1.1**20 - 1)
     assert objs[1] - objs[0] == pytest.approx(10 * crf, rel=1e-6)
     run_sheet = dict(_sheet(b, "Run")[1])
@@ -129,10 +133,10 @@ def test_compare_on_a_workbook_with_other_columns_is_bad_input(tmp_path):
     assert p.returncode == 2
     assert "sheet Capacity has no column 'capacity'" in p.stderr and "Traceback" not in p.stderr
     wb = openpyxl.load_workbook(a)
-    wb["Capital"]["E2"] = "lots"
+    wb["Capital"]["E3"] = "lots"  # row 2 holds the units
     wb.save(bad)
     p = run("compare", str(a), str(bad), "-o", str(tmp_path / "c.xlsx"))
-    assert p.returncode == 2 and "Capital!E2: 'lots' is not a number" in p.stderr, p.stderr
+    assert p.returncode == 2 and "Capital!E3: 'lots' is not a number" in p.stderr, p.stderr
     assert not (tmp_path / "c.xlsx").exists()
 
 
