@@ -475,6 +475,7 @@ def solve(
                 )
             problems = []
             parsed = [(BASE, None)]
+            names = list(dict.fromkeys(names))  # a scenario named twice is one run
             for n in names:
                 try:
                     parsed.append((n, apply_changes(raw, changes[n])))
@@ -482,6 +483,11 @@ def solve(
                     problems += exc.problems
             if problems:
                 raise InputError(problems)
+            from optimizer.scenarios import book_key
+
+            keys = [book_key(book if book is not None else raw) for _n, book in parsed]
+            # a run whose changed input is the same as an earlier run's reuses that result
+            same_as = {i: keys.index(k) for i, k in enumerate(keys) if keys.index(k) < i}
             for n, book in parsed:
                 try:
                     runs.append((n, parse(book if book is not None else raw)))
@@ -565,22 +571,30 @@ def solve(
 
     solved: list[tuple[str, Any]] = []  # (name, tables): names are data, never keys
     failed = []
+    done: dict[int, tuple[Any, Any, Any]] = {}
     for i, (label, data) in enumerate(runs):
         out = folder / files[label]
         own = changes.get(label, []) if i else []  # runs[0] is the unchanged base
-        s, t, sol = _solve_one(
-            data,
-            label,
-            out,
-            bet_mode,
-            opts,
-            plots,
-            as_json,
-            mpisppy,
-            measures,
-            _changes_row(cli_changes + list(own)),
-            ph=ph,
-        )
+        twin = same_as.get(i) if scenarios or all_scenarios else None
+        if twin is not None and twin in done:
+            s, t, sol = _reuse_run(
+                done[twin], runs[twin][0], label, out, plots, _changes_row(cli_changes + list(own))
+            )
+        else:
+            s, t, sol = _solve_one(
+                data,
+                label,
+                out,
+                bet_mode,
+                opts,
+                plots,
+                as_json,
+                mpisppy,
+                measures,
+                _changes_row(cli_changes + list(own)),
+                ph=ph,
+            )
+        done[i] = (s, t, sol)
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
         if t is None:
@@ -594,6 +608,46 @@ def solve(
     if failed:
         _fail("not solved: " + "; ".join(failed), EXIT_NOT_SOLVED)
     sys.exit(EXIT_OK)
+
+
+def _reuse_run(
+    result: tuple[Any, Any, Any],
+    source: str,
+    label: str,
+    out: Path,
+    plots: bool,
+    run_extra: dict[str, Any],
+):
+    """A run whose input, once its changes are applied, is the same as run ``source``'s: that
+    result is written again under this run's name instead of solving the same model twice."""
+    import pandas as pd
+
+    from optimizer.report import write_plots, write_results_workbook
+    from optimizer.workbook import OutputLockedError
+
+    s, t, sol = result
+    s = {**s, "scenario": label}
+    note = f"same input as {source} once the changes are applied: its result, not solved again"
+    _say(f"[{label}] {note}")
+    if t is None:
+        return s, None, sol
+    t = dict(t)
+    run = t["Run"].copy()
+    extra = {"scenario": label, **run_extra, "result_of": note}
+    for key, value in extra.items():
+        hit = run["key"] == key
+        if hit.any():
+            run.loc[hit, "value"] = value
+        else:
+            run = pd.concat([run, pd.DataFrame({"key": [key], "value": [value]})])
+    t["Run"] = run.reset_index(drop=True)
+    try:
+        path = write_results_workbook(t, out)
+        if plots:
+            write_plots(t, path.parent / (path.stem + "_plots"))
+    except OutputLockedError as exc:
+        _fail(str(exc), EXIT_ERROR)
+    return s, t, sol
 
 
 def _changes_row(changes: list[Any]) -> dict[str, Any]:

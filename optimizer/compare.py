@@ -10,6 +10,7 @@ native chart.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import copy
 from pathlib import Path
 
 import pandas as pd
@@ -251,6 +252,9 @@ def comparison_tables(runs) -> dict[str, pd.DataFrame]:
         return _frame(out.values.tolist(), [*keys, *names])
 
     capacity = pivot("Capacity", ["class", "year"], "capacity")
+    # fabs are units of output a year, the rest MW: say which on every row
+    units = ["MW" if c in _MW_CLASSES else "units/yr" for c in capacity.iloc[:, 0]]
+    capacity.insert(capacity.shape[1], "unit", units, allow_duplicates=True)  # a run may be "unit"
     capital = pivot("Capital", ["region", "partner"], "musd")
     served = pivot("Compute", ["year"], "served")
     unserved = pivot("Compute", ["year"], "unserved")
@@ -461,13 +465,73 @@ def _write(ws, df: pd.DataFrame) -> None:
     tmp.columns = [f"c{i}_{h}" if h != "year" else "year" for i, h in enumerate(header)]
     if len(set(tmp.columns)) < len(tmp.columns):  # two year columns: keep them apart
         tmp.columns = [f"c{i}_{h}" for i, h in enumerate(header)]
-    write_table(ws, tmp, blank_ok=set(tmp.columns))
+    formats = {
+        c: "#,##0.0"
+        for c, h in zip(tmp.columns, header, strict=True)
+        if h != "year" and pd.api.types.is_float_dtype(tmp[c])
+    }
+    write_table(ws, tmp, blank_ok=set(tmp.columns), number_formats=formats)
     for j, h in enumerate(header, start=1):
         set_cell(ws.cell(1, j), h)
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
+    ws.oddFooter.center.text = "&A — page &P of &N"
+
+
+def _format_summary(ws, df: pd.DataFrame) -> None:
+    """Each metric's cells in the unit people say for that cell's size (3.11 T$, 26.7 B$): the
+    cell keeps the $M value; a label column says what the metric is."""
+    from optimizer.presentation import describe_metric, scale_for, scaled_format
+    from optimizer.workbook import set_cell
+
+    label_col = df.shape[1] + 1
+    set_cell(ws.cell(1, label_col), "label")
+    ws.cell(1, label_col)._style = copy(ws.cell(1, 1)._style)
+    for i, metric in enumerate(df.iloc[:, 0], start=2):
+        label, unit = describe_metric(str(metric))
+        if metric == "unserved_value_share":
+            label, unit = "Share of the cost that is unserved demand", "share"
+        set_cell(ws.cell(i, label_col), label)
+        for j in range(2, df.shape[1] + 1):
+            cell = ws.cell(i, j)
+            v = cell.value
+            if not isinstance(v, int | float) or isinstance(v, bool):
+                continue
+            if unit == "share":
+                cell.number_format = "0.0%"
+            elif unit in ("year", "count"):
+                cell.number_format = "0" if unit == "year" else "#,##0"
+            elif unit == "s":
+                cell.number_format = '#,##0.0" s"'
+            else:
+                factor, shown = scale_for(unit, float(v))
+                suffix = f' "{shown}"' if shown else ""
+                cell.number_format = scaled_format(factor, 2) + suffix
+    ws.column_dimensions[_col(label_col)].width = 50
+
+
+def _fit_with_chart(ws, table_rows: int, chart_rows: int = 17) -> None:
+    """A table with a chart under it prints on one page when both fit one; otherwise the chart
+    starts a new page, so it is never cut in two."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    if table_rows + chart_rows <= 60:
+        ws.page_setup.fitToHeight = 1
+    else:
+        ws.row_breaks.append(Break(id=table_rows + 2))
+
+
+def _axis(axis, unit: str, peak: float) -> str:
+    """Show an axis in the unit people say for ``peak`` (the cells stay in ``unit``); returns the
+    unit shown, for the axis title."""
+    from optimizer.presentation import scale_for, scaled_format
+
+    factor, shown = scale_for(unit, peak)
+    axis.number_format = scaled_format(factor, 1 if factor > 1 else 0)
+    axis.delete = False
+    return shown
 
 
 def write_comparison(runs, path: str | Path) -> Path:
@@ -480,35 +544,60 @@ def write_comparison(runs, path: str | Path) -> Path:
     wb.remove(wb.active)
     for sheet, df in t.items():
         _write(wb.create_sheet(sheet), df)
+    _format_summary(wb["Summary"], t["Summary"])
     n = len(names)
+
+    def peak(df: pd.DataFrame, cols: slice) -> float:
+        vals = pd.to_numeric(pd.Series(df.iloc[:, cols].to_numpy().ravel()), errors="coerce")
+        return float(vals.abs().max()) if vals.notna().any() else 0.0
+
     if len(t["Costs"]):
         ws = wb["Costs"]
-        title = "Net present cost by category ($M)"
-        ws.add_chart(
-            _by_rows(ws, 2, 1 + n, list(range(2, 2 + len(t["Costs"]))), title, "$M", stacked=True),
-            _below(t["Costs"]),
-        )
+        # stacked: the axis reaches the largest run's total
+        top = float(t["Costs"].iloc[:, 1:].apply(pd.to_numeric, errors="coerce").sum().max())
+        ch = _by_rows(ws, 2, 1 + n, list(range(2, 2 + len(t["Costs"]))), "", "", stacked=True)
+        unit = _axis(ch.y_axis, "$M", top)
+        ch.title, ch.y_axis.title = f"Net present cost by category ({unit})", unit
+        ch.legend.position = "b"
+        ws.add_chart(ch, _below(t["Costs"]))
+        _fit_with_chart(ws, len(t["Costs"]))
     ws = wb["Summary"]
     obj = Reference(ws, min_col=2, max_col=1 + n, min_row=3, max_row=3)
     ch = BarChart()
-    ch.title, ch.y_axis.title = "Objective (net present cost)", "$M"
+    objective = t["Summary"][t["Summary"].iloc[:, 0] == "objective_musd"]
+    unit = _axis(ch.y_axis, "$M", peak(objective, slice(1, 1 + n)))
+    ch.title, ch.y_axis.title = f"Objective (net present cost, {unit})", unit
+    ch.y_axis.scaling.min = 0  # from zero: a 1 % difference must not look like 2×
     ch.add_data(obj, from_rows=True, titles_from_data=False)
     ch.set_categories(Reference(ws, min_col=2, max_col=1 + n, min_row=1, max_row=1))
     ch.legend = None
     ws.add_chart(ch, _below(t["Summary"]))
+    _fit_with_chart(ws, len(t["Summary"]))
     if len(t["Capacity"]):
         ws = wb["Capacity"]
-        last = t["Capacity"].iloc[:, 1].max()
-        rows = [i + 2 for i, y in enumerate(t["Capacity"].iloc[:, 1]) if y == last]
-        title = f"Capacity by class in {last}"
-        ws.add_chart(
-            _by_rows(ws, 3, 2 + n, rows, title, "MW (fabs: units/yr)"), _below(t["Capacity"])
-        )
+        last = int(t["Capacity"].iloc[:, 1].max())
+        # MW classes only: a fab's units/yr on the same axis would dwarf them
+        mw = t["Capacity"].iloc[:, 0].isin(_MW_CLASSES)
+        rows = [i + 2 for i, y in enumerate(t["Capacity"].iloc[:, 1]) if y == last and mw.iloc[i]]
+        if rows:
+            ch = _by_rows(ws, 3, 2 + n, rows, "", "")
+            unit = _axis(ch.y_axis, "MW", peak(t["Capacity"][mw], slice(2, 2 + n)))
+            ch.title = f"Capacity by class in {last} ({unit}; fabs in the table, units/yr)"
+            ch.y_axis.title = unit
+            ch.legend.position = "b"
+            ws.add_chart(ch, _below(t["Capacity"]))
+            _fit_with_chart(ws, len(t["Capacity"]))
     if len(t["Capital"]):
         ws = wb["Capital"]
         ch = BarChart()
         ch.type = "bar"
-        ch.title, ch.x_axis.title = "Capital by region and partner", "$M"
+        unit = _axis(ch.y_axis, "$M", peak(t["Capital"], slice(2, 2 + n)))
+        # horizontal bars: y_axis is the value axis (drawn across the bottom)
+        ch.title, ch.y_axis.title = f"Capital by region and partner ({unit})", unit
+        ch.x_axis.delete = False
+        ch.x_axis.tickLblPos = "low"
+        ch.height = max(7.5, 0.45 * len(t["Capital"]) * max(1, n / 2) + 3)
+        ch.width = 18
         ch.add_data(
             Reference(ws, min_col=3, max_col=2 + n, min_row=1, max_row=1 + len(t["Capital"])),
             titles_from_data=True,
@@ -518,10 +607,13 @@ def write_comparison(runs, path: str | Path) -> Path:
         )
         ch.legend.position = "b"
         ws.add_chart(ch, _below(t["Capital"]))
+        _fit_with_chart(ws, len(t["Capital"]), int(ch.height * 2) + 2)
     if len(t["Compute"]):
         ws = wb["Compute"]
         ch = LineChart()
-        ch.title, ch.y_axis.title = "Compute served and unserved", "H100e"
+        unit = _axis(ch.y_axis, "H100e", peak(t["Compute"], slice(1, 1 + 2 * n)))
+        ch.title, ch.y_axis.title = f"Compute served and unserved ({unit})", unit
+        ch.x_axis.delete = False
         ch.add_data(
             Reference(ws, min_col=2, max_col=1 + 2 * n, min_row=1, max_row=1 + len(t["Compute"])),
             titles_from_data=True,
@@ -529,6 +621,7 @@ def write_comparison(runs, path: str | Path) -> Path:
         ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + len(t["Compute"])))
         ch.legend.position = "b"
         ws.add_chart(ch, _below(t["Compute"]))
+        _fit_with_chart(ws, len(t["Compute"]))
     _mover_charts(wb["Movers"], t["Movers"])
     return atomic_save(wb, Path(path))
 
@@ -539,6 +632,7 @@ def _mover_charts(ws, movers: pd.DataFrame) -> None:
     if movers.empty:
         return
     from openpyxl.chart.series import SeriesLabel
+    from openpyxl.worksheet.pagebreak import Break
 
     label_col = len(_DELTA_HEADER) + 2
     ws.cell(1, label_col).value = "chart label"
@@ -553,14 +647,21 @@ def _mover_charts(ws, movers: pd.DataFrame) -> None:
         run, measure, unit = key
         ch = BarChart()
         ch.type = "bar"
-        ch.title = f"{run}: largest changes in {measure} ({unit})"
-        ch.x_axis.title = unit
+        top = max(abs(float(ws.cell(r, 10).value or 0.0)) for r in rows)
+        shown = _axis(ch.y_axis, {"units/yr": "units/yr", "units": "units"}.get(unit, unit), top)
+        ch.title = f"{run}: largest changes in {measure} ({shown})"
+        ch.y_axis.title = shown
+        ch.x_axis.delete = False
+        ch.x_axis.tickLblPos = "low"  # labels left of the axis, clear of negative bars
         ch.add_data(Reference(ws, min_col=10, min_row=rows[0], max_row=rows[-1]))
         ch.series[0].tx = SeriesLabel(v=f"{run} − base")
         ch.set_categories(Reference(ws, min_col=label_col, min_row=rows[0], max_row=rows[-1]))
         ch.legend = None
         ch.height, ch.width = 7.5, 16
         ws.add_chart(ch, f"A{anchor_row + 16 * k}")
+        if k % 2 == 0:
+            # two charts a page, each page starting on a chart: none is cut in two
+            ws.row_breaks.append(Break(id=anchor_row + 16 * k - 1))
 
 
 def _below(df) -> str:

@@ -145,17 +145,14 @@ def apply_changes(raw: RawBook, changes: list[Change]) -> RawBook:
     for ch in changes:
         err = _apply(book, ch)
         if err:
-            where = ch.origin.split(" ")[0] if ch.origin else "Scenarios"
+            # origin is "WHERE (WHAT)": Scenarios!A5 (name), --change 2 (its text), Sweep (label)
+            where, _, what = (ch.origin or "Scenarios").partition(" (")
             sheet, _, cell = where.partition("!")
-            problems.append(Problem(sheet or "Scenarios", cell, f"{err}{_tag(ch)}", _hint(ch, err)))
+            tag = f" ({what}" if what else ""
+            problems.append(Problem(sheet or "Scenarios", cell, f"{err}{tag}", _hint(ch, err)))
     if problems:
         raise InputError(problems)
     return book
-
-
-def _tag(ch: Change) -> str:
-    name = ch.origin.partition(" ")[2]
-    return f" {name}" if name else ""
 
 
 def _hint(ch: Change, err: str) -> str:
@@ -273,6 +270,21 @@ def _apply(book: RawBook, ch: Change) -> str:
     return ""
 
 
+def book_key(raw: RawBook) -> tuple:
+    """What a run's input is, cell by cell, for telling two runs with the same input apart from
+    different ones: every sheet but Scenarios and Sweep (which only describe other runs), each as
+    its headers and cell values. Equal keys give the same model, so one solve serves both."""
+    return tuple(
+        (
+            name,
+            tuple(t.headers),
+            tuple(tuple(c.value for c in row) for row in t.rows),
+        )
+        for name, t in sorted(raw.tables.items())
+        if name not in ("Scenarios", "Sweep")
+    )
+
+
 def _next_letter(letters: list[str]) -> str:
     from openpyxl.utils import column_index_from_string, get_column_letter
 
@@ -349,3 +361,85 @@ def describe_changes(changes: list[Change]) -> str:
         f"{format(c.value, 'g') if isinstance(c.value, float) else c.value}"
         for c in changes
     )
+
+
+COOKBOOK: tuple[tuple[str, str, tuple[tuple[str, str, str, str, Any], ...]], ...] = (
+    (
+        "demand_up_50",
+        "What if compute demand is 50 % higher in every region and year?",
+        (("Demand", "", "h100e", "scale", 1.5),),
+    ),
+    (
+        "inference_doubles",
+        "What if inference demand doubles (training unchanged)?",
+        (("Demand", "segment=inference", "h100e", "scale", 2),),
+    ),
+    (
+        "us_solar_dearer",
+        "What if solar costs twice as much to build in the USA?",
+        (("TechCosts", "tech=solar;region=USA", "capex_musd", "scale", 2),),
+    ),
+    (
+        "no_new_nuclear",
+        "What if no new nuclear plants can be built?",
+        (("TechCosts", "tech=nuclear", "max_build", "set", 0),),
+    ),
+    (
+        "carbon_price_100",
+        "What if emissions cost $100 a tonne in every year?",
+        (("Years", "", "carbon_price_usd", "set", 100),),
+    ),
+    (
+        "grid_dearer",
+        "What if grid electricity costs 50 % more everywhere?",
+        (("Regions", "", "grid_price_usd", "scale", 1.5),),
+    ),
+    (
+        "cheaper_saudi_capital",
+        "What if capital in Saudi Arabia costs one percentage point less?",
+        (("Regions", "region=SAU", "wacc", "add", -0.01),),
+    ),
+    (
+        "no_chips_to_uae",
+        "What if no accelerators may be shipped to the UAE?",
+        (("ChipRoutes", "to=ARE;commodity=accelerator", "allowed", "set", "FALSE"),),
+    ),
+    (
+        "bigger_us_fund",
+        "What if the US fund has twice the budget?",
+        (("PartnerBudgets", "partner=us_fund", "budget_musd", "scale", 2),),
+    ),
+    (
+        "slower_chips",
+        "What if chips improve more slowly (20 % fewer H100e per chip)?",
+        (("Accelerators", "", "h100e_per_chip", "scale", 0.8),),
+    ),
+)
+"""The ten what-ifs analysts ask most, as Scenarios rows (name, question, rows of sheet, where,
+column, op, value): the README and the template's About sheet show them, and a test applies each
+to the shipped dataset so they never go stale. A row is also a ``--change``:
+:func:`cookbook_change_text`."""
+
+_OP_SIGNS = {"scale": "*", "add": "+", "set": "="}
+
+
+def cookbook_change_text(row: tuple[str, str, str, str, Any]) -> str:
+    """A cookbook row as ``solve --change`` text, e.g. ``TechCosts.max_build[tech=nuclear] = 0``."""
+    sheet, where, column, op, value = row
+    return f"{sheet}.{column}{f'[{where}]' if where else ''} {_OP_SIGNS[op]} {value}"
+
+
+def cookbook_markdown() -> str:
+    """The cookbook as the README's markdown table (a test checks the README holds it)."""
+    out = [
+        "| scenario | sheet | where | column | op | value | the question | as `--change` |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, question, rows in COOKBOOK:
+        for sheet, where, column, op, value in rows:
+            change = cookbook_change_text((sheet, where, column, op, value))
+            out.append(
+                f"| `{name}` | {sheet} | {where or '(all rows)'} | {column} | {op} | {value} "
+                f"| {question} | `{change}` |"
+            )
+    return "\n".join(out)

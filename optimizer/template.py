@@ -120,6 +120,23 @@ def _about(ws: Any) -> None:
     for s in SHEETS:
         put(s.name, ("REQUIRED. " if s.required else "") + s.description)
     r += 1
+    put("What-if cookbook", bold=True)
+    put(
+        "How",
+        "Copy a row into the Scenarios sheet (scenario, sheet, where, column, op, value) and run "
+        "`python cli.py solve FILE --scenario NAME`, or give it on the command line as "
+        "`--change` (shown after each row). where: key=value;… (blank = every row).",
+    )
+    from optimizer.scenarios import COOKBOOK, cookbook_change_text
+
+    for name, question, rows in COOKBOOK:
+        lines = [question]
+        for row in rows:
+            sheet, where, column, op, value = row
+            lines.append(f"{name} | {sheet} | {where} | {column} | {op} | {value}")
+            lines.append(f"--change '{cookbook_change_text(row)}'")
+        put(name, "\n".join(lines))
+    r += 1
     put("Settings keys", bold=True)
     for s in SETTINGS:
         d = (

@@ -6,6 +6,8 @@ deltas by tech × region × year and the top movers, and treats run names and ce
 
 from __future__ import annotations
 
+import json
+
 import openpyxl
 import pytest
 
@@ -61,7 +63,7 @@ def test_bad_change_is_named_and_nothing_is_solved(tmp_path, change, message):
     w = worked_check_workbook(tmp_path / "W.xlsx")
     p = run("solve", str(w), "-o", str(tmp_path / "r.xlsx"), "--change", change)
     assert p.returncode == 2, p.stderr
-    assert "--change" in p.stderr and message in p.stderr, p.stderr
+    assert "--change 1:" in p.stderr and message in p.stderr, p.stderr  # which change: its position
     assert "Traceback" not in p.stderr and not (tmp_path / "r.xlsx").exists()
 
 
@@ -159,3 +161,68 @@ def test_scenario_named_base_is_refused_and_one_named_year_works(tmp_path):
     assert rows[0][2] == pytest.approx(2000)
     head, rows = _sheet(tmp_path / "o2" / "W2__year.xlsx", "Run")
     assert dict(rows)["changes"] == "Demand.h100e[] *2"
+
+
+def test_a_scenario_with_the_base_input_reuses_the_base_result(tmp_path):
+    """`same` scales demand by 1, so its input is the base's cell for cell: one solve fewer (2
+    for 3 runs), the same numbers (§5.1 worked check: 24.338171 $M), its own workbook saying so.
+    `double` still solves (every term doubles, test_scenarios)."""
+    from tests.test_scenarios import crf
+
+    w = _add_scenarios(
+        worked_check_workbook(tmp_path / "W.xlsx"),
+        [
+            ["same", "Demand", "region=R", "h100e", "scale", 1],
+            ["double", "Demand", "region=R", "h100e", "scale", 2],
+        ],
+    )
+    out = tmp_path / "out"
+    p = run("solve", str(w), "--all-scenarios", "--json", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    solves = [ln for ln in p.stderr.splitlines() if "] solve " in ln]
+    assert len(solves) == 2, p.stderr
+    assert "[same] same input as base" in p.stderr
+    got = {d["scenario"]: d["objective_musd"] for d in map(json.loads, p.stdout.splitlines())}
+    base = 10 * crf(0.1, 5) + 10 * crf(0.1, 20) + 20 + 1.2 * 8760 * 50 / 1e6
+    assert got["same"] == got["base"] == pytest.approx(base, rel=1e-6)
+    assert got["double"] == pytest.approx(2 * base, rel=1e-6)
+    run_sheet = dict(_sheet(out / "W__same.xlsx", "Run")[1])
+    assert run_sheet["scenario"] == "same"
+    assert run_sheet["changes"] == "Demand.h100e[region=R] *1"
+    assert "not solved again" in run_sheet["result_of"]
+    assert _sheet(out / "comparison.xlsx", "Summary")[0][1:4] == ("base", "same", "double")
+
+
+def test_cookbook_rows_apply_to_the_shipped_dataset_and_are_documented(tmp_path):
+    """Every cookbook what-if changes the shipped base (its input differs from the base's, and it
+    still validates), its --change text means the same change, and the README and the template's
+    About sheet show it."""
+    from pathlib import Path
+
+    from optimizer.data_io import parse, read_raw
+    from optimizer.scenarios import (
+        COOKBOOK,
+        Change,
+        apply_changes,
+        book_key,
+        cookbook_change_text,
+        cookbook_markdown,
+        parse_change,
+    )
+    from optimizer.template import write_template
+
+    root = Path(__file__).resolve().parents[1]
+    raw = read_raw(root / "inputs" / "base")
+    assert len(COOKBOOK) == 10
+    for name, _question, rows in COOKBOOK:
+        changes = [Change(*row, origin=f"cookbook ({name})") for row in rows]
+        book = apply_changes(raw, changes)
+        assert book_key(book) != book_key(raw), name
+        parse(book)  # validates
+        cli = [parse_change(cookbook_change_text(row)) for row in rows]
+        assert book_key(apply_changes(raw, cli)) == book_key(book), name
+    assert cookbook_markdown() in (root / "README.md").read_text(encoding="utf-8")
+    about = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))["About"]
+    text = [str(c.value) for row in about.iter_rows() for c in row if c.value]
+    assert "What-if cookbook" in text
+    assert all(any(name == t for t in text) for name, _q, _r in COOKBOOK)
