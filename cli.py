@@ -429,7 +429,7 @@ def solve(
     """
     from optimizer.data_io import InputError, parse, read_raw
     from optimizer.guards import Output, check_solver_options, output_file_names
-    from optimizer.scenarios import BASE, apply_changes, scenario_changes
+    from optimizer.scenarios import BASE, apply_changes, blame_changes, scenario_changes
     from optimizer.solve import SolveOptions
 
     check_solver_options(time_limit, mip_gap, threads)
@@ -493,11 +493,16 @@ def solve(
                     runs.append((n, parse(book if book is not None else raw)))
                 except InputError as exc:
                     tag = "" if n == BASE else f" (in scenario {n})"
-                    problems += [replace(p, message=p.message + tag) for p in exc.problems]
+                    own = cli_changes + (changes[n] if n != BASE else [])
+                    found = blame_changes(exc.problems, book or raw, own)
+                    problems += [replace(p, message=p.message + tag) for p in found]
             if problems:
                 raise InputError(problems)
         else:
-            runs.append(("", parse(raw)))
+            try:
+                runs.append(("", parse(raw)))
+            except InputError as exc:
+                raise InputError(blame_changes(exc.problems, raw, cli_changes)) from None
     except InputError as exc:
         _input_problems(exc)
         sys.exit(EXIT_BAD_INPUT)

@@ -443,3 +443,28 @@ def cookbook_markdown() -> str:
                 f"| {question} | `{change}` |"
             )
     return "\n".join(out)
+
+
+def blame_changes(problems: list[Problem], book: RawBook, changes: list[Change]) -> list[Problem]:
+    """Problems found in a changed input, each in a column a change wrote saying which change
+    (``--change 2 (…)``, ``Scenarios!A5 (name)``): the cell named is in the changed copy, which the
+    user never sees."""
+    out = []
+    for p in problems:
+        letters = "".join(ch for ch in p.cell if ch.isalpha())
+        t = book.tables.get(p.sheet)
+        blamed = [
+            ch.origin
+            for ch in changes
+            if t is not None
+            and ch.sheet == p.sheet
+            and ch.column in t.headers
+            and t.letters[t.headers.index(ch.column)] == letters
+            and ch.origin
+        ]
+        if blamed:
+            p = Problem(
+                p.sheet, p.cell, f"{p.message} (column changed by {'; '.join(blamed)})", p.expected
+            )
+        out.append(p)
+    return out

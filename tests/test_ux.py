@@ -226,3 +226,19 @@ def test_cookbook_rows_apply_to_the_shipped_dataset_and_are_documented(tmp_path)
     text = [str(c.value) for row in about.iter_rows() for c in row if c.value]
     assert "What-if cookbook" in text
     assert all(any(name == t for t in text) for name, _q, _r in COOKBOOK)
+
+
+def test_a_bad_value_written_by_a_change_names_the_change(tmp_path):
+    """The cell a validation problem names is in the changed copy the user never sees: the
+    message says which --change (or Scenarios row) changed that column."""
+    w = _add_scenarios(
+        worked_check_workbook(tmp_path / "W.xlsx"),
+        [["negative", "Demand", "region=R", "h100e", "scale", -1]],
+    )
+    p = run("solve", str(w), "-o", str(tmp_path / "r.xlsx"), "--change", "Regions.wacc = abc")
+    assert p.returncode == 2
+    assert "text 'abc'" in p.stderr and "changed by --change 1 (Regions.wacc = abc)" in p.stderr
+    p = run("solve", str(w), "--scenario", "negative", "-o", str(tmp_path / "o"))
+    assert p.returncode == 2
+    assert "is negative (column changed by Scenarios!A2 (negative))" in p.stderr, p.stderr
+    assert "(in scenario negative)" in p.stderr
