@@ -105,13 +105,24 @@ class Derived:
         return crf(i, self.acc_life[v]) * sum(self.df[y] for y in self.years if self.alive(v, y))
 
 
+def model_unit(data: InputData) -> float:
+    """The model unit of chips, fab output and compute for ``data`` (see :func:`derive`)."""
+    peak = max(data.demand.values(), default=0.0)
+    return 10.0 ** max(0, math.floor(math.log10(peak)) - 3) if peak > 0 else 1.0
+
+
 def derive(
-    data: InputData, bet_mode: str | None = None, outcome: dict[str, bool] | None = None
+    data: InputData,
+    bet_mode: str | None = None,
+    outcome: dict[str, bool] | None = None,
+    unit: float | None = None,
 ) -> Derived:
     """Discount factors, period lengths, lives, units and bet outcomes used by every component.
 
     ``outcome`` (bet → succeeds) describes one outcome copy of the stochastic form (§8); without it
-    every bet succeeds (``succeed``) or fails (``fail``) as ``bet_mode`` says.
+    every bet succeeds (``succeed``) or fails (``fail``) as ``bet_mode`` says. ``unit`` overrides
+    the model unit of ``data`` (:func:`model_unit`): the copies of a stochastic form share one, so
+    that a first-stage variable tied across copies counts the same chips in each.
     """
     s = data.settings
     years = list(data.years)
@@ -127,8 +138,8 @@ def derive(
     # Demand reaches 1e9 H100e in large studies; solvers want numbers near 1. Chips, fab output and
     # compute are therefore modelled in units of a power of ten that brings the largest demand to
     # ~1e3 (1 for small cases, so hand-sized cases keep their natural units). Results convert back.
-    peak = max(data.demand.values(), default=0.0)
-    unit = 10.0 ** max(0, math.floor(math.log10(peak)) - 3) if peak > 0 else 1.0
+    if unit is None:
+        unit = model_unit(data)
     fabs = frozenset(data.techs_of("fab"))
     mode = bet_mode or s.bet_mode
     copy = outcome is not None

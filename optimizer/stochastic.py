@@ -46,7 +46,14 @@ import pyomo.environ as pyo
 from optimizer.components.contract import variables
 from optimizer.data_io import InputData
 from optimizer.linear import Lin
-from optimizer.model import Derived, ModelError, build_model, derive, populate, register_form
+from optimizer.model import (
+    Derived,
+    ModelError,
+    derive,
+    model_unit,
+    populate,
+    register_form,
+)
 from optimizer.outcomes import too_large, tree_size
 
 
@@ -127,6 +134,17 @@ def stage_year(data: InputData) -> int:
 first_stage_year = stage_year  # the name of §8's first version
 
 
+def tree_unit(data: InputData) -> float:
+    """The one model unit of every copy of the tree: the largest of the futures' units.
+
+    Each deterministic model scales chips, fab output and compute by a power of ten that brings
+    its largest demand near 1e3 (:func:`optimizer.model.model_unit`); a future with ten times the
+    demand would otherwise count chips in tens, and tying its 2026 deployment to another leaf's
+    would equate different numbers of chips (the base's low future made the tree infeasible)."""
+    futures = [fd for _n, p, fd in data.outcome_data if p > 0] if data.outcomes else [data]
+    return max(model_unit(fd) for fd in futures)
+
+
 def is_stochastic(data: InputData, bet_mode: str | None = None) -> bool:
     """True when ``build_model`` makes the extensive form: bet_mode stochastic with bets or futures."""
     mode = bet_mode or data.settings.bet_mode
@@ -192,7 +210,7 @@ def build_stochastic(data: InputData, keep: list[Leaf] | None = None) -> pyo.Con
     derived: list[Derived] = []
     for i, lf in enumerate(outs):
         b = m.scen[lf.name]
-        populate(b, lf.data, derive(lf.data, "stochastic", lf.bets))
+        populate(b, lf.data, derive(lf.data, "stochastic", lf.bets, tree_unit(data)))
         b.objective.deactivate()
         derived.append(b.derived)
         if i == 0 and keep is None:
@@ -358,7 +376,7 @@ def _tree_keys(data: InputData) -> tuple[list[tuple[str, Any]], set[tuple[str, A
         lvs = leaves(data)
         for lf in lvs:
             m = pyo.ConcreteModel()
-            populate(m, lf.data, derive(lf.data, "stochastic", lf.bets))
+            populate(m, lf.data, derive(lf.data, "stochastic", lf.bets, tree_unit(data)))
             for v in nonanticipative(m, t_star):
                 counts[_key(v)] = counts.get(_key(v), 0) + 1
         got = (list(counts), {k for k, c in counts.items() if c < len(lvs)})
@@ -378,7 +396,7 @@ def scenario_creator(name: str, data: InputData) -> pyo.ConcreteModel:
     lf = {x.name: x for x in leaves(data)}[name]
     keys, absent = _tree_keys(data)
     m = pyo.ConcreteModel(name=name)
-    populate(m, lf.data, derive(lf.data, "stochastic", lf.bets))
+    populate(m, lf.data, derive(lf.data, "stochastic", lf.bets, tree_unit(data)))
     m._mpisppy_probability = lf.probability
     mine = {_key(v): v for v in nonanticipative(m, stage_year(data))}
     missing = [k for k in keys if k not in mine]
@@ -426,7 +444,10 @@ def measures(
         out["vss_musd"] = None
         out["vss_note"] = f"no mean future: {why}"
     else:
-        ev = solve(build_model(expected_value_data(mean), bet_mode="succeed"), options)
+        evd = expected_value_data(mean)
+        ev_model = pyo.ConcreteModel(name="ai_infrastructure_plan")
+        populate(ev_model, evd, derive(evd, "succeed", unit=tree_unit(data)))  # the tree's unit
+        ev = solve(ev_model, options)
         out["ev_objective_musd"] = ev.objective
         if ev.has_solution:
             eev_model = build_stochastic(data)
@@ -439,7 +460,7 @@ def measures(
     ws_costs, probs = [], []
     for lf in leaves(data):
         m = pyo.ConcreteModel(name=f"ws_{lf.name}")
-        populate(m, lf.data, derive(lf.data, "stochastic", lf.bets))
+        populate(m, lf.data, derive(lf.data, "stochastic", lf.bets, tree_unit(data)))
         ws = solve(m, options)
         out[f"ws_musd[{lf.name}]"] = ws.objective
         ws_costs.append(ws.objective or 0.0)

@@ -404,3 +404,36 @@ def test_ph_converged_is_not_called_optimal_without_a_bound(tmp_path):
     assert s["ph_gap"] == pytest.approx(1 - 0.92 / s["objective_musd"], rel=1e-6)
     assert s["status"] == "feasible"
     assert "converged, but its bound does not prove the plan optimal" in s["message"]
+
+
+def test_futures_of_different_size_share_one_model_unit(tmp_path):
+    """Ties count the same chips in every leaf, whatever each future's demand.
+
+    The chip case with low D = 600 (p 0.6) and high D = 14,000 (p 0.4). Each model alone counts
+    chips in units of a power of ten bringing its peak demand near 1e3: 1 for low, 10 for high, so
+    the leaves must share one unit. By hand: E[cost] has slope −0.002 below 600, then
+    0.001 − 0.4·0.003 = −0.0002 up to 14,000, then +0.001: buy x* = 14,000 in 2030, every leaf
+    costs 14 $M. (With a unit per leaf, x_low = x_high ties 1 chip of the low leaf to 10 of the
+    high one.)
+    """
+    scen = (
+        "scenario,sheet,where,column,op,value\nlow,Demand,year=2031,h100e,set,600\n"
+        "high,Demand,year=2031,h100e,set,14000\n"
+    )
+    case = write_chip_case(tmp_path / "c", scenarios=scen)
+    data = load_inputs(case)
+    sol = solve(build_model(data), EXACT)
+    assert sol.status == "optimal"
+    assert deployed_2030(sol.model) * sol.model.scen["low"].derived.unit == pytest.approx(14000)
+    assert {sol.model.scen[n].derived.unit for n in sol.model.OUTCOMES} == {10.0}
+    assert sol.objective == pytest.approx(14.0, rel=1e-6)
+    p = run("solve", str(case), "--json", "-o", str(tmp_path / "r.xlsx"))
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)
+    assert s["cost_musd[low]"] == pytest.approx(14.0, rel=1e-6)
+    assert s["cost_musd[high]"] == pytest.approx(14.0, rel=1e-6)
+    # EV: mean demand 0.6·600 + 0.4·14,000 = 5,960 bought early; EEV = 5.96 + 0.4·0.003·8,040
+    assert s["vss_musd"] == pytest.approx(5.96 + 0.4 * 0.003 * 8040 - 14.0, rel=1e-6)
+    fs = openpyxl.load_workbook(tmp_path / "r.xlsx")["FirstStage"]
+    deploy = [r for r in fs.iter_rows(values_only=True) if r[0] == "deploy"]
+    assert deploy[0][5] == pytest.approx(14000, rel=1e-6)
