@@ -1333,10 +1333,12 @@ def alternatives(
         value = ""
         if p.target and p.target in p.measures:
             value = f"  {p.target} = {p.measures[p.target]:,.6g}"
-        how = "warm" if p.warm else "cold"
+        how = p.path or ("warm" if p.warm else "cold")
         _say(
             f"plan {state['n']:>4}  {p.name}: {p.status} {cost} ({p.solve_seconds:.2f} s {how}){value}"
         )
+        if p.check:
+            _say(f"          {p.name}: {p.check}")
         if as_json:
             click.echo(json.dumps(p.as_json(state["c_star"] or 0.0), default=_json_default))
 

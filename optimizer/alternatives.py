@@ -22,6 +22,13 @@ inside the bound: a MIP with few integer assignments (the shipped base: two bet 
 exactly by the sweep workers' enumeration (each assignment's LP, warm), any other MIP by branch and
 bound for each plan (cold).
 
+Warm or cold, per plan: a warm re-solve is kept only if it ends optimal and passes cheap checks
+(:meth:`MgaModel.check`: HiGHS holds the plan's objective and bound, the cost recomputed from the
+solution is inside the bound, the objective recomputed from it is HiGHS's, and no plan already known
+to be inside the bound — the optimum, the plans before — does better on this plan's objective).
+Otherwise the plan is solved again from scratch and the cold solution reported; each plan records
+its ``path`` (warm, cold, or warm then cold) and what the checks found (Plans sheet, ``--json``).
+
 Measures (all in the units of DESIGN §3; fabs count capacity in output units per year):
 
 =============  ==========================================================  ============
@@ -65,6 +72,19 @@ logger = logging.getLogger(__name__)
 BOUND_TOLERANCE = 1e-9
 """Relative room added to the cost bound, so that the optimum (met to the solver's tolerances) stays
 inside it at ε = 0."""
+
+CHECK_TOLERANCE = 1e-6
+"""Relative tolerance of the checks of a plan (:meth:`MgaModel.check`): its cost against the bound,
+its objective against HiGHS's, against the plans already known. Far above HiGHS's feasibility and
+optimality tolerances (1e-7 on scaled rows), far below any difference worth a re-solve."""
+
+PATH_WARM = "warm"
+PATH_COLD = "cold"
+PATH_FALLBACK = "warm, then cold"
+PATHS = (PATH_WARM, PATH_COLD, PATH_FALLBACK)
+"""How a plan's reported solution was found: re-solved from the previous basis; solved from scratch
+(the optimum, a Dask worker's first plan, every plan of a branch-and-bound MIP); or re-solved warm,
+found wanting by the checks, and solved again from scratch (the cold solution is reported)."""
 
 UNITS = {
     "capacity": "MW",
@@ -178,6 +198,8 @@ class PlanResult:
     warm: bool
     message: str = ""
     funded: tuple[str, ...] = ()  # R&D bets funded in this plan
+    path: str = ""  # PATH_WARM, PATH_COLD or PATH_FALLBACK: how the reported solution was found
+    check: str = ""  # why the warm re-solve was not trusted (PATH_FALLBACK), or why this one is not
 
     @property
     def solved(self) -> bool:
@@ -199,6 +221,8 @@ class PlanResult:
             else None,
             "solve_seconds": round(self.solve_seconds, 4),
             "warm": self.warm,
+            "path": self.path,
+            "check": self.check or None,
             "funded_bets": list(self.funded),
             "measures": self.measures,
         }
@@ -218,6 +242,8 @@ class PlanResult:
             "warm": self.warm,
             "message": self.message,
             "funded": list(self.funded),
+            "path": self.path,
+            "check": self.check,
         }
 
     @staticmethod
@@ -236,6 +262,8 @@ class PlanResult:
             bool(d["warm"]),
             d.get("message", ""),
             tuple(d.get("funded", ())),
+            d.get("path", ""),
+            d.get("check", ""),
         )
 
 
@@ -332,6 +360,10 @@ class AltResult:
             ],
         )
 
+    def paths(self) -> dict[str, int]:
+        """How many plans took each path (:data:`PATHS`), the optimum not counted."""
+        return {k: sum(1 for p in self.plans if p.path == k) for k in PATHS}
+
     def summary(self) -> dict[str, Any]:
         """The final ``--json`` line."""
         failed = [p.name for p in self.plans if not p.solved]
@@ -346,6 +378,7 @@ class AltResult:
             "plans": len(self.plans),
             "solved": len(self.plans) - len(failed),
             "failed": failed,
+            "paths": self.paths(),
             "cold_seconds": round(self.cold_seconds, 4),
             "warm_seconds_median": _median(
                 [p.solve_seconds for p in self.plans if p.warm and p.solved]
@@ -540,7 +573,7 @@ class MgaModel:
         sf = compile_model(model)
         self.columns = sf.columns
         self.offset = float(sf.offset)
-        self.cost = np.asarray(sf.lp.col_cost_, dtype=float)
+        self.cost = np.array(sf.lp.col_cost_, dtype=float)
         self.measures = compile_measures(model, sf.columns, specs)
         self.by_name = {mm.spec.name: mm for mm in self.measures}
         self.cap_keys, self.cap_matrix, self.cap_const = _capacity_matrix(model, sf.columns)
@@ -563,6 +596,7 @@ class MgaModel:
         self.solver = WarmSolver(options)
         self.c_star: float | None = None
         self.bound: float | None = None
+        self.known: list[dict[str, float]] = []  # measures of plans known to be inside the bound
 
     def solve_optimum(self) -> PlanResult:
         """Solve the least cost (cold; the cost row still free)."""
@@ -572,6 +606,7 @@ class MgaModel:
             )
         res = self._run()
         out = self._result("optimum", "optimum", None, res)
+        out.path = PATH_WARM if res.warm else PATH_COLD
         if res.status == "optimal":
             self.c_star = float(res.objective)
         return out
@@ -579,7 +614,7 @@ class MgaModel:
     def set_bound(self, c_star: float, slack: float) -> float:
         """Give the cost row its bound ``(1 + ε)·C*`` (in $M of net present cost); returns it."""
         bound = c_star + slack * abs(c_star) + BOUND_TOLERANCE * max(abs(c_star), 1.0)
-        upper = np.asarray(self.sf.lp.row_upper_, dtype=float)
+        upper = np.array(self.sf.lp.row_upper_, dtype=float)
         upper[self.cost_row] = bound - self.offset
         self.sf.lp.row_upper_ = upper
         self.c_star, self.bound = c_star, bound
@@ -594,14 +629,83 @@ class MgaModel:
         return g
 
     def solve_plan(self, plan: PlanSpec) -> PlanResult:
-        """Minimise the plan's weighted measures inside the cost bound, from the previous basis."""
+        """Minimise the plan's weighted measures inside the cost bound: warm, cold if that fails.
+
+        The re-solve starts from the previous basis. If it does not end optimal, or its result
+        fails :meth:`check`, the plan is solved again from scratch in a fresh HiGHS (whose basis
+        the next plans then start from), and that solution is reported; the result's ``path`` says
+        which (:data:`PATHS`) and ``check`` why the warm one was not kept. A cold result that
+        fails the checks too is reported with status ``suspect`` (not solved).
+        """
         if self.bound is None:
             raise AlternativesError("set_bound first: the cost row has no bound yet")
-        self.sf.lp.col_cost_ = self.objective(plan.weights)
+        g = self.objective(plan.weights)
+        self.sf.lp.col_cost_ = g
         self.sf.lp.offset_ = 0.0
         self.sf.offset = 0.0
         res = self._run()
-        return self._result(plan.name, plan.kind, plan.target, res)
+        out = self._result(plan.name, plan.kind, plan.target, res)
+        out.path = PATH_WARM if res.warm else PATH_COLD
+        why = self.check(plan, g, res, out)
+        if why and res.warm:
+            logger.warning("%s: warm re-solve not kept (%s); solving it cold", plan.name, why)
+            first = out.solve_seconds
+            self.solver = WarmSolver(self.options)  # from scratch; its basis serves the next plans
+            res = self._run()
+            out = self._result(plan.name, plan.kind, plan.target, res)
+            out.solve_seconds += first
+            out.path, out.check = PATH_FALLBACK, f"warm: {why}"
+            again = self.check(plan, g, res, out)
+            if again:
+                out.check += f"; cold: {again}"
+                out.status = "suspect" if out.solved else out.status
+        elif why:
+            out.check = why
+            if out.status == "optimal":
+                out.status = "suspect"
+        if out.status == "optimal":
+            self.known.append(out.measures)
+        return out
+
+    def check(self, plan: PlanSpec, g: np.ndarray, res: Any, out: PlanResult) -> str:
+        """Why this solution of ``plan`` cannot be trusted, or ``""`` (cheap: no solve).
+
+        1. HiGHS ended ``optimal``.
+        2. HiGHS holds the intended model: its objective is ``g`` and the cost row's bound the one
+           set (a change missed by an in-place update would leave the previous plan's).
+        3. The cost ``c·x + c_0`` of the solution, recomputed here, is within the bound.
+        4. ``g·x`` recomputed here equals HiGHS's objective value.
+        5. No plan known to be inside the bound (the optimum, the plans before) has a lower
+           objective ``Σ w_i μ_i``: each of them is a feasible point of this plan, so an optimum
+           above one of them is wrong (a max plan that stopped at the previous min).
+
+        Each comparison allows :data:`CHECK_TOLERANCE` relative to the values compared.
+        """
+        if res.status != "optimal":
+            return f"ended {res.status} ({res.termination})"
+        h = self.solver.h
+        if h is not None:
+            held = h.getLp()
+            if not np.array_equal(np.asarray(held.col_cost_, dtype=float), g):
+                return "HiGHS held another objective than the plan's"
+            upper = float(np.asarray(held.row_upper_, dtype=float)[self.cost_row])
+            if upper != float(self.sf.lp.row_upper_[self.cost_row]):
+                return f"HiGHS held the cost bound {upper + self.offset:,.6g} $M"
+        bound = self.bound or 0.0
+        tol = CHECK_TOLERANCE * max(1.0, abs(bound))
+        if out.cost_musd is None or out.cost_musd > bound + tol:
+            return f"cost {out.cost_musd:,.9g} $M above the bound {bound:,.9g} $M"
+        value = _weighted(plan.weights, out.measures)
+        x = self.solver.x
+        if x is not None and res.objective is not None:
+            mine = float(g @ x)
+            if abs(mine - res.objective) > CHECK_TOLERANCE * max(1.0, abs(mine)):
+                return f"objective {res.objective:,.9g} reported, {mine:,.9g} at its solution"
+        for known in self.known:
+            other = _weighted(plan.weights, known)
+            if other < value - CHECK_TOLERANCE * max(1.0, abs(value), abs(other)):
+                return f"a known plan inside the bound does better ({other:,.9g} < {value:,.9g})"
+        return ""
 
     def _run(self) -> Any:
         # warm=True also for the first solve: a MIP with few integer assignments is then held as its
@@ -647,6 +751,11 @@ class _Failed:
 
 def _failed(status: str, message: str) -> _Failed:
     return _Failed(status, status, message)
+
+
+def _weighted(weights: Iterable[tuple[str, float]], measures: dict[str, float]) -> float:
+    """``Σ w · μ`` of a plan's objective from measure values (the objective is linear in them)."""
+    return float(sum(w * measures[name] for name, w in weights))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -746,6 +855,7 @@ def run_alternatives(
         )
     c_star = float(opt.cost_musd)  # type: ignore[arg-type]
     bound = mga.set_bound(c_star, slack)
+    mga.known.append(opt.measures)  # the optimum is inside every bound: a yardstick for each plan
     cold = opt.solve_seconds
 
     def run(plans: list[PlanSpec]) -> list[PlanResult]:
@@ -754,7 +864,10 @@ def run_alternatives(
         if config.workers > 0 or config.scheduler:
             if input_path is None:
                 raise AlternativesError("running plans on Dask workers needs the input path")
-            return _run_dask(plans, specs, c_star, slack, mode, opts, config, input_path, progress)
+            known = [*mga.known, *(r.measures for r in results if r.status == "optimal")]
+            return _run_dask(
+                plans, specs, c_star, slack, mode, opts, config, input_path, progress, known
+            )
         out = []
         for p in plans:
             r = mga.solve_plan(p)
@@ -763,7 +876,8 @@ def run_alternatives(
                 progress(r)
         return out
 
-    results = run(extreme_plans(mga.measures))
+    results: list[PlanResult] = []
+    results += run(extreme_plans(mga.measures))
     if config.random > 0:
         spans = _spans(mga.measures, results)
         results += run(random_plans(mga.measures, spans, config.random, config.seed))
@@ -811,12 +925,14 @@ def _run_dask(
     config: AltConfig,
     input_path: str | Path,
     progress: Callable[[PlanResult], None] | None,
+    known: list[dict[str, float]],
 ) -> list[PlanResult]:
     """Run ``plans`` through the shared Dask executor (:mod:`optimizer.parallel`), one task per chunk of plans.
 
     A worker reads and builds the input itself, appends the cost row with the driver's bound (the
     same C*: every plan obeys one bound) and solves its chunk in order: the first plan cold, the
-    others warm from the previous basis.
+    others warm from the previous basis, each checked against the plans ``known`` to the driver
+    (the optimum, and the min/max plans before the random ones) and solved cold if it fails.
     """
     from optimizer.parallel import execute
     from optimizer.results import input_sha256
@@ -832,6 +948,7 @@ def _run_dask(
             "bet_mode": mode,
             "c_star": c_star,
             "slack": slack,
+            "known": known,
             "options": {
                 "time_limit_s": opts.time_limit_s,
                 "mip_gap": opts.mip_gap,
@@ -903,5 +1020,6 @@ def plans_task(task: dict[str, Any]) -> dict[str, Any]:
     specs = [MeasureSpec(**s) for s in task["specs"]]
     mga = MgaModel(build_model(data, bet_mode=task["bet_mode"]), specs, opts)
     mga.set_bound(float(task["c_star"]), float(task["slack"]))
+    mga.known += [{k: float(v) for k, v in m.items()} for m in task.get("known", [])]
     rows = [mga.solve_plan(PlanSpec.from_dict(p)).to_row() for p in task["plans"]]
     return {"key": task["key"], "plans": rows}

@@ -43,6 +43,8 @@ def plans_table(res: AltResult) -> pd.DataFrame:
         "cost_vs_optimum_pct",
         "solve_seconds",
         "warm",
+        "path",
+        "check",
         "funded_bets",
     ]
     cols = [n if n not in fixed else f"{n} (measure)" for n in names]
@@ -59,6 +61,8 @@ def plans_table(res: AltResult) -> pd.DataFrame:
             else None,
             "solve_seconds": round(p.solve_seconds, 4),
             "warm": p.warm,
+            "path": p.path,
+            "check": p.check or None,
             "funded_bets": ", ".join(p.funded) if p.solved else None,
         }
         for n, c in zip(names, cols, strict=True):
@@ -110,6 +114,7 @@ def run_table(res: AltResult) -> pd.DataFrame:
         "measure_count": len(res.measures),
         "plans": len(res.plans),
         "plans_not_solved": sum(1 for p in res.plans if not p.solved),
+        **{f"plans_{k.replace(', then ', '_then_')}": n for k, n in res.paths().items()},
         "random_plans": cfg.random,
         "seed": cfg.seed,
         "time_limit_s": o.time_limit_s,
@@ -215,7 +220,7 @@ def write_alternatives_workbook(res: AltResult, path: str | Path) -> Path:
     write_table(
         wb.create_sheet("Plans"),
         plans,
-        blank_ok=set(plans.columns) - {"plan", "kind", "status", "solve_seconds", "warm"},
+        blank_ok=set(plans.columns) - {"plan", "kind", "status", "solve_seconds", "warm", "path"},
     )
     cap = capacity_table(res)
     write_table(wb.create_sheet("Capacity"), cap, blank_ok=set(cap.columns[3:]))

@@ -368,6 +368,7 @@ def test_subprocess_and_dask_worker_give_the_same_ranges(tmp_path):
     # the worker solved its chunk in order: the first plan cold, the rest warm from its basis
     warm = [p["warm"] for p in lines[1:-1]]
     assert warm[0] is False and all(warm[1:])
+    assert [p["path"] for p in lines[1:-1]] == ["cold"] + ["warm"] * (len(warm) - 1)
 
 
 def test_workbook_opens_in_libreoffice_with_its_charts(tmp_path):
@@ -423,3 +424,123 @@ def test_a_thread_count_after_a_default_run_is_skipped_not_fatal(tiny_path):
     second = WarmSolver(SolveOptions(threads=1, mip_gap=1e-9)).solve(sf)
     assert first.status == second.status == "optimal"
     assert second.objective == pytest.approx(first.objective, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# Warm or cold, per plan: the checks and the fallback
+# ------------------------------------------------------------------------------------------------
+def _tie_model(tmp_path: Path, slack: float = 0.0):
+    """The exact tie of two regions (above) as a bounded MgaModel, the optimum known."""
+    from optimizer.alternatives import MgaModel, measure_specs
+    from optimizer.data_io import load_inputs
+    from optimizer.model import build_model
+    from optimizer.solve import SolveOptions
+
+    data = load_inputs(write_case(tmp_path / "tie", two_regions()))
+    specs, _ = measure_specs(data)
+    opts = SolveOptions(duals=False, explain=False).merged(data.settings)
+    mga = MgaModel(build_model(data, bet_mode="succeed"), specs, opts)
+    opt = mga.solve_optimum()
+    assert opt.status == "optimal" and opt.path == "cold"
+    mga.set_bound(opt.cost_musd, slack)
+    mga.known.append(opt.measures)
+    return mga, opt
+
+
+def test_each_check_names_what_is_wrong_with_a_plan(tmp_path):
+    """The checks of a plan, one by one, on made-up results of the tie case at ε = 0.
+
+    The optimum hosts all 1000 H100e in A. A "max hosted B" result claiming hosted B = 0 is
+    beaten by a known plan (the min-hosted-A plan has hosted B = 1000, inside the bound); a result
+    costing 1 % above C* is outside the bound ε = 0; a result that did not end optimal is not
+    kept; the true max plan (hosted B = 1000 at cost C*) passes.
+    """
+    from dataclasses import replace
+
+    from optimizer.alternatives import PlanSpec
+    from optimizer.warm import PointResult
+
+    mga, opt = _tie_model(tmp_path)
+    lo_a = mga.solve_plan(PlanSpec("min hosted A", "min", "hosted A", (("hosted A", 1.0),)))
+    assert lo_a.status == "optimal" and lo_a.measures["hosted B"] == pytest.approx(1000.0)
+    assert lo_a.path == "warm" and lo_a.check == ""
+    plan = PlanSpec("max hosted B", "max", "hosted B", (("hosted B", -1.0),))
+    good = mga.solve_plan(plan)
+    assert good.status == "optimal" and good.measures["hosted B"] == pytest.approx(1000.0)
+    g = mga.objective(plan.weights)
+    ok = PointResult("optimal", "optimal", float(g @ mga.solver.x), 0.0, 0.1, True)
+    assert mga.check(plan, g, ok, good) == ""
+    stale = replace(good, measures={**good.measures, "hosted B": 0.0})
+    assert "a known plan inside the bound does better" in mga.check(plan, g, ok, stale)
+    dear = replace(good, cost_musd=1.01 * C_51)
+    assert "above the bound" in mga.check(plan, g, ok, dear)
+    stopped = PointResult("no_solution", "time_limit", None, None, 0.1, True)
+    assert mga.check(plan, g, stopped, good) == "ended no_solution (time_limit)"
+    off = PointResult("optimal", "optimal", float(g @ mga.solver.x) + 5.0, 0.0, 0.1, True)
+    assert "reported" in mga.check(plan, g, off, good)
+    assert "another objective" in mga.check(plan, -g, ok, good)
+
+
+def test_a_stale_warm_model_falls_back_to_a_cold_solve(tmp_path, monkeypatch):
+    """A warm re-solve whose objective change never reached HiGHS is caught and solved cold.
+
+    The tie case at ε = 0 (derivation above: every range spans the tie). The persistent model is
+    made to miss every update (as when an in-place change goes unseen), so each warm re-solve
+    solves the previous objective. Every warm plan must be found wanting by the checks, solved from
+    scratch and reported with path "warm, then cold"; the ranges are the derived ones.
+    """
+    from optimizer.warm import WarmSolver
+
+    monkeypatch.setattr(WarmSolver, "_update", lambda self, h, arr, offset: None)
+    path = write_case(tmp_path / "tie", two_regions())
+    out = tmp_path / "tie.xlsx"
+    code, lines, err = run_alt(path, "--slack", "0", "-o", str(out))
+    assert code == 0, err
+    plans = lines[1:-1]
+    assert {p["path"] for p in plans} == {"warm, then cold"}
+    assert all("another objective" in p["check"] for p in plans)
+    assert all(p["warm"] is False for p in plans)
+    r = ranges_of(lines)
+    assert r["hosted B"]["max"] == pytest.approx(1000.0, rel=1e-6)
+    assert r["hosted A"]["min"] == pytest.approx(0.0, abs=1e-6)
+    assert r["capital A"]["max"] == pytest.approx(20.0, rel=1e-6)
+    assert lines[-1]["paths"] == {"warm": 0, "cold": 0, "warm, then cold": len(plans)}
+    ws = openpyxl.load_workbook(out)["Plans"]
+    header = [c.value for c in ws[1]]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    path_col, check_col = header.index("path"), header.index("check")
+    assert rows[0][path_col] == "cold" and rows[0][check_col] is None  # the optimum
+    assert {r[path_col] for r in rows[1:]} == {"warm, then cold"}
+    run = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Run"].iter_rows(values_only=True)}
+    assert run["plans_warm_then_cold"] == len(plans) and run["plans_warm"] == 0
+
+
+def test_a_warm_re_solve_that_stops_is_solved_cold(tmp_path, monkeypatch):
+    """A warm re-solve that ends without a solution (a time limit, an interrupt) is not a failed
+    plan: it is solved again from scratch. Here every second warm attempt is made to stop; the
+    ranges are those of the ε = 0.1 case derived above, and the paths say which plans fell back."""
+    from optimizer.warm import PointResult, WarmSolver
+
+    real = WarmSolver.solve
+    calls = {"n": 0}
+
+    def flaky(self, sf, warm=True):
+        if self.h is not None and warm:
+            calls["n"] += 1
+            if calls["n"] % 2:
+                self.h, self._sig, self._x = None, None, None
+                return PointResult("no_solution", "time_limit", None, None, 0.01, True)
+        return real(self, sf, warm)
+
+    monkeypatch.setattr(WarmSolver, "solve", flaky)
+    path = write_case(tmp_path / "eps", two_regions(capex_b=40.0))
+    code, lines, err = run_alt(path, "--slack", "0.1", "-o", str(tmp_path / "eps.xlsx"))
+    assert code == 0, err
+    plans = lines[1:-1]
+    fell = [p for p in plans if p["path"] == "warm, then cold"]
+    assert fell and all(p["check"] == "warm: ended no_solution (time_limit)" for p in fell)
+    assert all(p["status"] == "optimal" for p in plans)
+    moved = 0.1 * C_51 / (30.0 * crf(0.10, 20) / 1000.0)
+    r = ranges_of(lines)
+    assert r["hosted B"]["max"] == pytest.approx(moved, rel=1e-5)
+    assert r["hosted A"]["min"] == pytest.approx(1000.0 - moved, rel=1e-5)
