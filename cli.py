@@ -1211,8 +1211,9 @@ def coalition(
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--slack",
-    type=click.FloatRange(min=0.0),
-    help="Cost slack ε: plans may cost up to (1 + ε)·least cost (default: Settings mga_slack, else 0.05).",
+    type=float,
+    help="Cost slack ε: plans may cost up to (1 + ε)·least cost, 0 to 10 (default: Settings "
+    "mga_slack, else 0.05).",
 )
 @click.option(
     "--random",
@@ -1290,11 +1291,14 @@ def alternatives(
     from optimizer.alternatives import AltConfig, AlternativesError, run_alternatives
     from optimizer.alternatives_report import plot_ranges, write_alternatives_workbook
     from optimizer.data_io import InputError, load_inputs
-    from optimizer.guards import Output
+    from optimizer.guards import Output, check_setting_option, check_solver_options
     from optimizer.model import ModelError
+    from optimizer.progress import SolveInterrupted, SolveMonitor
     from optimizer.solve import SolveOptions
     from optimizer.workbook import OutputLockedError
 
+    check_solver_options(time_limit, mip_gap, threads)
+    check_setting_option("--slack", "mga_slack", slack)
     out = output or Path("outputs") / f"{input_path.stem or input_path.name}_alternatives.xlsx"
     planned = [Output("-o", out)] + ([Output("--plot", plot_path)] if plot_path else [])
     _check_paths(planned, [input_path])
@@ -1342,10 +1346,17 @@ def alternatives(
         if as_json:
             click.echo(json.dumps(p.as_json(state["c_star"] or 0.0), default=_json_default))
 
+    monitor = SolveMonitor(hard_exit=True)
     try:
         res = run_alternatives(
-            data, config, progress=progress, input_path=input_path if parallel else None
+            data,
+            config,
+            progress=progress,
+            input_path=input_path if parallel else None,
+            monitor=monitor,
         )
+    except SolveInterrupted as exc:
+        _interrupted(exc)
     except ModelError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
     except AlternativesError as exc:

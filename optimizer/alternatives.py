@@ -567,9 +567,13 @@ class MgaModel:
     model : the deterministic Pyomo model (:func:`optimizer.model.build_model`).
     specs : the measures.
     options : HiGHS options for every solve.
+    monitor : a :class:`optimizer.progress.SolveMonitor` every solve runs through (a live line
+        naming the plan; Ctrl-C stops HiGHS and raises ``SolveInterrupted``), or None.
     """
 
-    def __init__(self, model: Any, specs: list[MeasureSpec], options: SolveOptions) -> None:
+    def __init__(
+        self, model: Any, specs: list[MeasureSpec], options: SolveOptions, monitor: Any = None
+    ) -> None:
         sf = compile_model(model)
         self.columns = sf.columns
         self.offset = float(sf.offset)
@@ -593,7 +597,8 @@ class MgaModel:
             lp.integrality_ = []
         self.cost_row = lp.num_row_ - 1
         self.sf = StandardForm(lp, sf.columns, sf.rows, lp.offset_, sf.integer_cols)
-        self.solver = WarmSolver(options)
+        self.monitor = monitor
+        self.solver = WarmSolver(options, monitor)
         self.c_star: float | None = None
         self.bound: float | None = None
         self.known: list[dict[str, float]] = []  # measures of plans known to be inside the bound
@@ -604,7 +609,7 @@ class MgaModel:
             return self._result(
                 "optimum", "optimum", None, _failed("infeasible", "; ".join(self.infeasible_input))
             )
-        res = self._run()
+        res = self._run("optimum")
         out = self._result("optimum", "optimum", None, res)
         out.path = PATH_WARM if res.warm else PATH_COLD
         if res.status == "optimal":
@@ -643,15 +648,16 @@ class MgaModel:
         self.sf.lp.col_cost_ = g
         self.sf.lp.offset_ = 0.0
         self.sf.offset = 0.0
-        res = self._run()
+        res = self._run(plan.name)
         out = self._result(plan.name, plan.kind, plan.target, res)
         out.path = PATH_WARM if res.warm else PATH_COLD
         why = self.check(plan, g, res, out)
         if why and res.warm:
             logger.warning("%s: warm re-solve not kept (%s); solving it cold", plan.name, why)
             first = out.solve_seconds
-            self.solver = WarmSolver(self.options)  # from scratch; its basis serves the next plans
-            res = self._run()
+            # from scratch; its basis serves the next plans
+            self.solver = WarmSolver(self.options, self.monitor)
+            res = self._run(f"{plan.name} (cold)")
             out = self._result(plan.name, plan.kind, plan.target, res)
             out.solve_seconds += first
             out.path, out.check = PATH_FALLBACK, f"warm: {why}"
@@ -707,7 +713,9 @@ class MgaModel:
                 return f"a known plan inside the bound does better ({other:,.9g} < {value:,.9g})"
         return ""
 
-    def _run(self) -> Any:
+    def _run(self, label: str = "") -> Any:
+        if self.monitor is not None:
+            self.monitor.label = f"{label}: " if label else ""
         # warm=True also for the first solve: a MIP with few integer assignments is then held as its
         # LP relaxation and enumerated, so the plans after it re-solve from a basis
         return self.solver.solve(self.sf, warm=True)
@@ -816,6 +824,7 @@ def run_alternatives(
     config: AltConfig,
     progress: Callable[[PlanResult], None] | None = None,
     input_path: str | Path | None = None,
+    monitor: Any = None,
 ) -> AltResult:
     """Solve the least cost, then every min/max plan and ``config.random`` random plans (§10).
 
@@ -825,6 +834,7 @@ def run_alternatives(
     config : slack, random plans, bet mode, solver options, workers.
     progress : called with each plan as it finishes (the optimum first).
     input_path : the input file, needed only to run plans on Dask workers.
+    monitor : a :class:`optimizer.progress.SolveMonitor` for the solves in this process.
 
     Raises
     ------
@@ -836,11 +846,12 @@ def run_alternatives(
 
     t0 = time.perf_counter()
     mode = deterministic_mode(data, config.bet_mode)
-    slack = data.settings.mga_slack if config.slack is None else float(config.slack)
+    # + 0.0: a slack of -0 (accepted as 0) would print as -0.00 %
+    slack = (data.settings.mga_slack if config.slack is None else float(config.slack)) + 0.0
     specs, default_set = measure_specs(data)
     opts = config.options.merged(data.settings)
     model = build_model(data, bet_mode=mode)
-    mga = MgaModel(model, specs, opts)
+    mga = MgaModel(model, specs, opts, monitor)
     if default_set:  # rows no decision moves say nothing in the default set
         keep = {mm.spec.name for mm in mga.measures if not mm.constant}
         specs = [s for s in specs if s.name in keep]

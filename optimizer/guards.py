@@ -298,6 +298,26 @@ def check_solver_options(
             raise GuardError(f"{option} {value}: {b.message} — {b.expected}") from None
 
 
+def check_setting_option(option: str, key: str, value: float | None) -> None:
+    """Check a command-line option that overrides Settings ``key`` by that setting's own rule
+    (type, finite, range), e.g. ``--slack`` for ``mga_slack``.
+
+    Raises
+    ------
+    GuardError
+        exit 2, naming the option, what is wrong and what is expected.
+    """
+    from optimizer.data_io import _Bad, convert
+    from optimizer.schema import SETTINGS_BY_KEY
+
+    if value is None:
+        return
+    try:
+        convert(value, SETTINGS_BY_KEY[key])
+    except _Bad as b:
+        raise GuardError(f"{option} {value}: {b.message} — {b.expected}") from None
+
+
 # ------------------------------------------------------------------------------------------------
 # Sizes that multiply
 # ------------------------------------------------------------------------------------------------

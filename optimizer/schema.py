@@ -116,6 +116,11 @@ MAX_THREADS = 256
 """Most solver threads accepted (Settings ``threads``, ``--threads``): HiGHS starts them all at once,
 and 100,000 of them hang or abort the process."""
 
+MAX_MGA_SLACK = 10.0
+"""Largest cost slack ε of the alternatives (Settings ``mga_slack``, ``--slack``): plans up to eleven
+times the least cost. Far beyond any near-optimal question, and it keeps the cost bound a finite
+number for HiGHS (which reads 1e20 and above as no bound: ``--slack 1e300`` solved unbounded plans)."""
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "base_year", "int", None, "year to which money is discounted (default: first model year)"
@@ -171,6 +176,7 @@ SETTINGS: tuple[Setting, ...] = (
         "near-optimal alternatives: plans may cost up to (1 + mga_slack) times the least cost (§10)",
         "fraction",
         0.0,
+        MAX_MGA_SLACK,
     ),
     Setting(
         "stage_year",

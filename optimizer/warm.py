@@ -83,10 +83,13 @@ class WarmSolver:
     ----------
     options : SolveOptions
         HiGHS options for every solve (``threads`` should be 1 in a sweep worker).
+    monitor : an :class:`optimizer.progress.SolveMonitor` to run HiGHS through (a live line, and
+        Ctrl-C stops HiGHS and raises ``SolveInterrupted``); None runs it plainly.
     """
 
-    def __init__(self, options: SolveOptions) -> None:
+    def __init__(self, options: SolveOptions, monitor: Any = None) -> None:
         self.options = options
+        self.monitor = monitor
         self.h: highspy.Highs | None = None
         self._sig: tuple | None = None
         self._cost = self._lb = self._ub = self._rlo = self._rhi = self._val = None
@@ -183,7 +186,7 @@ class WarmSolver:
         if enumerate_:
             res = self._enumerate(h, sf, assignments, t0, is_warm)
         else:
-            h.run()
+            self._run_highs(h)
             res = self._outcome(h, time.perf_counter() - t0, is_warm)
         self.h, self._sig = h, sig
         self._cost, self._lb, self._ub = arr["cost"], arr["lb"], arr["ub"]
@@ -226,7 +229,7 @@ class WarmSolver:
                 self._renew_time_limit(h, left)
             vals = np.asarray(z, dtype=float)
             h.changeColsBounds(len(cols), cols, vals, vals)
-            h.run()
+            self._run_highs(h)
             self._restart_pricing(h)  # the next assignment starts from this basis
             res = self._outcome(h, time.perf_counter() - t0, is_warm)
             if res.status == "infeasible":
@@ -250,6 +253,12 @@ class WarmSolver:
         if incomplete:
             return PointResult("feasible", "time_limit", best.objective, None, secs, is_warm)
         return PointResult("optimal", "optimal", best.objective, 0.0, secs, is_warm)
+
+    def _run_highs(self, h: highspy.Highs) -> None:
+        if self.monitor is None:
+            h.run()
+        else:
+            self.monitor.run(h, "plan")
 
     @staticmethod
     def _renew_time_limit(h: highspy.Highs, seconds: float | None) -> None:
