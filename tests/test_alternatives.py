@@ -544,3 +544,35 @@ def test_a_warm_re_solve_that_stops_is_solved_cold(tmp_path, monkeypatch):
     r = ranges_of(lines)
     assert r["hosted B"]["max"] == pytest.approx(moved, rel=1e-5)
     assert r["hosted A"]["min"] == pytest.approx(1000.0 - moved, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--slack", "nan"], "--slack nan: nan is not a finite number — a number between 0 and 10"),
+        (["--slack", "inf"], "--slack inf: inf is not a finite number"),
+        (["--slack", "11"], "--slack 11.0: 11 is above 10"),
+        (["--slack", "-0.1"], "--slack -0.1: -0.1 is negative"),
+        (["--time-limit", "nan"], "--time-limit nan: nan is not a finite number"),
+        (["--time-limit", "-1"], "--time-limit -1.0: -1 is negative"),
+        (["--threads", "0"], "--threads 0: 0 is below the minimum 1"),
+    ],
+)
+def test_bad_options_exit_2_before_reading(tmp_path, args, expected):
+    """Options are checked by the Settings sheet's own rules before anything is read or solved
+    (the input is valid: only the option is wrong; no plan is printed, no workbook written)."""
+    path = write_case(tmp_path / "o", two_regions())
+    out = tmp_path / "o.xlsx"
+    code, lines, err = run_alt(path, *args, "-o", str(out))
+    assert code == 2, err
+    assert expected in err
+    assert lines == [] and not out.exists()
+
+
+def test_settings_slack_above_the_limit_names_its_cell(tmp_path):
+    """Settings mga_slack follows the same rule as --slack, with its cell."""
+    case = two_regions()
+    case["Settings"].append({"key": "mga_slack", "value": 20})
+    code, lines, err = run_alt(write_case(tmp_path / "s", case), "-o", str(tmp_path / "s.xlsx"))
+    assert code == 2, err
+    assert "Settings!B" in err and "20 is above 10" in err
