@@ -78,6 +78,17 @@ CHECK_TOLERANCE = 1e-6
 its objective against HiGHS's, against the plans already known. Far above HiGHS's feasibility and
 optimality tolerances (1e-7 on scaled rows), far below any difference worth a re-solve."""
 
+WARM_BUDGET: float | None = None
+"""Default of ``AltConfig.warm_budget``: off. A factor f stops a warm re-solve after f times the
+optimum's cold solve (at least :data:`WARM_BUDGET_MIN_S`) and solves the plan cold instead. Off
+because on the shipped base a plan solved cold is itself slower than the optimum (measured under
+load: min capital ARE not done in 400 s cold, the optimum 100 s), so stopping the warm re-solve at
+the optimum's time mostly trades it for a longer cold one."""
+
+WARM_BUDGET_MIN_S = 5.0
+"""Seconds a warm re-solve always gets (small models solve in milliseconds, and a budget that short
+would stop re-solves on timer noise)."""
+
 PATH_WARM = "warm"
 PATH_COLD = "cold"
 PATH_FALLBACK = "warm, then cold"
@@ -281,6 +292,8 @@ class AltConfig:
     options : HiGHS options (time limit per solve, MIP gap, threads).
     workers : local Dask workers (0 = solve in this process).
     scheduler : address of an existing Dask scheduler.
+    warm_budget : a warm re-solve is stopped after this many times the optimum's cold solve time
+        (:data:`WARM_BUDGET`) and the plan solved cold; None lets it run to the time limit.
     """
 
     slack: float | None = None
@@ -290,6 +303,7 @@ class AltConfig:
     options: SolveOptions = field(default_factory=SolveOptions)
     workers: int = 0
     scheduler: str | None = None
+    warm_budget: float | None = WARM_BUDGET
 
 
 @dataclass
@@ -602,6 +616,7 @@ class MgaModel:
         self.c_star: float | None = None
         self.bound: float | None = None
         self.known: list[dict[str, float]] = []  # measures of plans known to be inside the bound
+        self.warm_budget_s: float | None = None  # seconds a warm re-solve may take (then: cold)
 
     def solve_optimum(self) -> PlanResult:
         """Solve the least cost (cold; the cost row still free)."""
@@ -648,7 +663,7 @@ class MgaModel:
         self.sf.lp.col_cost_ = g
         self.sf.lp.offset_ = 0.0
         self.sf.offset = 0.0
-        res = self._run(plan.name)
+        res = self._run(plan.name, warm_budget=True)
         out = self._result(plan.name, plan.kind, plan.target, res)
         out.path = PATH_WARM if res.warm else PATH_COLD
         why = self.check(plan, g, res, out)
@@ -664,7 +679,8 @@ class MgaModel:
             again = self.check(plan, g, res, out)
             if again:
                 out.check += f"; cold: {again}"
-                out.status = "suspect" if out.solved else out.status
+                if res.status == "optimal":  # a time-limited point stays "feasible"
+                    out.status = "suspect"
         elif why:
             out.check = why
             if out.status == "optimal":
@@ -713,12 +729,21 @@ class MgaModel:
                 return f"a known plan inside the bound does better ({other:,.9g} < {value:,.9g})"
         return ""
 
-    def _run(self, label: str = "") -> Any:
+    def _run(self, label: str = "", warm_budget: bool = False) -> Any:
+        """One solve; with ``warm_budget``, a re-solve from a basis stops after
+        :attr:`warm_budget_s` (when shorter than the time limit)."""
         if self.monitor is not None:
             self.monitor.label = f"{label}: " if label else ""
-        # warm=True also for the first solve: a MIP with few integer assignments is then held as its
-        # LP relaxation and enumerated, so the plans after it re-solve from a basis
-        return self.solver.solve(self.sf, warm=True)
+        limit = self.options.time_limit_s
+        if warm_budget and self.warm_budget_s is not None and self.solver.holds_basis:
+            limit = self.warm_budget_s if limit is None else min(limit, self.warm_budget_s)
+        self.solver.options = replace(self.options, time_limit_s=limit)
+        try:
+            # warm=True also for the first solve: a MIP with few integer assignments is then held
+            # as its LP relaxation and enumerated, so the plans after it re-solve from a basis
+            return self.solver.solve(self.sf, warm=True)
+        finally:
+            self.solver.options = self.options
 
     def _result(self, name: str, kind: str, target: str | None, res: Any) -> PlanResult:
         x = self.solver.x if res.status in ("optimal", "feasible") else None
@@ -868,6 +893,8 @@ def run_alternatives(
     bound = mga.set_bound(c_star, slack)
     mga.known.append(opt.measures)  # the optimum is inside every bound: a yardstick for each plan
     cold = opt.solve_seconds
+    if config.warm_budget is not None:
+        mga.warm_budget_s = max(WARM_BUDGET_MIN_S, config.warm_budget * cold)
 
     def run(plans: list[PlanSpec]) -> list[PlanResult]:
         if not plans:
@@ -877,7 +904,17 @@ def run_alternatives(
                 raise AlternativesError("running plans on Dask workers needs the input path")
             known = [*mga.known, *(r.measures for r in results if r.status == "optimal")]
             return _run_dask(
-                plans, specs, c_star, slack, mode, opts, config, input_path, progress, known
+                plans,
+                specs,
+                c_star,
+                slack,
+                mode,
+                opts,
+                config,
+                input_path,
+                progress,
+                known,
+                mga.warm_budget_s,
             )
         out = []
         for p in plans:
@@ -937,6 +974,7 @@ def _run_dask(
     input_path: str | Path,
     progress: Callable[[PlanResult], None] | None,
     known: list[dict[str, float]],
+    warm_budget_s: float | None = None,
 ) -> list[PlanResult]:
     """Run ``plans`` through the shared Dask executor (:mod:`optimizer.parallel`), one task per chunk of plans.
 
@@ -960,6 +998,7 @@ def _run_dask(
             "c_star": c_star,
             "slack": slack,
             "known": known,
+            "warm_budget_s": warm_budget_s,
             "options": {
                 "time_limit_s": opts.time_limit_s,
                 "mip_gap": opts.mip_gap,
@@ -1032,5 +1071,6 @@ def plans_task(task: dict[str, Any]) -> dict[str, Any]:
     mga = MgaModel(build_model(data, bet_mode=task["bet_mode"]), specs, opts)
     mga.set_bound(float(task["c_star"]), float(task["slack"]))
     mga.known += [{k: float(v) for k, v in m.items()} for m in task.get("known", [])]
+    mga.warm_budget_s = task.get("warm_budget_s")
     rows = [mga.solve_plan(PlanSpec.from_dict(p)).to_row() for p in task["plans"]]
     return {"key": task["key"], "plans": rows}

@@ -254,6 +254,13 @@ class WarmSolver:
             return PointResult("feasible", "time_limit", best.objective, None, secs, is_warm)
         return PointResult("optimal", "optimal", best.objective, 0.0, secs, is_warm)
 
+    @property
+    def holds_basis(self) -> bool:
+        """True when the next solve of a model of the same structure starts from a basis (an LP,
+        or a MIP by enumeration); False when it starts from scratch (nothing held yet, or a MIP
+        solved by branch and bound)."""
+        return self.h is not None and not self._is_mip
+
     def _run_highs(self, h: highspy.Highs) -> None:
         if self.monitor is None:
             h.run()

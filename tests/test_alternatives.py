@@ -576,3 +576,21 @@ def test_settings_slack_above_the_limit_names_its_cell(tmp_path):
     code, lines, err = run_alt(write_case(tmp_path / "s", case), "-o", str(tmp_path / "s.xlsx"))
     assert code == 2, err
     assert "Settings!B" in err and "20 is above 10" in err
+
+
+def test_a_warm_re_solve_over_its_budget_is_stopped_and_solved_cold(tmp_path):
+    """With a warm budget of ~0 s a re-solve from a basis stops at its first look at the clock
+    (one that needs no iteration ends optimal before, and is kept) and the plan is solved cold
+    without that budget (the time limit of the study: none), so every plan is optimal with the
+    derived values of the tie (hosted B from 0 to 1000 H100e at ε = 0)."""
+    from optimizer.alternatives import extreme_plans
+
+    mga, _opt = _tie_model(tmp_path)
+    mga.warm_budget_s = 1e-9
+    out = {p.name: mga.solve_plan(p) for p in extreme_plans(mga.measures)}
+    fell = [r for r in out.values() if r.path == "warm, then cold"]
+    assert fell and all(r.check.startswith("warm: ended") for r in fell)
+    assert all(r.check == "" for r in out.values() if r.path == "warm")
+    assert all(r.status == "optimal" for r in out.values())
+    assert out["max hosted B"].measures["hosted B"] == pytest.approx(1000.0, rel=1e-6)
+    assert out["min hosted B"].measures["hosted B"] == pytest.approx(0.0, abs=1e-6)
