@@ -103,17 +103,25 @@ class WarmSolver:
 
     @staticmethod
     def _arrays(sf: StandardForm) -> dict[str, np.ndarray]:
+        """Copies of the LP's arrays: what the persistent model holds after this solve.
+
+        Copies, never views: highspy hands out ``lp.col_cost_`` and the like as numpy views into
+        the ``HighsLp``'s own vectors, so a caller that changes the same ``HighsLp`` in place, or
+        assigns it a new array (which frees the old vector), would change or free what the next
+        solve compares against; the change would then be missed and HiGHS re-solve the previous
+        objective (seen in the alternatives study: a max plan solved as the min before it).
+        """
         lp = sf.lp
         a = lp.a_matrix_
         return {
-            "cost": np.asarray(lp.col_cost_, dtype=float),
-            "lb": np.asarray(lp.col_lower_, dtype=float),
-            "ub": np.asarray(lp.col_upper_, dtype=float),
-            "rlo": np.asarray(lp.row_lower_, dtype=float),
-            "rhi": np.asarray(lp.row_upper_, dtype=float),
-            "start": np.asarray(a.start_, dtype=np.int64),
-            "index": np.asarray(a.index_, dtype=np.int64),
-            "val": np.asarray(a.value_, dtype=float),
+            "cost": np.array(lp.col_cost_, dtype=float),
+            "lb": np.array(lp.col_lower_, dtype=float),
+            "ub": np.array(lp.col_upper_, dtype=float),
+            "rlo": np.array(lp.row_lower_, dtype=float),
+            "rhi": np.array(lp.row_upper_, dtype=float),
+            "start": np.array(a.start_, dtype=np.int64),
+            "index": np.array(a.index_, dtype=np.int64),
+            "val": np.array(a.value_, dtype=float),
         }
 
     @staticmethod

@@ -607,3 +607,48 @@ def test_sweep_on_an_existing_dask_cluster(tmp_path: Path, spec_file: Path, tiny
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 os.killpg(with_group, signal.SIGKILL)
                 p.wait(timeout=15)
+
+
+def test_warm_follows_an_lp_whose_vectors_are_changed_in_place_or_reassigned():
+    """One LP object re-solved with new costs and bounds put into it (the alternatives study).
+
+    min c·x  s.t.  Σ_j x_j = 1,  0 ≤ x_j ≤ u_j  (16 columns, u_j = 1): the optimum is min_j c_j,
+    and with u_k = 0 for the cheapest column k, the second-cheapest c_j. highspy hands a HighsLp's
+    costs out as a numpy *view* of the C++ buffer: a solver that kept such a view as "the
+    previous costs" saw an in-place edit as no change at all (and, after the attribute was assigned
+    anew, compared with freed memory), so HiGHS kept stale costs and returned a wrong optimum.
+    """
+    import highspy
+
+    from optimizer.solve import StandardForm
+
+    n = 16
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, 1
+    lp.col_cost_ = np.zeros(n)
+    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
+    lp.row_lower_, lp.row_upper_ = np.ones(1), np.ones(1)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.arange(n + 1, dtype=np.int32)
+    lp.a_matrix_.index_ = np.zeros(n, dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(n)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, 1
+    sf = StandardForm(lp, list(range(n)), [0], 0.0, [])
+    solver = WarmSolver(SolveOptions(threads=1))
+    rng = np.random.default_rng(7)
+    for i in range(12):
+        c = rng.uniform(-1.0, 1.0, n)
+        in_place = i % 2 == 1
+        if in_place:
+            sf.lp.col_cost_[:] = c
+        else:
+            sf.lp.col_cost_ = c
+        res = solver.solve(sf)
+        assert res.status == "optimal" and res.warm == (i > 0)
+        assert res.objective == pytest.approx(c.min(), abs=1e-9), (i, in_place)
+        upper = np.ones(n)  # highspy 1.16 returns col_upper_ as a list copy: assigned only
+        upper[int(np.argmin(c))] = 0.0
+        sf.lp.col_upper_ = upper
+        res = solver.solve(sf)
+        assert res.objective == pytest.approx(np.sort(c)[1], abs=1e-9), (i, in_place)
+        sf.lp.col_upper_ = np.ones(n)
