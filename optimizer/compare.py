@@ -508,7 +508,8 @@ def _format_summary(ws, df: pd.DataFrame) -> None:
             else:
                 factor, shown = scale_for(unit, float(v))
                 suffix = f' "{shown}"' if shown else ""
-                cell.number_format = scaled_format(factor, 2) + suffix
+                small = v and abs(v) < 0.01  # 0.003 $M must not read 0.00
+                cell.number_format = ("0.00E+00" if small else scaled_format(factor, 2)) + suffix
     ws.column_dimensions[_col(label_col)].width = 50
 
 

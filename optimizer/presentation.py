@@ -188,10 +188,10 @@ def summary_display(metric: str, value: Any) -> tuple[str, str, str | None]:
     if unit == "s":
         return label, "s", "#,##0.0"
     factor, shown = scale_for(unit, v)
+    if v and abs(v) < 0.01:
+        return label, unit, "0.00E+00"  # 0.003 $M must not read 0.00
     if unit in _SCALES:
         return label, shown, scaled_format(factor, 2)
-    if v and abs(v) < 0.01:
-        return label, unit, "0.00E+00"
     return label, unit, "#,##0.00"
 
 

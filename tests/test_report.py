@@ -767,3 +767,20 @@ def test_read_results_workbook_gives_back_the_tidy_tables(tmp_path):
     assert list(back["Summary"].columns) == ["metric", "value", "unit", "label"]
     assert list(back["Summary"]["metric"]) == list(tables["Summary"]["metric"])
     assert back["Capacity"]["year"].dtype == "int64"
+
+
+def test_summary_display_scales_and_keeps_small_values_visible():
+    """scale_for picks the unit people say; a tiny value is never shown as 0.00."""
+    from optimizer.presentation import scale_for, scaled_format, summary_display
+
+    assert scale_for("$M", 3_106_653.3) == (1e6, "T$")
+    assert scale_for("$M", 26_724.0) == (1e3, "B$")
+    assert scale_for("MW", 188_675.0) == (1e3, "GW")
+    assert scale_for("H100e", 3.2e9) == (1e6, "M H100e")
+    assert scale_for("$/MWh", 1e9) == (1.0, "$/MWh")
+    assert scaled_format(1e6) == "#,##0.00,,"
+    assert summary_display("objective_musd", 0.003)[1:] == ("$M", "0.00E+00")
+    assert summary_display("capital_musd", 45_000.0)[1:] == ("B$", "#,##0.00,")
+    label, unit, fmt = summary_display("cost_musd[high]", 2.0)
+    assert label == "Cost in future high" and unit == "$M"
+    assert summary_display("new_thing_h100e", 5.0)[:2] == ("new thing h100e", "H100e")
