@@ -784,3 +784,28 @@ def test_summary_display_scales_and_keeps_small_values_visible():
     label, unit, fmt = summary_display("cost_musd[high]", 2.0)
     assert label == "Cost in future high" and unit == "$M"
     assert summary_display("new_thing_h100e", 5.0)[:2] == ("new thing h100e", "H100e")
+
+
+def test_price_summary_of_a_hedging_plan_is_the_expected_price():
+    """A hedging plan's Prices hold one copy per outcome: the printable view shows the
+    probability-weighted price, 0.25 × 40 + 0.75 × 80 = 70 $/MWh, not a sum or a plain mean."""
+    from optimizer.presentation import price_summary
+
+    prices = pd.DataFrame(
+        {
+            "outcome": ["low", "high"],
+            "probability": [0.25, 0.75],
+            "price": "electricity",
+            "region": "USA",
+            "segment": None,
+            "year": 2030,
+            "slice": "s1",
+            "partner": None,
+            "value": [40.0, 80.0],
+            "unit": "$/MWh",
+            "hours": 8760.0,
+        }
+    )
+    (title, table), *_ = price_summary({"Prices": prices})
+    assert title.startswith("Electricity price")
+    assert table.set_index("region").loc["USA", "2030"] == pytest.approx(70.0)
