@@ -162,7 +162,12 @@ def _first_stage(t: Mapping[str, pd.DataFrame], stage_year: int) -> pd.DataFrame
     """A run's FirstStage sheet, or the same table read from its Capacity/Chips/Capital/Bets (a
     deterministic plan: what it builds before ``stage_year``)."""
     if t.get("FirstStage") is not None:
-        return t["FirstStage"]
+        # the tidy table ends at the first blank header: the chart's pivot (region, capital) sits
+        # to its right and repeats the name region
+        df = t["FirstStage"]
+        heads = [str(h) if h is not None else "" for h in df.columns]
+        end = next((i for i, h in enumerate(heads) if h in ("", "None", "nan")), len(heads))
+        return df.iloc[:, :end]
     from optimizer.results import first_stage_table
 
     return first_stage_table(dict(t), stage_year)

@@ -437,3 +437,29 @@ def test_futures_of_different_size_share_one_model_unit(tmp_path):
     fs = openpyxl.load_workbook(tmp_path / "r.xlsx")["FirstStage"]
     deploy = [r for r in fs.iter_rows(values_only=True) if r[0] == "deploy"]
     assert deploy[0][5] == pytest.approx(14000, rel=1e-6)
+
+
+def test_compare_reads_a_first_stage_sheet_with_its_chart_pivot(tmp_path):
+    """A FirstStage sheet with capital carries a pivot for its chart to the right of the table (a
+    blank column, then region and first-stage capital): compare reads the table alone. The base's
+    hedged plan has one; before, compare failed on the repeated region column."""
+    case = write_chip_case(tmp_path / "c")
+    hedged, central = tmp_path / "hedged.xlsx", tmp_path / "central.xlsx"
+    assert run("solve", str(case), "--no-measures", "-o", str(hedged)).returncode == 0
+    assert run("solve", str(case), "--bet-mode", "succeed", "-o", str(central)).returncode == 0
+    wb = openpyxl.load_workbook(hedged)
+    ws = wb["FirstStage"]
+    col = ws.max_column + 2
+    ws.cell(1, col, "region")
+    ws.cell(1, col + 1, "first-stage capital ($M)")
+    ws.cell(2, col, "R")
+    ws.cell(2, col + 1, 1.4)
+    wb.save(hedged)
+    out = tmp_path / "cmp.xlsx"
+    p = run("compare", str(central), str(hedged), "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    rows = list(openpyxl.load_workbook(out)["FirstStage"].iter_rows(values_only=True))
+    head = rows[0]
+    deploy = [r for r in rows[1:] if r[0] == "deploy" and r[3] == 2030]
+    assert deploy[0][head.index("hedged")] == pytest.approx(1400, rel=1e-6)
+    assert deploy[0][head.index("central")] == pytest.approx(1000, rel=1e-6)
