@@ -127,6 +127,110 @@ def _check_paths(outputs: list[Any], inputs: list[Path]) -> None:
     check_outputs(outputs, inputs)
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Options shared by the commands: one definition each, worded for what one run of the command is
+# ---------------------------------------------------------------------------------------------------------
+BET_MODES = ("succeed", "fail", "stochastic")
+
+input_argument = click.argument(
+    "input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path)
+)
+
+
+def output_option(what: str, default: str, dir_okay: bool = True) -> Any:
+    """``-o/--output``: ``what`` is written there, by default ``outputs/<input stem><default>``."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=dir_okay, path_type=Path),
+        help=f"{what} (default: outputs/<input stem>{default}).",
+    )
+
+
+def solver_options(per: str = "", threads: str | None = None) -> Any:
+    """``--time-limit`` and ``--mip-gap`` for each solve ``per`` (e.g. " per run"), and ``--threads``
+    when ``threads`` says where they are used."""
+
+    def add(f: Any) -> Any:
+        if threads is not None:
+            f = click.option(
+                "--threads",
+                type=int,
+                help=f"Solver threads{threads} (overrides Settings threads).",
+            )(f)
+        f = click.option(
+            "--mip-gap",
+            type=float,
+            help=f"Relative MIP gap{per} (overrides Settings mip_gap), e.g. 1e-9 for the exact "
+            "optimum.",
+        )(f)
+        return click.option(
+            "--time-limit",
+            type=float,
+            help=f"Solver time limit{per} in seconds (overrides Settings time_limit_s).",
+        )(f)
+
+    return add
+
+
+def bet_mode_option(per: str = "", choices: tuple[str, ...] = BET_MODES, help: str = "") -> Any:
+    """``--bet-mode``: Settings bet_mode overridden for every solve ``per``."""
+    return click.option(
+        "--bet-mode",
+        type=click.Choice(list(choices)),
+        help=help
+        or f"Override Settings bet_mode{per}: every R&D bet succeeds, fails, or the two-stage plan.",
+    )
+
+
+def workers_option(default: int | None, help: str) -> Any:
+    """``--workers``: local Dask workers (0 = in this process)."""
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=0),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def scheduler_option(what: str) -> Any:
+    """``--scheduler``: solve ``what`` on an existing Dask cluster."""
+    return click.option(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help=f"Solve {what} on an existing Dask cluster (`dask scheduler` + `dask worker`s that "
+        "can read INPUT).",
+    )
+
+
+def store_option(what: str, default: str) -> Any:
+    """``--store``: the SQLite file of finished ``what``, resumed by a rerun."""
+    return click.option(
+        "--store",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"SQLite file of finished {what} (default: {default}).",
+    )
+
+
+def seed_option(what: str, default: int | None = 0) -> Any:
+    """``--seed`` of ``what``."""
+    return click.option(
+        "--seed",
+        type=int,
+        default=default,
+        show_default=default is not None,
+        help=f"Seed of {what}.",
+    )
+
+
+def json_option(what: str) -> Any:
+    """``--json``: ``what`` on stdout as JSON, and nothing else on stdout."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help=f"On stdout: {what}; nothing else goes there."
+    )
+
+
 @click.group(
     cls=_Guarded,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -297,13 +401,8 @@ def _solve_one(
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="Results workbook (default: outputs/<input stem>_results.xlsx). With scenarios: the folder for the workbooks.",
-)
+@input_argument
+@output_option("Results workbook; with scenarios, the folder for the workbooks", "_results.xlsx")
 @click.option(
     "--scenario",
     "scenarios",
@@ -325,22 +424,8 @@ def _solve_one(
     is_flag=True,
     help="Solve the base and every scenario of the Scenarios sheet, then compare them.",
 )
-@click.option(
-    "--bet-mode",
-    type=click.Choice(["succeed", "fail", "stochastic"]),
-    help="Override Settings bet_mode: every R&D bet succeeds, fails, or the two-stage plan.",
-)
-@click.option(
-    "--time-limit",
-    type=float,
-    help="Solver time limit in seconds (overrides Settings time_limit_s).",
-)
-@click.option(
-    "--mip-gap",
-    type=float,
-    help="Relative MIP gap (overrides Settings mip_gap), e.g. 1e-9 for the exact optimum.",
-)
-@click.option("--threads", type=int, help="Solver threads (overrides Settings threads).")
+@bet_mode_option()
+@solver_options(threads="")
 @click.option(
     "--solver",
     type=click.Choice(["choose", "simplex", "ipm"]),
@@ -390,12 +475,7 @@ def _solve_one(
 @click.option(
     "--plots/--no-plots", default=False, help="Also write PNG charts next to the results workbook."
 )
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print the Summary as one JSON object on stdout (one line per run with scenarios) and nothing else on stdout.",
-)
+@json_option("the Summary as one JSON object (one line per run with scenarios)")
 @click.option("--log", is_flag=True, help="Show the HiGHS log on stderr.")
 def solve(
     input_path: Path,
@@ -705,7 +785,7 @@ def compare(results: tuple[Path, ...], output: Path) -> None:
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@input_argument
 @click.option(
     "--annotate",
     "annotate_path",
@@ -818,7 +898,7 @@ def convert(source: Path, target: Path) -> None:
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@input_argument
 @click.option(
     "--method",
     type=click.Choice(["oat", "grid", "lhs", "sobol", "morris"]),
@@ -831,57 +911,32 @@ def convert(source: Path, target: Path) -> None:
     help="lhs: points; sobol: base samples N (N·(D+2) runs, a power of 2); morris: trajectories "
     "(N·(D+1) runs).",
 )
-@click.option("--seed", type=int, help="Seed of the samplers (default: the spec's, else 0).")
-@click.option(
-    "--workers",
-    type=int,
-    help="Local Dask workers, one HiGHS thread each (default: the CPU count); 0 solves in this process.",
+@seed_option("the samplers (default: the spec's, else 0)", default=None)
+@workers_option(
+    None,
+    "Local Dask workers, one HiGHS thread each (default: the CPU count); 0 solves in this process.",
 )
-@click.option(
-    "--scheduler",
-    metavar="tcp://HOST:PORT",
-    help="Run on an existing Dask cluster (`dask scheduler` + `dask worker`s that can read INPUT).",
-)
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite file of finished runs (default: outputs/<input stem>_sweep.sqlite).",
-)
+@scheduler_option("the runs")
+@store_option("runs", "outputs/<input stem>_sweep.sqlite")
 @click.option(
     "--resume",
     is_flag=True,
     help="Continue the sweep in --store; finished runs are not solved again.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Summary workbook (default: outputs/<input stem>_sweep.xlsx).",
-)
+@output_option("Summary workbook", "_sweep.xlsx", dir_okay=False)
 @click.option(
     "--spec",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML file of ranges (parameters: [{parameter, where, low, high, op, steps}]) instead of "
     "the Sweep sheet.",
 )
-@click.option("--time-limit", type=float, help="Solver time limit per run in seconds.")
-@click.option(
-    "--mip-gap", type=float, help="Relative MIP gap per run (overrides Settings mip_gap)."
-)
-@click.option(
-    "--bet-mode",
-    type=click.Choice(["succeed", "fail", "stochastic"]),
-    help="Override Settings bet_mode for every run.",
-)
+@solver_options(per=" per run")
+@bet_mode_option(per=" for every run")
 @click.option(
     "--no-warm", is_flag=True, help="Rebuild HiGHS's model for every run (no warm re-solves)."
 )
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print one JSON object on stdout at the end: runs, finished, failed, store, "
-    "objective_min, objective_max.",
+@json_option(
+    "one JSON object at the end: runs, finished, failed, store, objective_min, objective_max"
 )
 def sweep(
     input_path: Path,
@@ -942,8 +997,6 @@ def sweep(
         mip_gap=mip_gap,
         bet_mode=bet_mode,
     )
-    if config.workers < 0:
-        _fail("--workers must be ≥ 0", EXIT_BAD_INPUT)
     from optimizer.guards import MAX_WORKERS, check_count
 
     check_count("--workers", config.workers, MAX_WORKERS, "at most one worker per CPU core")
@@ -1014,34 +1067,17 @@ def sweep(
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="Coalition workbook (default: outputs/<input stem>_coalition.xlsx).",
-)
-@click.option(
-    "--workers",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Dask workers on this machine (0 = solve in this process).",
-)
-@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Solve on an existing Dask cluster.")
-@click.option(
-    "--store",
-    type=click.Path(path_type=Path),
-    help="SQLite store of solved sub-coalitions (default: next to the output); a rerun resumes from it.",
-)
+@input_argument
+@output_option("Coalition workbook", "_coalition.xlsx")
+@workers_option(0, "Dask workers on this machine (0 = solve in this process).")
+@scheduler_option("the sub-coalitions")
+@store_option("sub-coalitions; a rerun resumes from it", "next to the output")
 @click.option(
     "--samples",
     type=int,
     help="Estimate Shapley values from this many random permutations instead of every subset (automatic beyond 12 players).",
 )
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the permutation sample."
-)
+@seed_option("the permutation sample")
 @click.option(
     "--players",
     "only",
@@ -1053,23 +1089,16 @@ def sweep(
     is_flag=True,
     help="Solve every c(S) with continuous builds (integer_modules FALSE): faster, an approximation.",
 )
-@click.option(
-    "--bet-mode",
-    type=click.Choice(["succeed", "fail", "stochastic"]),
-    help="Override Settings bet_mode for every sub-coalition.",
-)
-@click.option("--time-limit", type=float, help="Solver time limit per sub-coalition, seconds.")
-@click.option("--mip-gap", type=float, help="Relative MIP gap per sub-coalition.")
+@bet_mode_option(per=" for every sub-coalition")
+@solver_options(per=" per sub-coalition")
 @click.option(
     "--cold",
     is_flag=True,
     help="Solve each sub-coalition from scratch on its own input (slower); default: warm re-solves of one model of the grand coalition, non-members fixed at zero by bounds.",
 )
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print one JSON object on stdout: players, cost, shapley, standalone, value_of_alliance, in_core, least_core_epsilon.",
+@json_option(
+    "one JSON object: players, cost, shapley, standalone, value_of_alliance, in_core, "
+    "least_core_epsilon"
 )
 def coalition(
     input_path: Path,
@@ -1208,7 +1237,7 @@ def coalition(
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@input_argument
 @click.option(
     "--slack",
     type=float,
@@ -1223,33 +1252,17 @@ def coalition(
     show_default=True,
     help="Also this many plans minimising random weighted sums of all measures (weights in [-1, 1]).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Alternatives workbook (default: outputs/<input stem>_alternatives.xlsx).",
+@seed_option("the random weights")
+@output_option("Alternatives workbook", "_alternatives.xlsx", dir_okay=False)
+@workers_option(
+    0, "Local Dask workers, each re-solving its share of the plans warm (0 = in this process)."
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Local Dask workers, each re-solving its share of the plans warm (0 = in this process).",
-)
-@click.option(
-    "--scheduler", metavar="tcp://HOST:PORT", help="Solve the plans on an existing Dask cluster."
-)
-@click.option("--time-limit", type=float, help="Solver time limit per plan, seconds.")
-@click.option("--mip-gap", type=float, help="Relative MIP gap (overrides Settings mip_gap).")
-@click.option(
-    "--threads", type=int, help="Solver threads in this process (overrides Settings threads)."
-)
-@click.option(
-    "--bet-mode",
-    type=click.Choice(["succeed", "fail"]),
-    help="Alternatives are deterministic plans: every R&D bet succeeds or fails (default: Settings "
-    "bet_mode, succeed where it is stochastic).",
+@scheduler_option("the plans")
+@solver_options(per=" per plan", threads=" in this process")
+@bet_mode_option(
+    choices=("succeed", "fail"),
+    help="Alternatives are deterministic plans: every R&D bet succeeds or fails (default: "
+    "Settings bet_mode, succeed where it is stochastic).",
 )
 @click.option(
     "--plot",
@@ -1257,12 +1270,7 @@ def coalition(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also draw the Ranges as a PNG (made from the written workbook).",
 )
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print one JSON object per plan on stdout as it finishes, then a summary line.",
-)
+@json_option("one JSON object per plan as it finishes, then a summary line")
 def alternatives(
     input_path: Path,
     slack: float | None,
