@@ -300,37 +300,10 @@ def _solve_one(
     tag = f"[{label}] " if label else ""
     t1 = time.perf_counter()
     from optimizer.data_io import InputError
-    from optimizer.stochastic import check_tree, fix_first_stage, is_stochastic
+    from optimizer.stochastic import fix_first_stage
 
-    r = None
-    if mpisppy and not is_stochastic(data, bet_mode):
-        _fail(
-            "--mpisppy needs bet_mode stochastic and at least one bet or an Outcomes sheet",
-            EXIT_BAD_INPUT,
-        )
-    if mpisppy:
-        # mpi-sppy first, before the extensive form exists: its leaf models and the EF are never in
-        # memory together (12 copies of the base each)
-        from optimizer.mpisppy_bridge import run_mpisppy
-
-        t_m = time.perf_counter()
-        try:
-            why = check_tree(data, bet_mode)
-            if why:
-                _fail(why, EXIT_BAD_INPUT)
-            r = run_mpisppy(data, mpisppy, ph=ph, options=opts, evaluate=False)
-        except ModelError as exc:
-            _fail(str(exc), EXIT_BAD_INPUT)
-        except InputError as exc:
-            _input_problems(exc)
-            sys.exit(EXIT_BAD_INPUT)
-        how = f"{r.objective:,.6f} $M"
-        if r.method == "ph":
-            how = (
-                f"{r.status} after {r.iterations} of {r.options.iterations} iterations; "
-                f"lower bound {r.lower_bound:,.6f} $M (the plan is evaluated exactly below)"
-            )
-        _say(f"{tag}mpi-sppy  {time.perf_counter() - t_m:7.2f} s  {r.method}: {how}")
+    r = _mpisppy_first(data, mpisppy, bet_mode, ph, opts, tag) if mpisppy else None
+    if r is not None:
         t1 = time.perf_counter()
     try:
         model = build_model(data, bet_mode=bet_mode)
@@ -507,86 +480,23 @@ def solve(
     Exit status: 0 optimal or feasible (results written), 1 not solved (infeasible, unbounded, no
     solution in the time limit; no results written), 2 bad input (every problem listed), 3 error.
     """
-    from optimizer.data_io import InputError, parse, read_raw
-    from optimizer.guards import Output, check_solver_options, output_file_names
-    from optimizer.scenarios import BASE, apply_changes, blame_changes, scenario_changes
+    from optimizer.data_io import InputError, read_raw
+    from optimizer.guards import check_solver_options
+    from optimizer.mpisppy_bridge import PHOptions
+    from optimizer.scenarios import UnknownScenarioError, plan_runs
     from optimizer.solve import SolveOptions
 
     check_solver_options(time_limit, mip_gap, threads)
     t0 = time.perf_counter()
-    hopts: dict[str, Any] = {}
-    for item in highs_options:
-        name, sep, value = item.partition("=")
-        if not sep:
-            _fail(f"--highs-option {item!r}: expected NAME=VALUE", EXIT_BAD_INPUT)
-        hopts[name.strip()] = _option_value(value.strip())
-    # the options the planner also sets follow its rule there too (threads=100000 would hang)
-    check_solver_options(
-        *(
-            hopts.get(k) if isinstance(hopts.get(k), int | float) else None
-            for k in ("time_limit", "mip_rel_gap", "threads")
-        )
-    )
+    hopts = _highs_options(highs_options)
     try:
-        raw = read_raw(input_path)
-        cli_changes = []
-        if what_ifs:
-            from optimizer.scenarios import parse_change
-
-            bad = []
-            for i, text in enumerate(what_ifs, start=1):
-                try:
-                    cli_changes.append(parse_change(text, f"--change {i}"))
-                except InputError as exc:
-                    bad += exc.problems
-            if bad:
-                raise InputError(bad)
-            raw = apply_changes(raw, cli_changes)
-        runs: list[tuple[str, Any]] = []
-        if scenarios or all_scenarios:
-            changes = scenario_changes(raw)
-            names = list(changes) if all_scenarios else list(scenarios)
-            unknown = [n for n in names if n not in changes]
-            if unknown:
-                known = ", ".join(changes) or "none"
-                _fail(
-                    f"no scenario named {', '.join(map(repr, unknown))} in the Scenarios sheet (known: {known})",
-                    EXIT_BAD_INPUT,
-                )
-            problems = []
-            parsed = [(BASE, None)]
-            names = list(dict.fromkeys(names))  # a scenario named twice is one run
-            for n in names:
-                try:
-                    parsed.append((n, apply_changes(raw, changes[n])))
-                except InputError as exc:
-                    problems += exc.problems
-            if problems:
-                raise InputError(problems)
-            from optimizer.scenarios import book_key
-
-            keys = [book_key(book if book is not None else raw) for _n, book in parsed]
-            # a run whose changed input is the same as an earlier run's reuses that result
-            same_as = {i: keys.index(k) for i, k in enumerate(keys) if keys.index(k) < i}
-            for n, book in parsed:
-                try:
-                    runs.append((n, parse(book if book is not None else raw)))
-                except InputError as exc:
-                    tag = "" if n == BASE else f" (in scenario {n})"
-                    own = cli_changes + (changes[n] if n != BASE else [])
-                    found = blame_changes(exc.problems, book or raw, own)
-                    problems += [replace(p, message=p.message + tag) for p in found]
-            if problems:
-                raise InputError(problems)
-        else:
-            try:
-                runs.append(("", parse(raw)))
-            except InputError as exc:
-                raise InputError(blame_changes(exc.problems, raw, cli_changes)) from None
+        runs = plan_runs(read_raw(input_path), what_ifs, scenarios, all_scenarios)
     except InputError as exc:
         _input_problems(exc)
         sys.exit(EXIT_BAD_INPUT)
-    for w in runs[0][1].warnings:
+    except UnknownScenarioError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    for w in runs[0].data.warnings:
         if bet_mode == "stochastic" and w.startswith("the Outcomes sheet is used only"):
             continue  # --bet-mode stochastic is what the warning asks for
         _say(f"warning: {w}")
@@ -599,99 +509,155 @@ def solve(
         log=log,
         highs_options=hopts,
     )
-
-    from optimizer.mpisppy_bridge import PHOptions
-
     ph = PHOptions(ph_iterations, ph_rho, ph_convthresh)
     if measures is None:
         measures = len(runs) == 1
-    single = len(runs) == 1 and not runs[0][0]
-    folder = output or Path("outputs")
-    files = output_file_names(input_path.stem, [label for label, _ in runs])
-    if single:
-        out = output or Path("outputs") / f"{input_path.stem}_results.xlsx"
-        planned = [Output("-o", out)]
-        if plots:
-            planned.append(Output("--plots", out.parent / (out.stem + "_plots"), folder=True))
-    else:
-        planned = [Output("-o", folder / files[label]) for label, _ in runs]
-        planned.append(Output("-o", folder / "comparison.xlsx"))
-        if plots:
-            planned += [
-                Output("--plots", folder / (Path(files[label]).stem + "_plots"), folder=True)
-                for label, _ in runs
-            ]
-    _check_paths(planned, [input_path])
-    if single:
-        s, t, sol = _solve_one(
-            runs[0][1],
-            "",
-            out,
-            bet_mode,
-            opts,
-            plots,
-            as_json,
-            mpisppy,
-            measures,
-            _changes_row(cli_changes),
-            ph=ph,
-        )
-        if as_json:
-            click.echo(json.dumps(s, default=_json_default))
-        if t is None:
-            _fail(
-                f"{sol.status}: {sol.message or sol.termination}. No results written.",
-                EXIT_NOT_SOLVED,
-            )
-        _say(
-            f"objective {s['objective_musd']:,.3f} $M (net present cost)   unserved {s['unserved_h100e']:,.0f} H100e"
-        )
-        if sol.status == "feasible":
-            _say(
-                f"note: stopped before proving optimality ({sol.termination}); the gap is {sol.mip_gap}"
-            )
-        sys.exit(EXIT_OK)
-
-    from optimizer.compare import write_comparison
-
+    outs = _run_outputs(input_path, output, [r.label for r in runs], plots)
     solved: list[tuple[str, Any]] = []  # (name, tables): names are data, never keys
     failed = []
     done: dict[int, tuple[Any, Any, Any]] = {}
-    for i, (label, data) in enumerate(runs):
-        out = folder / files[label]
-        own = changes.get(label, []) if i else []  # runs[0] is the unchanged base
-        twin = same_as.get(i) if scenarios or all_scenarios else None
-        if twin is not None and twin in done:
+    for i, run in enumerate(runs):
+        row = _changes_row(list(run.changes))
+        if run.same_as is not None and run.same_as in done:
+            twin = done[run.same_as]
             s, t, sol = _reuse_run(
-                done[twin], runs[twin][0], label, out, plots, _changes_row(cli_changes + list(own))
+                twin, runs[run.same_as].label, run.label, outs[run.label], plots, row
             )
         else:
             s, t, sol = _solve_one(
-                data,
-                label,
-                out,
+                run.data,
+                run.label,
+                outs[run.label],
                 bet_mode,
                 opts,
                 plots,
                 as_json,
                 mpisppy,
                 measures,
-                _changes_row(cli_changes + list(own)),
+                row,
                 ph=ph,
             )
         done[i] = (s, t, sol)
         if as_json:
             click.echo(json.dumps(s, default=_json_default))
+        if not run.label:
+            _single_run_end(s, t, sol)
         if t is None:
-            failed.append(f"{label}: {sol.status}")
-            _say(f"[{label}] {sol.status}: {sol.message or sol.termination}")
+            failed.append(f"{run.label}: {sol.status}")
+            _say(f"[{run.label}] {sol.status}: {sol.message or sol.termination}")
             continue
-        solved.append((label, t))
+        solved.append((run.label, t))
+    from optimizer.compare import write_comparison
+
     if solved:
-        path = write_comparison(solved, folder / "comparison.xlsx")
+        path = write_comparison(solved, outs[None])
         _say(f"compared {len(solved)} runs in {path}")
     if failed:
         _fail("not solved: " + "; ".join(failed), EXIT_NOT_SOLVED)
+    sys.exit(EXIT_OK)
+
+
+def _mpisppy_first(
+    data: Any, method: str, bet_mode: str | None, ph: Any, opts: Any, tag: str
+) -> Any:
+    """Solve the hedging plan with mpi-sppy (``--mpisppy ef|ph``) and say how it went; exits 2 when
+    the input has no outcome tree or one too large."""
+    from optimizer.data_io import InputError
+    from optimizer.model import ModelError
+    from optimizer.stochastic import check_tree, is_stochastic
+
+    if not is_stochastic(data, bet_mode):
+        _fail(
+            "--mpisppy needs bet_mode stochastic and at least one bet or an Outcomes sheet",
+            EXIT_BAD_INPUT,
+        )
+    # mpi-sppy first, before the extensive form exists: its leaf models and the EF are never in
+    # memory together (12 copies of the base each)
+    from optimizer.mpisppy_bridge import run_mpisppy
+
+    t_m = time.perf_counter()
+    try:
+        why = check_tree(data, bet_mode)
+        if why:
+            _fail(why, EXIT_BAD_INPUT)
+        r = run_mpisppy(data, method, ph=ph, options=opts, evaluate=False)
+    except ModelError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    except InputError as exc:
+        _input_problems(exc)
+        sys.exit(EXIT_BAD_INPUT)
+    how = f"{r.objective:,.6f} $M"
+    if r.method == "ph":
+        how = (
+            f"{r.status} after {r.iterations} of {r.options.iterations} iterations; "
+            f"lower bound {r.lower_bound:,.6f} $M (the plan is evaluated exactly below)"
+        )
+    _say(f"{tag}mpi-sppy  {time.perf_counter() - t_m:7.2f} s  {r.method}: {how}")
+    return r
+
+
+def _highs_options(items: tuple[str, ...]) -> dict[str, Any]:
+    """``--highs-option NAME=VALUE`` items as a dict, checked by the planner's rules where they
+    overlap its own options (threads=100000 would hang)."""
+    from optimizer.guards import check_solver_options
+
+    hopts: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--highs-option {item!r}: expected NAME=VALUE", EXIT_BAD_INPUT)
+        hopts[name.strip()] = _option_value(value.strip())
+    check_solver_options(
+        *(
+            hopts.get(k) if isinstance(hopts.get(k), int | float) else None
+            for k in ("time_limit", "mip_rel_gap", "threads")
+        )
+    )
+    return hopts
+
+
+def _run_outputs(
+    input_path: Path, output: Path | None, labels: list[str], plots: bool
+) -> dict[str | None, Path]:
+    """Each run's results workbook by label, and (key None) the comparison of several runs; refuses
+    outputs that would overwrite the input, collide or fail to write, before any work."""
+    from optimizer.guards import Output, output_file_names
+
+    if labels == [""]:
+        out = output or Path("outputs") / f"{input_path.stem}_results.xlsx"
+        planned = [Output("-o", out)]
+        if plots:
+            planned.append(Output("--plots", out.parent / (out.stem + "_plots"), folder=True))
+        _check_paths(planned, [input_path])
+        return {"": out}
+    folder = output or Path("outputs")
+    files = output_file_names(input_path.stem, labels)
+    outs: dict[str | None, Path] = {label: folder / files[label] for label in labels}
+    outs[None] = folder / "comparison.xlsx"
+    planned = [Output("-o", path) for path in outs.values()]
+    if plots:
+        planned += [
+            Output("--plots", folder / (Path(files[label]).stem + "_plots"), folder=True)
+            for label in labels
+        ]
+    _check_paths(planned, [input_path])
+    return outs
+
+
+def _single_run_end(s: dict[str, Any], t: Any, sol: Any) -> None:
+    """Exit after a lone run: 1 when it has no results, else 0 with its objective (and a note
+    when it stopped before proving optimality)."""
+    if t is None:
+        _fail(
+            f"{sol.status}: {sol.message or sol.termination}. No results written.", EXIT_NOT_SOLVED
+        )
+    _say(
+        f"objective {s['objective_musd']:,.3f} $M (net present cost)   unserved {s['unserved_h100e']:,.0f} H100e"
+    )
+    if sol.status == "feasible":
+        _say(
+            f"note: stopped before proving optimality ({sol.termination}); the gap is {sol.mip_gap}"
+        )
     sys.exit(EXIT_OK)
 
 
@@ -972,9 +938,9 @@ def sweep(
     from optimizer.sweep import (
         Progress,
         SweepConfig,
-        load_spec,
         prepare,
         run_sweep,
+        with_spec_choices,
         write_summary,
     )
     from optimizer.sweep_store import StoreBusyError, StoreMismatchError
@@ -1006,16 +972,7 @@ def sweep(
         [input_path, *([spec] if spec else [])],
     )
     try:
-        if spec is not None:
-            from optimizer.data_io import read_raw
-
-            s = load_spec(config, read_raw(input_path))
-            config = replace(
-                config,
-                method=method or s.method or "oat",
-                samples=samples if samples is not None else s.samples,
-                seed=seed if seed is not None else (s.seed or 0),
-            )
+        config = with_spec_choices(config, method, samples, seed)
         prepared = prepare(config)
     except InputError as exc:
         _input_problems(exc)
@@ -1125,7 +1082,7 @@ def coalition(
     from sampled permutations with a 95% interval. Finished sub-coalitions are kept in a SQLite store,
     so a stopped run resumes where it stopped.
     """
-    from optimizer.coalition import EXACT_LIMIT, all_subsets, permutation_subsets, players, run_game
+    from optimizer.coalition import PlayerError, choose_players, game_subsets, run_game
     from optimizer.data_io import InputError, parse, read_raw
     from optimizer.guards import Output, check_solver_options
     from optimizer.solve import SolveOptions
@@ -1140,24 +1097,16 @@ def coalition(
     except InputError as exc:
         _input_problems(exc)
         sys.exit(EXIT_BAD_INPUT)
-    order = players(data)
-    if only:
-        wanted = [p.strip() for p in only.split(",") if p.strip()]
-        unknown = [p for p in wanted if p not in order]
-        if unknown:
-            _fail(
-                f"--players: {', '.join(unknown)} are not coalition regions (players: {', '.join(order)})",
-                EXIT_BAD_INPUT,
-            )
-        order = [p for p in order if p in wanted]
+    try:
+        order = choose_players(data, only)
+    except PlayerError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
     changes = []
     if relax_integers:
         from optimizer.scenarios import Change, apply_changes
 
         changes = [Change("Settings", "key=integer_modules", "value", "set", "FALSE")]
         raw = apply_changes(raw, changes)
-    if not order:
-        _fail("no region has coalition TRUE in Regions: there are no players", EXIT_BAD_INPUT)
     from optimizer.coalition import check_game_size, check_player_names
 
     check_player_names(raw, order)
@@ -1165,14 +1114,7 @@ def coalition(
 
     check_stochastic_size(raw, bet_mode)
     check_game_size(len(order), samples, workers)
-    exact = samples is None and len(order) <= EXACT_LIMIT
-    if samples is None and not exact:
-        samples = 200
-    subsets = (
-        all_subsets(order)
-        if exact
-        else permutation_subsets(order, samples, seed) + [(p,) for p in order]
-    )
+    exact, samples, subsets = game_subsets(order, samples, seed)
     check_game_size(len(order), samples, workers, len(set(subsets)))
     _say(f"players   {len(order)}: {', '.join(order)}; {len(set(subsets))} sub-coalitions to solve")
     if len(set(subsets)) > 31:

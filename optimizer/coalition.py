@@ -51,6 +51,45 @@ MAX_SAMPLES = 100_000
 """Most sampled permutations (each asks for up to one sub-coalition per player)."""
 
 
+class PlayerError(ValueError):
+    """The players asked for are not a game: unknown regions, or no coalition region at all."""
+
+
+def choose_players(data: InputData, only: str | None = None) -> list[str]:
+    """The players of the game: the coalition regions (:func:`players`), or those of them named in
+    ``only`` (``"R1,R2"``, ``--players``); :class:`PlayerError` when a name is not one or none remain."""
+    order = players(data)
+    if only:
+        wanted = [p.strip() for p in only.split(",") if p.strip()]
+        unknown = [p for p in wanted if p not in order]
+        if unknown:
+            raise PlayerError(
+                f"--players: {', '.join(unknown)} are not coalition regions (players: "
+                f"{', '.join(order)})"
+            )
+        order = [p for p in order if p in wanted]
+    if not order:
+        raise PlayerError("no region has coalition TRUE in Regions: there are no players")
+    return order
+
+
+def game_subsets(
+    order: list[str], samples: int | None, seed: int = 0
+) -> tuple[bool, int | None, list[tuple[str, ...]]]:
+    """Whether the game is exact, its permutation samples, and the sub-coalitions to solve (§9).
+
+    Exact (every subset) when no ``samples`` are asked for and there are at most
+    :data:`EXACT_LIMIT` players; else Shapley values are estimated from ``samples`` random
+    permutations (200 when not given), whose prefixes plus each player alone are solved.
+    """
+    exact = samples is None and len(order) <= EXACT_LIMIT
+    if samples is None and not exact:
+        samples = 200
+    if exact:
+        return True, samples, all_subsets(order)
+    return False, samples, permutation_subsets(order, samples, seed) + [(p,) for p in order]
+
+
 def check_player_names(raw: RawBook, order: list[str]) -> None:
     """Refuse player names the game cannot keep apart: ``+`` joins members in a sub-coalition's
     name, so a region ``A+B`` would be the same key as the coalition of ``A`` and ``B``.

@@ -10,7 +10,7 @@ copy. Sweeps (§7) reuse :class:`Change` for each sampled point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from optimizer.data_io import (
@@ -468,3 +468,80 @@ def blame_changes(problems: list[Problem], book: RawBook, changes: list[Change])
             )
         out.append(p)
     return out
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a scenario study: its name (``""`` for a lone run), its resolved input and every
+    change it applies to the input as given (the ``--change`` ones first), for its Run sheet."""
+
+    label: str
+    data: InputData
+    changes: tuple[Change, ...]
+    same_as: int | None = None  # an earlier run with the same input, whose result serves this one
+
+
+class UnknownScenarioError(ValueError):
+    """A scenario asked for by name is not in the Scenarios sheet."""
+
+
+def plan_runs(
+    raw: RawBook,
+    what_ifs: tuple[str, ...] | list[str] = (),
+    names: tuple[str, ...] | list[str] = (),
+    every: bool = False,
+) -> list[Run]:
+    """The runs of one study of ``raw`` (DESIGN §7): the ``what_ifs`` (``--change`` texts) applied to
+    the input, then the base and each scenario of ``names`` (or ``every`` scenario), or the one run.
+
+    Raises :class:`InputError` listing every bad change and every problem of every run's input
+    (tagged with its scenario), and :class:`UnknownScenarioError` for a name the sheet lacks.
+    """
+    bad: list[Problem] = []
+    given: list[Change] = []
+    for i, text in enumerate(what_ifs, start=1):
+        try:
+            given.append(parse_change(text, f"--change {i}"))
+        except InputError as exc:
+            bad += exc.problems
+    if bad:
+        raise InputError(bad)
+    if given:
+        raw = apply_changes(raw, given)
+    if not (names or every):
+        try:
+            return [Run("", parse(raw), tuple(given))]
+        except InputError as exc:
+            raise InputError(blame_changes(exc.problems, raw, given)) from None
+    changes = scenario_changes(raw)
+    wanted = list(changes) if every else list(dict.fromkeys(names))  # named twice: one run
+    unknown = [n for n in wanted if n not in changes]
+    if unknown:
+        known = ", ".join(changes) or "none"
+        raise UnknownScenarioError(
+            f"no scenario named {', '.join(map(repr, unknown))} in the Scenarios sheet (known: {known})"
+        )
+    books: list[tuple[str, RawBook, list[Change]]] = [(BASE, raw, [])]
+    for n in wanted:
+        try:
+            books.append((n, apply_changes(raw, changes[n]), changes[n]))
+        except InputError as exc:
+            bad += exc.problems
+    if bad:
+        raise InputError(bad)
+    keys = [book_key(book) for _n, book, _own in books]
+    runs = []
+    for i, (n, book, own) in enumerate(books):
+        try:
+            data = parse(book)
+        except InputError as exc:
+            tag = "" if n == BASE else f" (in scenario {n})"
+            found = blame_changes(exc.problems, book, [*given, *own])
+            bad += [replace(p, message=p.message + tag) for p in found]
+            continue
+        # a run whose changed input is the same as an earlier run's reuses that result
+        twin = keys.index(keys[i])
+        runs.append(Run(n, data, (*given, *own), twin if twin < i else None))
+    if bad:
+        raise InputError(bad)
+    return runs

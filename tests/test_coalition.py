@@ -343,3 +343,24 @@ def test_game_ignores_the_outcomes_sheet(tmp_path):
         g = json.loads(p.stdout)
         assert g["cost"]["A+B+C"] == pytest.approx(2 + 2 * GAS, rel=1e-6)
         assert g["cost"]["A"] == pytest.approx(2 + GAS, rel=1e-6)
+
+
+def test_players_and_the_exact_or_sampled_choice(tiny_path):
+    """The CLI's choice, in the coalition module: tiny's coalition regions are A and B; --players
+    narrows them and names an unknown one; ≤ 12 players without --samples is exact (all 3 non-empty
+    subsets), --samples 5 samples permutations (prefixes plus each player alone); 13 players default
+    to 200 samples."""
+    from optimizer.coalition import EXACT_LIMIT, PlayerError, choose_players, game_subsets
+
+    data = parse(read_raw(tiny_path))
+    assert choose_players(data) == ["A", "B"]
+    assert choose_players(data, " B ,") == ["B"]
+    with pytest.raises(PlayerError, match="--players: Z are not coalition regions"):
+        choose_players(data, "A,Z")
+    exact, samples, subsets = game_subsets(["A", "B"], None)
+    assert exact and samples is None and sorted(subsets) == [("A",), ("A", "B"), ("B",)]
+    exact, samples, subsets = game_subsets(["A", "B"], 5, seed=1)
+    assert not exact and samples == 5 and {("A",), ("B",)} <= set(subsets)
+    many = [f"P{i}" for i in range(EXACT_LIMIT + 1)]
+    exact, samples, _ = game_subsets(many, None)
+    assert not exact and samples == 200

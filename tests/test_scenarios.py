@@ -170,3 +170,20 @@ def test_comparison_reports_the_unserved_value_share():
     assert s.at["unserved_value_share", "base"] == pytest.approx(0.25)
     assert s.at["unserved_value_share", "other"] == pytest.approx(0.0)
     assert s.at["unserved_value_share", "other − base"] == pytest.approx(-0.25)
+
+
+def test_plan_runs_is_the_solve_commands_study(tiny_path):
+    """One run without scenarios (label "", the --change recorded); an unknown scenario is named
+    with the known ones; a bad --change is an input problem naming its position."""
+    from optimizer.data_io import InputError, read_raw
+    from optimizer.scenarios import UnknownScenarioError, plan_runs
+
+    raw = read_raw(tiny_path)
+    (run_,) = plan_runs(raw, ["Demand.h100e *2"])
+    assert run_.label == "" and len(run_.changes) == 1
+    base = plan_runs(raw)[0].data
+    assert sum(run_.data.demand.values()) == pytest.approx(2 * sum(base.demand.values()))
+    with pytest.raises(UnknownScenarioError, match="no scenario named 'nope'"):
+        plan_runs(raw, names=["nope"])
+    with pytest.raises(InputError, match="--change 1"):
+        plan_runs(raw, ["Demand.h100e ^2"])

@@ -48,6 +48,7 @@ from optimizer.sweep.execution import (  # noqa: F401
     prepare,
     run_sweep,
     tasks_for,
+    with_spec_choices,
 )
 from optimizer.sweep.report import (  # noqa: F401
     MARKER_COLORS,

@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,22 @@ ProgressFn = Callable[[int, int, int, dict[str, Any] | None], None]
 def load_spec(config: SweepConfig, raw: RawBook) -> SweepSpec:
     """The sweep's ranges: the YAML spec when given, else the Sweep sheet."""
     return spec_from_yaml(config.spec) if config.spec else spec_from_raw(raw)
+
+
+def with_spec_choices(
+    config: SweepConfig, method: str | None, samples: int | None, seed: int | None
+) -> SweepConfig:
+    """``config`` with the method, samples and seed the command line left open (None) taken from
+    its YAML spec when it has one (else oat and seed 0, as without a spec)."""
+    if config.spec is None:
+        return config
+    s = load_spec(config, read_raw(config.input))
+    return replace(
+        config,
+        method=method or s.method or "oat",
+        samples=samples if samples is not None else s.samples,
+        seed=seed if seed is not None else (s.seed or 0),
+    )
 
 
 def prepare(config: SweepConfig) -> tuple[RawBook, SweepSpec, Design]:
