@@ -12,6 +12,8 @@ from typing import Any
 import highspy
 import numpy as np
 
+from optimizer.components.contract import declared
+
 # Constraint family → sentence template over its index (DESIGN §5 numbering in brackets).
 _ROWS = {
     "c_gen_limit": "generation of {0} in {1} in {2} (slice {3}) is limited by its capacity [1]",
@@ -52,7 +54,8 @@ def describe_row(con: Any) -> str:
     name = con.parent_component().local_name
     idx = _index(con)
     if name == "c_finance":
-        key, _amount, _cls, r, v, *_rest = con.model().fin_items[idx[0]]
+        # the block that holds the row (a scenario's block in the stochastic form) declares its items
+        key, _amount, _cls, r, v, *_rest = declared(con.parent_block(), "fin_items")[idx[0]]
         return (
             f"the capital for {key[0]} in {r} built in {v} must be financed by a partner allowed there "
             f"(PartnerRules) or by the market (Settings market_finance) [11]"

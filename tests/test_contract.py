@@ -177,3 +177,19 @@ def test_capex_enters_the_matrix_by_the_declared_unit_scale(tiny_path):
         assert lin.coefs[0] == pytest.approx(want, rel=1e-12)
         seen.add(ACCELERATOR if name == "v_deploy" else "tech")
     assert seen == {"tech", ACCELERATOR}
+
+
+def test_a_finance_row_is_named_through_the_contract(tiny_path):
+    """diagnose names a c_finance row by the financing item the finance component declares
+    (``fin_items``), in the deterministic model and inside a stochastic scenario block."""
+    from optimizer.diagnose import describe_row
+
+    for mode in ("succeed", "stochastic"):
+        m = build_model(load_inputs(tiny_path), bet_mode=mode)
+        blocks = [m.scen[n] for n in m.OUTCOMES] if mode == "stochastic" else [m]
+        for blk in blocks:
+            items = declared(blk, "fin_items")
+            i = next(iter(blk.c_finance))
+            key, _amount, _cls, r, v, *_ = items[i]
+            text = describe_row(blk.c_finance[i])
+            assert text.startswith(f"the capital for {key[0]} in {r} built in {v} "), text

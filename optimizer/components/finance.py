@@ -41,7 +41,9 @@ CONTRACT = Contract(
             "capital", ("j", "k", "r", "v"), "$M", "capital raised (undiscounted), by financier"
         ),
     ),
-    sets=("FIN", "FIN_ROWS", "BUDGET_ROWS"),
+    # fin_items: one (key, amount, class, r, v, life, lead, financiers) per FIN_ROWS row, what
+    # diagnose names a c_finance row by
+    sets=("FIN", "FIN_ROWS", "BUDGET_ROWS", "fin_items"),
     constraints=("c_finance", "c_budget"),
     costs=("capital",),
     units=(CAPEX, SYSTEM_CAPEX),
