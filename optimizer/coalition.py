@@ -501,51 +501,33 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
     solved sub-coalition, and native charts."""
     from pathlib import Path
 
-    import pandas as pd
     from openpyxl import Workbook
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Alignment, Font
 
-    from optimizer.workbook import atomic_save, set_cell, write_table
+    from optimizer.workbook import atomic_save
 
-    order = res.players
-    grand = key_of(order, order)
-    players_df = pd.DataFrame(
-        {
-            "player": order,
-            "standalone_musd": [res.standalone.get(p) for p in order],
-            "shapley_musd": [res.shapley.get(p) for p in order],
-            "shapley_ci95_musd": [res.shapley_ci.get(p) for p in order]
-            if res.shapley_ci
-            else [None] * len(order),
-            "saving_musd": [
-                (res.standalone[p] - res.shapley[p])
-                if p in res.standalone and p in res.shapley
-                else None
-                for p in order
-            ],
-            "nucleolus_musd": [res.nucleolus.get(p) for p in order]
-            if res.nucleolus
-            else [None] * len(order),
-        }
-    )
-    # every sub-coalition asked for, solved or not: an infeasible c(S) is a result to report
-    keys = list(dict.fromkeys([*res.cost, *res.status]))
-    subsets = pd.DataFrame(
-        [
-            {
-                "coalition": k,
-                "size": len(k.split("+")),
-                "cost_musd": res.cost.get(k),
-                "status": res.status.get(k, "optimal"),
-            }
-            for k in keys
-        ]
-    ).sort_values(["size", "coalition"])
-    unsolved = [k for k in keys if k not in res.cost]
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
+    _summary_sheet(ws, _summary_lines(res))
+    _players_sheet(wb, res)
+    if res.shapley_by_category:
+        _category_sheet(wb, res)
+    _coalitions_sheet(wb, res)
+    return atomic_save(wb, Path(path))
+
+
+def _unsolved(res: GameResult) -> tuple[list[str], list[str]]:
+    """Every sub-coalition asked for, solved or not (an infeasible c(S) is a result to report), and
+    those without a cost."""
+    keys = list(dict.fromkeys([*res.cost, *res.status]))
+    return keys, [k for k in keys if k not in res.cost]
+
+
+def _summary_lines(res: GameResult) -> list[tuple[str, Any]]:
+    """(label, value) rows of the Summary sheet."""
+    order = res.players
+    grand = key_of(order, order)
+    _keys, unsolved = _unsolved(res)
     lines = [
         (
             "What this is",
@@ -592,6 +574,15 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
             else "not available (a sub-coalition was solved without its cost split)",
         ),
     ]
+    return lines
+
+
+def _summary_sheet(ws: Any, lines: list[tuple[str, Any]]) -> None:
+    """Write the Summary rows: bold labels, wrapped left-aligned values, one page wide."""
+    from openpyxl.styles import Alignment, Font
+
+    from optimizer.workbook import set_cell
+
     ws.column_dimensions["A"].width = 38
     ws.column_dimensions["B"].width = 80
     for i, (a, b) in enumerate(lines, start=1):
@@ -611,6 +602,36 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
     # one page wide when printed or exported to PDF
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
+def _players_sheet(wb: Any, res: GameResult) -> None:
+    """Players: stand-alone cost, Shapley share (with its interval), saving and nucleolus, with the
+    stand-alone vs Shapley and saving charts under the table."""
+    import pandas as pd
+    from openpyxl.chart import BarChart, Reference
+
+    from optimizer.workbook import write_table
+
+    order = res.players
+    players_df = pd.DataFrame(
+        {
+            "player": order,
+            "standalone_musd": [res.standalone.get(p) for p in order],
+            "shapley_musd": [res.shapley.get(p) for p in order],
+            "shapley_ci95_musd": [res.shapley_ci.get(p) for p in order]
+            if res.shapley_ci
+            else [None] * len(order),
+            "saving_musd": [
+                (res.standalone[p] - res.shapley[p])
+                if p in res.standalone and p in res.shapley
+                else None
+                for p in order
+            ],
+            "nucleolus_musd": [res.nucleolus.get(p) for p in order]
+            if res.nucleolus
+            else [None] * len(order),
+        }
+    )
     wp = wb.create_sheet("Players")
     write_table(wp, players_df, blank_ok=set(players_df.columns))
     ch = BarChart()
@@ -633,8 +654,26 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
     ch2.set_categories(Reference(wp, min_col=1, min_row=2, max_row=1 + len(order)))
     ch2.legend = None
     wp.add_chart(ch2, f"J{len(order) + 4}")
-    if res.shapley_by_category:
-        _category_sheet(wb, res)
+
+
+def _coalitions_sheet(wb: Any, res: GameResult) -> None:
+    """Coalitions: every sub-coalition asked for with its size, cost, status and cost by category."""
+    import pandas as pd
+
+    from optimizer.workbook import write_table
+
+    keys, _unsolved_keys = _unsolved(res)
+    subsets = pd.DataFrame(
+        [
+            {
+                "coalition": k,
+                "size": len(k.split("+")),
+                "cost_musd": res.cost.get(k),
+                "status": res.status.get(k, "optimal"),
+            }
+            for k in keys
+        ]
+    ).sort_values(["size", "coalition"])
     wc = wb.create_sheet("Coalitions")
     if res.category_cost:
         from optimizer.components.objective import CATEGORIES
@@ -644,7 +683,6 @@ def write_game_workbook(res: GameResult, path: Any) -> Any:
                 res.category_cost.get(k, {}).get(cat) for k in subsets["coalition"]
             ]
     write_table(wc, subsets, blank_ok=set(subsets.columns) - {"coalition", "size", "status"})
-    return atomic_save(wb, Path(path))
 
 
 def _category_sheet(wb: Any, res: GameResult) -> None:
