@@ -94,37 +94,16 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     becomes when someone asks for it as a Pyomo constraint (tests/test_linear.py checks both).
     """
     dv = m.derived
-    techs = data.tech
     slices = list(data.slices)
     n_h = len(slices)
     h_pos = {h: i for i, h in enumerate(slices)}
     power = set(data.techs_of("power"))
     storage = set(data.techs_of("storage"))
-    hours = np.array([data.slice_hours[h] for h in slices], dtype=np.float64)
-    cap = m.cap
 
     # ---- index sets: one entry of CAP × the slices (where the tech is available, for power)
     gen_caps = [key for key in m.CAP if key[0] in power]
     sto_caps = [key for key in m.CAP if key[0] in storage]
-    avail: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, list[str]]] = {}
-    for p, r, _y in gen_caps:
-        if (p, r) not in avail:
-            cf = np.array([data.cf_of(p, r, h) for h in slices], dtype=np.float64)
-            keep = np.flatnonzero(cf > 0)
-            avail[(p, r)] = (keep, cf[keep], [slices[i] for i in keep.tolist()])
-    gen_index = [(p, r, y, h) for (p, r, y) in gen_caps for h in avail[(p, r)][2]]
-    gen_len = np.array([len(avail[(p, r)][0]) for p, r, _y in gen_caps], dtype=np.int64)
-    gen_entry = np.repeat(np.arange(len(gen_caps), dtype=np.int64), gen_len)
-    gen_h = _cat([avail[(p, r)][0] for p, r, _y in gen_caps])
-    gen_cf = _cat([avail[(p, r)][1] for p, r, _y in gen_caps], float)
-    m.GEN = pyo.Set(dimen=4, ordered=True)
-    fill_ordered_set(m.GEN, gen_index)
-    m.v_gen = pyo.Var(m.GEN, within=pyo.NonNegativeReals, doc="generation (MW in the slice)")
-    n_gen = len(gen_index)
-    gen_rows = ArrayRows(gen_index, LE)
-    gen_rows.add_terms(m.v_gen, np.arange(n_gen), np.arange(n_gen))
-    gen_rows.add_group([cap[key] for key in gen_caps], np.arange(n_gen), gen_entry, -gen_cf)
-    m.c_gen_limit = ArrayConstraint(m.GEN, rows=gen_rows, doc=gen_limit_rule.__doc__)
+    gen_entry, gen_h, n_gen = _generation(m, data, gen_caps, slices)
 
     # The balance exists where load or supply exists; a region with load gets the grid if it has one.
     active = {(r, y) for (r, y) in m.reg.load} | {
@@ -138,51 +117,8 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     fill_ordered_set(m.GRID, grid_index)
     m.v_grid = pyo.Var(m.GRID, bounds=grid_bounds, doc="grid import (MW)")
 
-    sto_index = [(s, r, y, h) for (s, r, y) in sto_caps for h in slices]
-    n_sto = len(sto_index)
-    sto_entry = np.repeat(np.arange(len(sto_caps), dtype=np.int64), n_h)
-    sto_h = np.tile(np.arange(n_h, dtype=np.int64), len(sto_caps))
-    m.STORAGE = pyo.Set(dimen=4, ordered=True)
-    fill_ordered_set(m.STORAGE, sto_index)
-    m.v_charge = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="storage charging (MW)")
-    m.v_discharge = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="storage discharging (MW)")
-    m.v_soc = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="state of charge (MWh)")
-    sto_all = np.arange(n_sto, dtype=np.int64)
-    sto_cap_lins = [cap[key] for key in sto_caps]
-    limits = (
-        ("c_charge_limit", m.v_charge, 1.0, charge_limit_rule),
-        ("c_discharge_limit", m.v_discharge, 1.0, discharge_limit_rule),
-        (
-            "c_soc_limit",
-            m.v_soc,
-            np.array([float(techs[s]["duration_h"]) for s, _r, _y in sto_caps])[sto_entry]
-            if n_sto
-            else 1.0,
-            soc_limit_rule,
-        ),
-    )
-    for name, var, scale, rule in limits:
-        rows = ArrayRows(sto_index, LE)
-        rows.add_terms(var, sto_all, sto_all)
-        rows.add_group(sto_cap_lins, sto_all, sto_entry, -np.asarray(scale, dtype=np.float64))
-        m.add_component(name, ArrayConstraint(m.STORAGE, rows=rows, doc=rule.__doc__))
-    m.c_soc_balance = ArrayConstraint(
-        m.STORAGE,
-        rows=_soc_balance_rows(m, data, sto_caps, sto_index),
-        doc=soc_balance_rule.__doc__,
-    )
-
-    # ---- energy costs ($/MWh × h per year): one line per family, the terms in index order
-    if n_gen:
-        vc = np.array([float(techs[p]["variable_cost_usd"]) for p, _r, _y in gen_caps])[gen_entry]
-        years = np.array([y for _p, _r, y in gen_caps], dtype=np.int64)[gen_entry]
-        m.costs.annual_array("energy", ("gen",), years, index_order(m.v_gen), hours[gen_h], vc)
-    if grid_index:
-        gp = np.repeat([data.grid_price[ry] for ry in grid_ry], n_h)
-        years = np.repeat(np.array([y for _r, y in grid_ry], dtype=np.int64), n_h)
-        hh = np.tile(hours, len(grid_ry))
-        m.costs.annual_array("energy", ("grid",), years, index_order(m.v_grid), hh, gp)
-
+    sto_entry, sto_h, n_sto, sto_all = _storage(m, data, sto_caps, slices)
+    _energy_costs(m, data, gen_caps, gen_entry, gen_h, grid_ry, grid_index, slices)
     _electricity_balance(
         m,
         SimpleNamespace(
@@ -205,6 +141,103 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
             sto_all=sto_all,
         ),
     )
+
+
+def _generation(
+    m: pyo.ConcreteModel, data: InputData, gen_caps: list[tuple], slices: list[str]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """``v_gen`` over (power capacity entry × the slices where it is available) and its limit
+    (constraint 1); returns each row's entry, slice position and the row count."""
+    avail: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, list[str]]] = {}
+    for p, r, _y in gen_caps:
+        if (p, r) not in avail:
+            cf = np.array([data.cf_of(p, r, h) for h in slices], dtype=np.float64)
+            keep = np.flatnonzero(cf > 0)
+            avail[(p, r)] = (keep, cf[keep], [slices[i] for i in keep.tolist()])
+    gen_index = [(p, r, y, h) for (p, r, y) in gen_caps for h in avail[(p, r)][2]]
+    gen_len = np.array([len(avail[(p, r)][0]) for p, r, _y in gen_caps], dtype=np.int64)
+    gen_entry = np.repeat(np.arange(len(gen_caps), dtype=np.int64), gen_len)
+    gen_h = _cat([avail[(p, r)][0] for p, r, _y in gen_caps])
+    gen_cf = _cat([avail[(p, r)][1] for p, r, _y in gen_caps], float)
+    m.GEN = pyo.Set(dimen=4, ordered=True)
+    fill_ordered_set(m.GEN, gen_index)
+    m.v_gen = pyo.Var(m.GEN, within=pyo.NonNegativeReals, doc="generation (MW in the slice)")
+    n_gen = len(gen_index)
+    gen_rows = ArrayRows(gen_index, LE)
+    gen_rows.add_terms(m.v_gen, np.arange(n_gen), np.arange(n_gen))
+    gen_rows.add_group([m.cap[key] for key in gen_caps], np.arange(n_gen), gen_entry, -gen_cf)
+    m.c_gen_limit = ArrayConstraint(m.GEN, rows=gen_rows, doc=gen_limit_rule.__doc__)
+    return gen_entry, gen_h, n_gen
+
+
+def _storage(
+    m: pyo.ConcreteModel, data: InputData, sto_caps: list[tuple], slices: list[str]
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Charge, discharge and state of charge over (storage entry × slice), their limits and the
+    state-of-charge balance (constraint 2); returns each row's entry, slice position, the row count
+    and the row positions."""
+    n_h = len(slices)
+    sto_index = [(s, r, y, h) for (s, r, y) in sto_caps for h in slices]
+    n_sto = len(sto_index)
+    sto_entry = np.repeat(np.arange(len(sto_caps), dtype=np.int64), n_h)
+    sto_h = np.tile(np.arange(n_h, dtype=np.int64), len(sto_caps))
+    m.STORAGE = pyo.Set(dimen=4, ordered=True)
+    fill_ordered_set(m.STORAGE, sto_index)
+    m.v_charge = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="storage charging (MW)")
+    m.v_discharge = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="storage discharging (MW)")
+    m.v_soc = pyo.Var(m.STORAGE, within=pyo.NonNegativeReals, doc="state of charge (MWh)")
+    sto_all = np.arange(n_sto, dtype=np.int64)
+    sto_cap_lins = [m.cap[key] for key in sto_caps]
+    limits = (
+        ("c_charge_limit", m.v_charge, 1.0, charge_limit_rule),
+        ("c_discharge_limit", m.v_discharge, 1.0, discharge_limit_rule),
+        (
+            "c_soc_limit",
+            m.v_soc,
+            np.array([float(data.tech[s]["duration_h"]) for s, _r, _y in sto_caps])[sto_entry]
+            if n_sto
+            else 1.0,
+            soc_limit_rule,
+        ),
+    )
+    for name, var, scale, rule in limits:
+        rows = ArrayRows(sto_index, LE)
+        rows.add_terms(var, sto_all, sto_all)
+        rows.add_group(sto_cap_lins, sto_all, sto_entry, -np.asarray(scale, dtype=np.float64))
+        m.add_component(name, ArrayConstraint(m.STORAGE, rows=rows, doc=rule.__doc__))
+    m.c_soc_balance = ArrayConstraint(
+        m.STORAGE,
+        rows=_soc_balance_rows(m, data, sto_caps, sto_index),
+        doc=soc_balance_rule.__doc__,
+    )
+    return sto_entry, sto_h, n_sto, sto_all
+
+
+def _energy_costs(
+    m: pyo.ConcreteModel,
+    data: InputData,
+    gen_caps: list[tuple],
+    gen_entry: np.ndarray,
+    gen_h: np.ndarray,
+    grid_ry: list[tuple[str, int]],
+    grid_index: list[tuple],
+    slices: list[str],
+) -> None:
+    """Energy costs ($/MWh × h per year): one line per family, the terms in index order."""
+    n_h = len(slices)
+    hours = np.array([data.slice_hours[h] for h in slices], dtype=np.float64)
+    n_gen = len(gen_entry)
+    if n_gen:
+        vc = np.array([float(data.tech[p]["variable_cost_usd"]) for p, _r, _y in gen_caps])[
+            gen_entry
+        ]
+        years = np.array([y for _p, _r, y in gen_caps], dtype=np.int64)[gen_entry]
+        m.costs.annual_array("energy", ("gen",), years, index_order(m.v_gen), hours[gen_h], vc)
+    if grid_index:
+        gp = np.repeat([data.grid_price[ry] for ry in grid_ry], n_h)
+        years = np.repeat(np.array([y for _r, y in grid_ry], dtype=np.int64), n_h)
+        hh = np.tile(hours, len(grid_ry))
+        m.costs.annual_array("energy", ("grid",), years, index_order(m.v_grid), hh, gp)
 
 
 def _electricity_balance(m: pyo.ConcreteModel, ix: SimpleNamespace) -> None:
