@@ -608,7 +608,6 @@ def _players_sheet(wb: Any, res: GameResult) -> None:
     """Players: stand-alone cost, Shapley share (with its interval), saving and nucleolus, with the
     stand-alone vs Shapley and saving charts under the table."""
     import pandas as pd
-    from openpyxl.chart import BarChart, Reference
 
     from optimizer.workbook import write_table
 
@@ -634,26 +633,26 @@ def _players_sheet(wb: Any, res: GameResult) -> None:
     )
     wp = wb.create_sheet("Players")
     write_table(wp, players_df, blank_ok=set(players_df.columns))
+    # under the table: charts beside it fall outside the printed range in LibreOffice
+    n = len(order)
+    wp.add_chart(_bar_chart(wp, "Stand-alone cost vs Shapley share", 2, 3, n), f"A{n + 4}")
+    saving = _bar_chart(wp, "Saving from the alliance", 5, 5, n)
+    saving.legend = None
+    wp.add_chart(saving, f"J{n + 4}")
+
+
+def _bar_chart(ws: Any, title: str, first: int, last: int, n: int) -> Any:
+    """A column chart in $M of columns ``first``..``last`` of ``ws`` over its ``n`` players."""
+    from openpyxl.chart import BarChart, Reference
+
     ch = BarChart()
     ch.type = "col"
-    ch.title, ch.y_axis.title = "Stand-alone cost vs Shapley share", "$M"
+    ch.title, ch.y_axis.title = title, "$M"
     ch.add_data(
-        Reference(wp, min_col=2, max_col=3, min_row=1, max_row=1 + len(order)),
-        titles_from_data=True,
+        Reference(ws, min_col=first, max_col=last, min_row=1, max_row=1 + n), titles_from_data=True
     )
-    ch.set_categories(Reference(wp, min_col=1, min_row=2, max_row=1 + len(order)))
-    # under the table: charts beside it fall outside the printed range in LibreOffice
-    wp.add_chart(ch, f"A{len(order) + 4}")
-    ch2 = BarChart()
-    ch2.type = "col"
-    ch2.title, ch2.y_axis.title = "Saving from the alliance", "$M"
-    ch2.add_data(
-        Reference(wp, min_col=5, max_col=5, min_row=1, max_row=1 + len(order)),
-        titles_from_data=True,
-    )
-    ch2.set_categories(Reference(wp, min_col=1, min_row=2, max_row=1 + len(order)))
-    ch2.legend = None
-    wp.add_chart(ch2, f"J{len(order) + 4}")
+    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=1 + n))
+    return ch
 
 
 def _coalitions_sheet(wb: Any, res: GameResult) -> None:
