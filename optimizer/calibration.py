@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -282,187 +282,12 @@ def figures(t: dict[str, pd.DataFrame], data: Any) -> list[Figure]:
         out.append(f)
         return f
 
-    # data-center electricity
-    dc = dc_electricity_twh(t, data)
-    by_year = dc.groupby("year")["twh"].sum()
-    usa = dc[dc["region"] == "USA"].set_index("year")["twh"]
-    add(
-        "dc_twh_2030",
-        "Data-center electricity, coalition, 2030",
-        _num(by_year.get(2030)),
-        "TWh",
-        table=[
-            {
-                "year": int(y),
-                "coalition_twh": round(float(v), 1),
-                "usa_twh": round(float(usa.get(y, 0)), 1),
-            }
-            for y, v in by_year.items()
-            if y in (2026, 2028, 2030, 2035, 2040)
-        ],
-    )
-    add("dc_twh_usa_2028", "Data-center electricity, USA, 2028", _num(usa.get(2028)), "TWh")
-
-    # capital
-    cap = _capital(t, data)
-    per_year = cap.groupby("year")["musd"].sum() / 1e3
-    add(
-        "capital_2026",
-        "Capital raised in 2026 (all classes, accelerator systems included)",
-        _num(per_year.get(2026)),
-        "B$",
-    )
-    add(
-        "capital_2026_2030",
-        "Capital raised 2026–2030",
-        float(per_year[(per_year.index >= 2026) & (per_year.index <= 2030)].sum()),
-        "B$",
-    )
-    fab = cap[cap["cls"] == "fab"]
-    fab_y = fab.groupby("year")["musd"].sum() / 1e3
-    add(
-        "fab_capital_per_year_2026_2030",
-        "Fab capital (logic, HBM, CoWoS, packaging), mean per year 2026–2030",
-        float(sum(fab_y.get(y, 0.0) for y in range(2026, 2031)) / 5),
-        "B$/yr",
-    )
-    by_class = cap.groupby("cls")["musd"].sum() / 1e3
-    by_region = cap.groupby("region")["musd"].sum() / 1e3
-    add(
-        "capital_total",
-        "Capital raised 2026–2040, by class and by region",
-        float(per_year.sum()),
-        "B$",
-        table=[
-            {"class": k, "b_usd": round(float(v), 1)}
-            for k, v in by_class.sort_values(ascending=False).items()
-        ]
-        + [
-            {"region": k, "b_usd": round(float(v), 1)}
-            for k, v in by_region.sort_values(ascending=False).items()
-        ],
-    )
-
-    # compute price from duals
-    add(
-        "compute_price_2026",
-        "Marginal cost of compute, 2026 (demand-weighted dual)",
-        _compute_price(t, 2026),
-        "$/H100e-yr",
-    )
-    add(
-        "compute_price_2040",
-        "Marginal cost of compute, 2040 (demand-weighted dual)",
-        _compute_price(t, 2040),
-        "$/H100e-yr",
-    )
-
-    # accelerators
-    comp = t["Compute"]
-    served = comp.groupby("year")["served"].sum()
-    add("h100e_in_service_2026", "Compute served in 2026", _num(served.get(2026)), "H100e")
-    ch = t["Chips"]
-    acc = ch[ch["commodity"] == ACCELERATOR]
-    dep = acc.groupby("year")["deployed"].sum()
-    per_chip = data.accelerators["h100e_per_chip"]
-    dep_h = {int(y): float(v) * float(per_chip.get(y, 0.0)) for y, v in dep.items()}
-    add(
-        "h100e_deployed_2030",
-        "New compute deployed in 2030",
-        dep_h.get(2030),
-        "H100e",
-        table=[
-            {
-                "year": y,
-                "accelerators_m": round(float(dep.get(y, 0.0)) / 1e6, 2),
-                "h100e_m": round(dep_h.get(y, 0.0) / 1e6, 1),
-            }
-            for y in (2026, 2027, 2028, 2030, 2035, 2040)
-        ],
-    )
-
-    # where fabs produce
-    def share(commodity: str, regions: Iterable[str], year: int) -> float | None:
-        c = ch[(ch["commodity"] == commodity) & (ch["year"] == year)]
-        tot = float(c["produced"].sum())
-        return (
-            float(c[c["region"].isin(list(regions))]["produced"].sum()) / tot if tot > 0 else None
-        )
-
-    prod_table = []
-    for com in ("logic_die", "hbm_stack", "interposer", ACCELERATOR):
-        c = ch[(ch["commodity"] == com) & ch["year"].isin([2026, 2030, 2035, 2040])]
-        for (y, r), v in c.groupby(["year", "region"])["produced"].sum().items():
-            if v > 0:
-                prod_table.append(
-                    {
-                        "commodity": com,
-                        "year": int(y),
-                        "region": r,
-                        "units_m": round(float(v) / 1e6, 2),
-                    }
-                )
-    add(
-        "hbm_korea_share_2026",
-        "Share of HBM stacks made in Korea, 2026",
-        share("hbm_stack", HBM_KOREA, 2026),
-        "share",
-    )
-    add(
-        "logic_usa_share_2030",
-        "Share of AI logic dies made in the USA, 2030",
-        share("logic_die", ("USA",), 2030),
-        "share",
-        table=prod_table,
-    )
-
-    # power in 2026 and the mix by year
-    e = t["Energy"]
-    mix = e.groupby(["year", "tech"])["mwh"].sum().unstack(fill_value=0.0) / 1e6
-    grid26 = float(mix.loc[2026].get("grid", 0.0)) if 2026 in mix.index else 0.0
-    gen26 = float(mix.loc[2026].clip(lower=0.0).sum()) if 2026 in mix.index else 0.0
-    add(
-        "grid_share_2026",
-        "Grid share of the electricity supplied in 2026",
-        grid26 / gen26 if gen26 > 0 else None,
-        "share",
-        table=[
-            {
-                "year": int(y),
-                **{k: round(float(v), 1) for k, v in mix.loc[y].items() if abs(v) > 0.05},
-            }
-            for y in (2026, 2028, 2030, 2035, 2040)
-            if y in mix.index
-        ],
-    )
-
-    # export flows
-    tr = t["Trade"]
-    tin = tr[(tr["commodity"] == ACCELERATOR) & tr["to"].isin(TIER2)]
-    inflow = pd.concat(
-        [
-            tin.rename(columns={"to": "region"})[["region", "year", "units"]],
-            acc[acc["region"].isin(TIER2)][["region", "year", "bought"]].rename(
-                columns={"bought": "units"}
-            ),
-        ]
-    )
-    recv = inflow.groupby(["region", "year"])["units"].sum()
-    row_out = tr[(tr["from"] == "ROW")]["units"].sum() if not tr.empty else 0.0
-    are = recv[recv.index.get_level_values(0) == "ARE"] if len(recv) else recv
-    add(
-        "uae_accelerators_max_per_year",
-        "Accelerators received by the UAE (largest year; ARE, SAU, IND by year below)",
-        float(are.max()) if len(are) else 0.0,
-        "units/yr",
-        table=[
-            {"region": r, "year": int(y), "accelerators_k": round(float(v) / 1e3, 1)}
-            for (r, y), v in recv.items()
-            if y in (2026, 2030, 2035, 2040)
-        ],
-        note=f"shipped out of ROW (must be 0: ROW re-exports nothing): {float(row_out):,.0f}",
-    )
-
+    dc = _electricity_figures(t, data, add)
+    _capital_figures(t, data, add)
+    _compute_figures(t, data, add)
+    _production_figures(t, data, add)
+    _power_mix_figure(t, data, add)
+    _export_figure(t, data, add)
     # unserved value share
     un = _num(s.get("cost_unserved_musd")) or 0.0
     add(
@@ -502,6 +327,206 @@ def figures(t: dict[str, pd.DataFrame], data: Any) -> list[Figure]:
     for f in out:
         _judge(f)
     return out
+
+
+def _electricity_figures(
+    t: dict[str, pd.DataFrame], data: Any, add: Callable[..., Figure]
+) -> pd.DataFrame:
+    """Data-center electricity, coalition and USA; returns it by region and year."""
+    dc = dc_electricity_twh(t, data)
+    by_year = dc.groupby("year")["twh"].sum()
+    usa = dc[dc["region"] == "USA"].set_index("year")["twh"]
+    add(
+        "dc_twh_2030",
+        "Data-center electricity, coalition, 2030",
+        _num(by_year.get(2030)),
+        "TWh",
+        table=[
+            {
+                "year": int(y),
+                "coalition_twh": round(float(v), 1),
+                "usa_twh": round(float(usa.get(y, 0)), 1),
+            }
+            for y, v in by_year.items()
+            if y in (2026, 2028, 2030, 2035, 2040)
+        ],
+    )
+    add("dc_twh_usa_2028", "Data-center electricity, USA, 2028", _num(usa.get(2028)), "TWh")
+
+    return dc
+
+
+def _capital_figures(t: dict[str, pd.DataFrame], data: Any, add: Callable[..., Figure]) -> None:
+    """Capital raised by year, by class and by region; fab capital per year."""
+    cap = _capital(t, data)
+    per_year = cap.groupby("year")["musd"].sum() / 1e3
+    add(
+        "capital_2026",
+        "Capital raised in 2026 (all classes, accelerator systems included)",
+        _num(per_year.get(2026)),
+        "B$",
+    )
+    add(
+        "capital_2026_2030",
+        "Capital raised 2026–2030",
+        float(per_year[(per_year.index >= 2026) & (per_year.index <= 2030)].sum()),
+        "B$",
+    )
+    fab = cap[cap["cls"] == "fab"]
+    fab_y = fab.groupby("year")["musd"].sum() / 1e3
+    add(
+        "fab_capital_per_year_2026_2030",
+        "Fab capital (logic, HBM, CoWoS, packaging), mean per year 2026–2030",
+        float(sum(fab_y.get(y, 0.0) for y in range(2026, 2031)) / 5),
+        "B$/yr",
+    )
+    by_class = cap.groupby("cls")["musd"].sum() / 1e3
+    by_region = cap.groupby("region")["musd"].sum() / 1e3
+    add(
+        "capital_total",
+        "Capital raised 2026–2040, by class and by region",
+        float(per_year.sum()),
+        "B$",
+        table=[
+            {"class": k, "b_usd": round(float(v), 1)}
+            for k, v in by_class.sort_values(ascending=False).items()
+        ]
+        + [
+            {"region": k, "b_usd": round(float(v), 1)}
+            for k, v in by_region.sort_values(ascending=False).items()
+        ],
+    )
+
+
+def _compute_figures(t: dict[str, pd.DataFrame], data: Any, add: Callable[..., Figure]) -> None:
+    """The marginal cost of compute (duals) and the compute served and deployed."""
+    add(
+        "compute_price_2026",
+        "Marginal cost of compute, 2026 (demand-weighted dual)",
+        _compute_price(t, 2026),
+        "$/H100e-yr",
+    )
+    add(
+        "compute_price_2040",
+        "Marginal cost of compute, 2040 (demand-weighted dual)",
+        _compute_price(t, 2040),
+        "$/H100e-yr",
+    )
+
+    comp = t["Compute"]
+    served = comp.groupby("year")["served"].sum()
+    add("h100e_in_service_2026", "Compute served in 2026", _num(served.get(2026)), "H100e")
+    ch = t["Chips"]
+    acc = ch[ch["commodity"] == ACCELERATOR]
+    dep = acc.groupby("year")["deployed"].sum()
+    per_chip = data.accelerators["h100e_per_chip"]
+    dep_h = {int(y): float(v) * float(per_chip.get(y, 0.0)) for y, v in dep.items()}
+    add(
+        "h100e_deployed_2030",
+        "New compute deployed in 2030",
+        dep_h.get(2030),
+        "H100e",
+        table=[
+            {
+                "year": y,
+                "accelerators_m": round(float(dep.get(y, 0.0)) / 1e6, 2),
+                "h100e_m": round(dep_h.get(y, 0.0) / 1e6, 1),
+            }
+            for y in (2026, 2027, 2028, 2030, 2035, 2040)
+        ],
+    )
+
+
+def _production_figures(t: dict[str, pd.DataFrame], data: Any, add: Callable[..., Figure]) -> None:
+    """Where fabs produce: HBM made in Korea, logic made in the USA, production by region."""
+    ch = t["Chips"]
+
+    def share(commodity: str, regions: Iterable[str], year: int) -> float | None:
+        c = ch[(ch["commodity"] == commodity) & (ch["year"] == year)]
+        tot = float(c["produced"].sum())
+        return (
+            float(c[c["region"].isin(list(regions))]["produced"].sum()) / tot if tot > 0 else None
+        )
+
+    prod_table = []
+    for com in ("logic_die", "hbm_stack", "interposer", ACCELERATOR):
+        c = ch[(ch["commodity"] == com) & ch["year"].isin([2026, 2030, 2035, 2040])]
+        for (y, r), v in c.groupby(["year", "region"])["produced"].sum().items():
+            if v > 0:
+                prod_table.append(
+                    {
+                        "commodity": com,
+                        "year": int(y),
+                        "region": r,
+                        "units_m": round(float(v) / 1e6, 2),
+                    }
+                )
+    add(
+        "hbm_korea_share_2026",
+        "Share of HBM stacks made in Korea, 2026",
+        share("hbm_stack", HBM_KOREA, 2026),
+        "share",
+    )
+    add(
+        "logic_usa_share_2030",
+        "Share of AI logic dies made in the USA, 2030",
+        share("logic_die", ("USA",), 2030),
+        "share",
+        table=prod_table,
+    )
+
+
+def _power_mix_figure(t: dict[str, pd.DataFrame], data: Any, add: Callable[..., Figure]) -> None:
+    """The grid's share of the electricity supplied in 2026, and the mix by year."""
+    e = t["Energy"]
+    mix = e.groupby(["year", "tech"])["mwh"].sum().unstack(fill_value=0.0) / 1e6
+    grid26 = float(mix.loc[2026].get("grid", 0.0)) if 2026 in mix.index else 0.0
+    gen26 = float(mix.loc[2026].clip(lower=0.0).sum()) if 2026 in mix.index else 0.0
+    add(
+        "grid_share_2026",
+        "Grid share of the electricity supplied in 2026",
+        grid26 / gen26 if gen26 > 0 else None,
+        "share",
+        table=[
+            {
+                "year": int(y),
+                **{k: round(float(v), 1) for k, v in mix.loc[y].items() if abs(v) > 0.05},
+            }
+            for y in (2026, 2028, 2030, 2035, 2040)
+            if y in mix.index
+        ],
+    )
+
+
+def _export_figure(t: dict[str, pd.DataFrame], data: Any, add: Callable[..., Figure]) -> None:
+    """Accelerators received by the export-controlled regions (and none re-exported by ROW)."""
+    ch = t["Chips"]
+    acc = ch[ch["commodity"] == ACCELERATOR]
+    tr = t["Trade"]
+    tin = tr[(tr["commodity"] == ACCELERATOR) & tr["to"].isin(TIER2)]
+    inflow = pd.concat(
+        [
+            tin.rename(columns={"to": "region"})[["region", "year", "units"]],
+            acc[acc["region"].isin(TIER2)][["region", "year", "bought"]].rename(
+                columns={"bought": "units"}
+            ),
+        ]
+    )
+    recv = inflow.groupby(["region", "year"])["units"].sum()
+    row_out = tr[(tr["from"] == "ROW")]["units"].sum() if not tr.empty else 0.0
+    are = recv[recv.index.get_level_values(0) == "ARE"] if len(recv) else recv
+    add(
+        "uae_accelerators_max_per_year",
+        "Accelerators received by the UAE (largest year; ARE, SAU, IND by year below)",
+        float(are.max()) if len(are) else 0.0,
+        "units/yr",
+        table=[
+            {"region": r, "year": int(y), "accelerators_k": round(float(v) / 1e3, 1)}
+            for (r, y), v in recv.items()
+            if y in (2026, 2030, 2035, 2040)
+        ],
+        note=f"shipped out of ROW (must be 0: ROW re-exports nothing): {float(row_out):,.0f}",
+    )
 
 
 def headline(
