@@ -1007,6 +1007,21 @@ def run_game(
         cats = st.categories()
     finally:
         st.close()
+    return _game_result(order, keys, done, cats, exact=exact, samples=samples, seed=seed)
+
+
+def _game_result(
+    order: list[str],
+    keys: dict[str, tuple[str, ...]],
+    done: dict[str, tuple[float | None, str]],
+    cats: dict[str, Any],
+    *,
+    exact: bool,
+    samples: int | None,
+    seed: int,
+) -> GameResult:
+    """The game's values from the solved c(S): Shapley (exact or sampled), core, least core and the
+    split by category; without a cost for every sub-coalition, only the costs and statuses."""
     status = {k: done[k][1] if k in done else "not solved" for k in keys}
     cost = {keys[k]: done[k][0] for k in keys if k in done and done[k][0] is not None}
     if len(cost) < len(keys):
