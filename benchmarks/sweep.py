@@ -163,7 +163,8 @@ def throughput(
         share_start=share,
     )
     t0, c0 = time.perf_counter(), time.process_time()
-    res = run_sweep(cfg, progress=progress, prepared=(None, design.spec, design))
+    raw = read_raw(input_path)  # run_sweep reads Settings (the gap asked for) from it
+    res = run_sweep(cfg, progress=progress, prepared=(raw, design.spec, design))
     wall, driver_cpu = time.perf_counter() - t0, time.process_time() - c0
     # Steady state, worker by worker: the runs a worker finished after its first (cold) one, over
     # the time from that first finish to its last; the sum over workers is what a long sweep
