@@ -127,19 +127,28 @@ def build_linopy(data: InputData, dv: Derived) -> linopy.Model:
         if len(acc)
         else np.zeros(len(years))
     )
-    vy = {"v": years, "y": years}
-    fleet_kw = np.zeros((len(regions), len(years)))
+    # v2: the chips running (active ≤ deploy, 4a) and the ExistingFleet running (0 ≤ fleet_on ≤ h100e)
+    rvy = {"r": regions, "v": years, "y": years}
+    active_mask = _da(dc_exists.values[:, :, None] & (alive[None] > 0), rvy) & bool(len(acc))
+    active_run = m.add_variables(lower=_zeros(rvy), mask=active_mask, name="active")
+    m.add_constraints(active_run - deploy <= 0, name="active_limit", mask=active_mask)
+    kappa = np.zeros((len(regions), len(years)))
     fleet_h = np.zeros((len(regions), len(years)))
     for j, r in enumerate(regions):
         for b, y in enumerate(years):
-            fleet_kw[j, b] = data.fleet_kw.get((r, y), 0.0) / 1000.0
-            fleet_h[j, b] = data.fleet_h100e.get((r, y), 0.0) / u
+            h = data.fleet_h100e.get((r, y), 0.0)
+            if h > 0:
+                fleet_h[j, b] = h / u
+                kappa[j, b] = data.fleet_kw[(r, y)] / 1000.0 / h * u
     ry = {"r": regions, "y": years}
-    it = (deploy * _da(alive * kw[:, None] / 1000.0 * u, vy)).sum("v") + _da(fleet_kw, ry)
-    comp = (deploy * _da(alive * h100[:, None], vy)).sum("v") + _da(fleet_h, ry)
-    it_exists = _da((fleet_kw > 0) | ((dc_exists.values[:, :, None] * alive[None]).any(1)), ry)
+    fleet_on = m.add_variables(
+        lower=_zeros(ry), upper=_da(fleet_h, ry), mask=_da(fleet_h > 0, ry), name="fleet_on"
+    )
+    it = (active_run * _da(kw / 1000.0 * u, {"v": years})).sum("v") + fleet_on * _da(kappa, ry)
+    comp = (active_run * _da(h100, {"v": years})).sum("v") + fleet_on
+    it_exists = _da((fleet_h > 0) | ((dc_exists.values[:, :, None] * alive[None]).any(1)), ry)
     pue = _da(np.array([float(data.region[r]["pue"]) for r in regions]), {"r": regions})
-    load = pue * it
+    load = pue * float(data.settings.it_load_factor) * it
 
     # 1. generation and grid
     cf = np.zeros((len(ps), len(regions), len(day_ids), n_t))
@@ -154,11 +163,11 @@ def build_linopy(data: InputData, dv: Derived) -> linopy.Model:
     active = it_exists | has_p.any("p")
     if has_s is not None:
         active = active | has_s.any("s")
-    gmax = np.array([float(data.region[r]["grid_max_mw"]) for r in regions])
-    grid_mask = (active & _da(gmax > 0, {"r": regions})).transpose("r", "y")
+    gmax = np.array([[data.grid_max[(r, y)] for y in years] for r in regions])
+    grid_mask = (active & _da(gmax > 0, ry)).transpose("r", "y")
     grid = m.add_variables(
         lower=0.0,
-        upper=_da(gmax, {"r": regions}),
+        upper=_da(gmax, ry),
         coords=[regions, years, day_ids, hours_of_day],
         dims=["r", "y", "d", "t"],
         mask=grid_mask,
@@ -224,9 +233,11 @@ def build_linopy(data: InputData, dv: Derived) -> linopy.Model:
     # Objective: energy and unserved compute (the objective hardly matters for build and hand-off).
     df = _da(np.array([dv.df[y] for y in years]), {"y": years})
     vc = _da(np.array([float(techs[p]["variable_cost_usd"]) for p in ps]), {"p": ps})
-    gp = _da(np.array([float(data.region[r]["grid_price_usd"]) for r in regions]), {"r": regions})
-    penalty = data.settings.unserved_penalty_usd / 1e6 * u
+    gp = _da(np.array([[data.grid_price[(r, y)] for y in years] for r in regions]), ry)
+    value = np.zeros((len(segs), len(regions), len(years)))
+    for (g, c, y), v in data.unserved_value.items():
+        value[segs.index(g), regions.index(c), years.index(y)] = v / 1e6 * u
     obj: Any = (gen * (df * hours_da * vc / 1e6)).sum() + (grid * (df * hours_da * gp / 1e6)).sum()
-    obj = obj + (unserved * (df * penalty)).sum()
+    obj = obj + (unserved * (df * _da(value, gcy))).sum()
     m.add_objective(obj)
     return m

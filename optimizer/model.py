@@ -32,6 +32,7 @@ from optimizer.components import (
     chips,
     compute,
     finance,
+    firm,
     objective,
     policy,
     power,
@@ -46,6 +47,7 @@ COMPONENTS: tuple[ModuleType, ...] = (
     compute,  # accelerators, data centers, compute, demand, sovereignty (4-7)
     chips,  # fabs and the chip chain (8-9)
     power,  # generation, grid, storage, electricity balance (1-3)
+    firm,  # firm capacity over the peak (15, v2)
     policy,  # emissions and clean share (13-14)
     finance,  # capital from partners and the market (11)
     bets,  # R&D bets (12)

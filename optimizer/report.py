@@ -71,6 +71,7 @@ as averages by year."""
 BLANK_MEANS_NONE: dict[str, frozenset[str]] = {
     "Summary": frozenset({"value"}),
     "Energy": frozenset({"curtailed_mwh"}),
+    "Fleet": frozenset({"deployed", "active", "idle"}),
     "Prices": frozenset({"region", "segment", "slice", "partner", "hours"}),
     "Run": frozenset({"value"}),
     "FirstStage": frozenset({"tech", "region", "partner"}),
@@ -81,6 +82,7 @@ BLANK_MEANS_NONE: dict[str, frozenset[str]] = {
 
 _NUMBER_FORMATS: dict[str, dict[str, str]] = {
     "Compute": {"served": "#,##0.0", "unserved": "#,##0.0"},
+    "Fleet": {c: "#,##0.0" for c in ("deployed", "active", "idle", "active_h100e", "idle_h100e")},
     "Energy": {"mwh": "#,##0", "curtailed_mwh": "#,##0"},
     "Emissions": {"tco2": "#,##0"},
     "Bets": {"probability": "0.0%", "funded": YES_NO_FORMAT},
@@ -98,6 +100,14 @@ _HEADER_COMMENTS: dict[str, dict[str, str]] = {
     "Chips": {c: "units" for c in ("produced", "bought", "shipped_in", "shipped_out", "deployed")},
     "Trade": {"units": "units"},
     "Compute": {"served": "H100e", "unserved": "H100e"},
+    "Fleet": {
+        "vintage": "year the chips were deployed; 'existing' = the ExistingFleet",
+        "deployed": "accelerators of this vintage in the region (blank for the ExistingFleet)",
+        "active": "accelerators running in this year",
+        "idle": "accelerators alive but not running: no power, no data-center space",
+        "active_h100e": "H100e running",
+        "idle_h100e": "H100e alive but not running",
+    },
     "Energy": {"mwh": "MWh", "curtailed_mwh": "MWh; blank = not applicable"},
     "Emissions": {"tco2": "tCO2"},
     "Prices": {"value": "in the unit of the 'unit' column"},
@@ -112,6 +122,7 @@ _SUMMARY_FORMATS: dict[str, str] = {
     "solve_seconds": "#,##0.00",
     "build_seconds": "#,##0.00",
     "unserved_h100e": "#,##0.0",
+    "idle_h100e": "#,##0.0",
 }
 _MONEY_FORMAT = "#,##0.00"
 

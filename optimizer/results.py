@@ -71,6 +71,7 @@ def summary(sol: Solution) -> dict[str, Any]:
             out["capital_musd"] = out.get("capital_musd", 0.0) + p * sum(
                 e.value(_val) for _key, e in expression_items(blk, "capital")
             )
+            out["idle_h100e"] = out.get("idle_h100e", 0.0) + p * _fleet_idle_h100e(blk)
             lines = declared(blk, "cost_lines")
             for cat in CATEGORIES:
                 key = f"cost_{cat}_musd"
@@ -99,6 +100,7 @@ def summary(sol: Solution) -> dict[str, Any]:
     else:
         out["unserved_h100e"] = None
         out["capital_musd"] = None
+        out["idle_h100e"] = None
         for cat in CATEGORIES:
             out[f"cost_{cat}_musd"] = None
     if sol.message:
@@ -228,6 +230,7 @@ def _block_tables(m: Any, sol: Solution, dual_scale: float) -> dict[str, pd.Data
     out = {"Capacity": _capacity(m), "Capital": _capital(m)}
     out["Chips"], out["Trade"] = _chips(m)
     out["Compute"] = _compute(m)
+    out["Fleet"] = _fleet(m)
     out["Energy"], out["Emissions"] = _energy(m)
     out["Prices"] = _prices(m, sol, dual_scale)
     out["Bets"] = _bets(m)
@@ -296,6 +299,41 @@ def _compute(m: Any) -> pd.DataFrame:
         if un > EPS:
             rows.append((g, UNSERVED_HOST, c, y, 0.0, un))
     return _frame("Compute", rows)
+
+
+def _fleet_rows(m: Any) -> list[tuple]:
+    """Rows of the Fleet sheet (DESIGN §6, v2): per region, vintage and model year alive, the chips
+    deployed, running and idle and their H100e; the ExistingFleet as vintage ``existing`` (its chip
+    count is not an input, so its chip columns are blank)."""
+    u = m.derived.unit
+    acc = m.data.accelerators
+    deploy = declared(m, "v_deploy")
+    rows = []
+    for (r, v, y), var in declared(m, "v_active").items():
+        dep = _val(deploy[r, v]) * u
+        act = _val(var) * u
+        h = float(acc.at[v, "h100e_per_chip"])
+        rows.append((r, v, y, dep, act, dep - act, h * act, h * (dep - act)))
+    fleet_h = m.data.fleet_h100e
+    for (r, y), var in declared(m, "v_fleet_on").items():
+        on = _val(var) * u
+        rows.append((r, "existing", y, None, None, None, on, fleet_h[(r, y)] - on))
+    return rows
+
+
+def _fleet_idle_h100e(m: Any) -> float:
+    """Summary ``idle_h100e``: Σ over regions and model years of H100e alive but not running,
+    the ExistingFleet included (§5.2)."""
+    return sum(row[7] for row in _fleet_rows(m))
+
+
+def _fleet(m: Any) -> pd.DataFrame:
+    keep = [
+        row
+        for row in _fleet_rows(m)
+        if abs(row[6]) > EPS or abs(row[7]) > EPS or (row[3] is not None and abs(row[3]) > EPS)
+    ]
+    return _frame("Fleet", keep)
 
 
 def _energy(m: Any) -> tuple[pd.DataFrame, pd.DataFrame]:

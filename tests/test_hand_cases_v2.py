@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 
 try:
-    from hand_cases import base_case, run_cli, write_case
+    from hand_cases import base_case, region, run_cli, set_setting, write_case
     from test_hand_cases import ACC, CHIPS, DC, E1, check, crf, grid_musd, solve
 except ImportError:  # pragma: no cover - when tests/ is a package
-    from tests.hand_cases import base_case, run_cli, write_case
+    from tests.hand_cases import base_case, region, run_cli, set_setting, write_case
     from tests.test_hand_cases import ACC, CHIPS, DC, E1, check, crf, grid_musd, solve
 
 D31 = 1 / 1.05  # DF_2031 = DP_2031 with d = 0.05, base 2030
@@ -213,3 +213,214 @@ def test_blank_year_accelerator_row_solves_like_the_dated_row(tmp_path):
     s = solve(tmp_path, case)
     assert s["objective_musd"] == pytest.approx(24.338171, rel=1e-6)
     check(s, capital=ACC * A5 + DC * A20, energy=E1, supply_chain=CHIPS, capital_musd=20.0)
+
+
+# ============================================================================ idle chips (active, fleet_on)
+def test_idling_lowers_cost_by_exactly_the_energy_saved(tmp_path):
+    """Years 2030, 2031; demand 1000 H100e in 2030 and 0 in 2031.
+
+    The 1000 chips deployed in 2030 are alive in 2031 (life 5) but nothing needs them. v1 made them
+    run (active = deploy): 1.2 MW for a year in 2031, E1·DF31. v2 lets them idle (active ≤ deploy):
+    no power in 2031, and nothing else changes (capital is sunk; the data center built in 2030 is
+    online in 2031 either way). So the v2 optimum is the v1 one minus exactly E1·DF31:
+      v1 = (ACC·CRF(.1,5) + DC·CRF(.1,20))·(1 + DF31) + CHIPS + E1 + E1·DF31
+      v2 = v1 − E1·DF31;  idle_h100e = 1000 (1000 chips x 1 H100e idle in 2031).
+    """
+    case = base_case()
+    two_years(case)
+    case["Demand"] = [
+        {"region": "A", "segment": "inference", "year": 2030, "h100e": 1000},
+        {"region": "A", "segment": "inference", "year": 2031, "h100e": 0},
+    ]
+    s = solve(tmp_path, case)
+    v1 = (ACC * A5 + DC * A20) * (1 + D31) + CHIPS + E1 + E1 * D31
+    assert s["objective_musd"] == pytest.approx(v1 - E1 * D31, rel=1e-6)
+    check(s, capital=(ACC * A5 + DC * A20) * (1 + D31), energy=E1, supply_chain=CHIPS)
+    assert s["idle_h100e"] == pytest.approx(1000, rel=1e-6)
+    fleet = _sheet(tmp_path, "Fleet")
+    row = fleet[(fleet.vintage == 2030) & (fleet.year == 2031)].iloc[0]
+    assert (row.deployed, row.active, row.idle) == pytest.approx((1000, 0, 1000), abs=1e-6)
+    assert (row.active_h100e, row.idle_h100e) == pytest.approx((0, 1000), abs=1e-6)
+
+
+def test_existing_fleet_idles_to_free_space_for_a_better_vintage(tmp_path):
+    """One year 2030; demand 2000 H100e. The data center space is fixed: ExistingCapacity dc 1 MW
+    and max_capacity 1 MW (no more can be built). The ExistingFleet holds 500 H100e drawing 1000 kW
+    (2 kW per H100e) — it fills the 1 MW. The new vintage gives 2 H100e per chip at 1 kW.
+
+    v1 (fleet always on): no room for new chips → 500 served, 1500 unserved at 200,000 $ = 300 $M.
+    v2: the fleet idles and 1000 new chips (1 MW) serve all 2000 H100e — 2000 H100e/MW against the
+    fleet's 500, and the penalty makes serving everything worth it:
+      capital = 1000 x 10,000 $ = 10 $M · CRF(.1,5); chips = 1000 x 20,000 $ = 20 $M;
+      energy = 1.2 MW (1 MW x pue) → E1. No data-center capital (existing).
+      idle_h100e = 500 (the fleet); Fleet sheet: existing row active_h100e 0, idle_h100e 500.
+    """
+    case = base_case()
+    case["Demand"][0]["h100e"] = 2000
+    case["Accelerators"][0].update(h100e_per_chip=2, kw_per_chip=1.0)
+    case["TechCosts"][0]["max_capacity"] = 1
+    case["ExistingCapacity"] = [{"tech": "dc", "region": "A", "capacity": 1}]
+    case["ExistingFleet"] = [{"region": "A", "h100e": 500, "kw_it": 1000}]
+    s = solve(tmp_path, case)
+    check(s, capital=ACC * A5, energy=E1, supply_chain=CHIPS, capital_musd=10.0)
+    assert s["idle_h100e"] == pytest.approx(500, rel=1e-6)
+    fleet = _sheet(tmp_path, "Fleet")
+    old = fleet[fleet.vintage == "existing"].iloc[0]
+    assert (old.active_h100e, old.idle_h100e) == pytest.approx((0, 500), abs=1e-6)
+    new = fleet[fleet.vintage == 2030].iloc[0]
+    assert (new.deployed, new.active, new.active_h100e) == pytest.approx((1000, 1000, 2000))
+
+
+def test_it_load_factor_scales_energy_only(tmp_path):
+    """Settings it_load_factor λ = 0.8: running chips draw 0.8 of nameplate, so the grid carries
+    1.2 MW x 0.8 = 0.96 MW: energy 0.8·E1. The data center still holds the 1 MW nameplate (DC·CRF).
+    """
+    case = base_case()
+    set_setting(case, "it_load_factor", 0.8)
+    s = solve(tmp_path, case)
+    check(s, capital=ACC * A5 + DC * A20, energy=0.8 * E1, supply_chain=CHIPS)
+
+
+# ============================================================================ 9a, 9b
+def test_import_cap_blank_region_caps_each_region_on_its_own(tmp_path):
+    """Regions A and B, demand 1000 H100e in each; ImportLimits (accelerator, blank region, blank
+    year, 600): each region may receive (buy + ship in) at most 600 accelerators a year.
+
+    Chips come only from outside (no fab), so at most 600 + 600 = 1200 chips exist; a cap on the
+    sum would allow 600. 1200 chips serve 1200 H100e, 800 are unserved at 200,000 $ = 160 $M.
+    The 1200 chips cost 1.2 x the §5.1 plan line by line (all linear, data centers in both regions).
+    """
+    case = base_case()
+    case["Regions"] = [region("A"), region("B")]
+    case["Demand"] = [
+        {"region": "A", "segment": "inference", "year": 2030, "h100e": 1000},
+        {"region": "B", "segment": "inference", "year": 2030, "h100e": 1000},
+    ]
+    case["ImportLimits"] = [
+        {"commodity": "accelerator", "region": None, "year": None, "max_units": 600}
+    ]
+    s = solve(tmp_path, case)
+    check(
+        s,
+        unserved_h100e=800,
+        capital=1.2 * (ACC * A5 + DC * A20),
+        energy=1.2 * E1,
+        supply_chain=1.2 * CHIPS,
+        unserved=800 * 200000 / 1e6,
+        capital_musd=1.2 * 20,
+    )
+
+
+def test_import_cap_on_one_region_binds_on_ship_in(tmp_path):
+    """Regions A (consumer, the only data centers) and S (the only buyer: A has
+    chips_external_allowed FALSE); ImportLimits (accelerator, A, 2030, 700). A receives its chips
+    by ship-in from S, capped at 700 → 700 served, 300 unserved at 200,000 $ = 60 $M; the 700
+    chips cost 0.7 x the §5.1 plan (shipping is free)."""
+    case = base_case()
+    case["Regions"] = [region("A", chips_external_allowed=False), region("S")]
+    case["TechCosts"][0]["region"] = "A"
+    case["ImportLimits"] = [
+        {"commodity": "accelerator", "region": "A", "year": 2030, "max_units": 700}
+    ]
+    s = solve(tmp_path, case)
+    check(
+        s,
+        unserved_h100e=300,
+        capital=0.7 * (ACC * A5 + DC * A20),
+        energy=0.7 * E1,
+        supply_chain=0.7 * CHIPS,
+        unserved=60.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("reexport", "t_buys", "shipping"),
+    [(True, False, 0.0), (False, False, 5.0), (False, True, 0.0)],
+)
+def test_reexport_false_closes_the_transshipment_path(tmp_path, reexport, t_buys, shipping):
+    """Regions A (consumer; data centers only here; cannot buy), T (transit) and S (buys chips).
+    ChipRoutes: S→A costs 5,000 $ a chip; S→T and T→A are free.
+
+    T reexport TRUE: chips go S→T→A for free: the §5.1 plan (supply chain 20 $M).
+    T reexport FALSE and T cannot buy: T ships out at most what it makes or buys (9a) = 0, so the
+    chips go S→A directly: + 1000 x 5,000 $ = 5 $M.
+    T reexport FALSE but T may buy: T ships out what it buys itself (9a allows it): free again.
+    """
+    case = base_case()
+    case["Regions"] = [
+        region("A", chips_external_allowed=False),
+        region("T", chips_external_allowed=t_buys, reexport=reexport),
+        region("S"),
+    ]
+    case["TechCosts"][0]["region"] = "A"
+    case["ChipRoutes"] = [{"from": "S", "to": "A", "commodity": None, "cost_usd": 5000}]
+    s = solve(tmp_path, case)
+    check(
+        s,
+        capital=ACC * A5 + DC * A20,
+        energy=E1,
+        supply_chain=CHIPS + shipping,
+        capital_musd=20.0,
+    )
+
+
+# ============================================================================ 15 firm capacity
+@pytest.mark.parametrize(("margin", "gas_mw"), [(None, 0.0), (0.0, 0.0), (0.25, 0.3)])
+def test_reserve_margin_forces_firm_capacity(tmp_path, margin, gas_mw):
+    """Grid 1.2 MW (just the §5.1 load); a gas plant (capex 1 $M/MW, life 20, availability 1 →
+    capacity credit 1, 1000 $/MWh so it never runs); it_load_factor 0.5.
+
+    Energy: λ halves what the chips draw: 0.6 MW of grid → 0.5·E1.
+    Peak (nameplate, λ not applied): 1.2 MW. reserve_margin blank: no row; 0: grid 1.2 ≥ 1.2, no gas.
+    0.25: firm needed 1.25 x 1.2 = 1.5 MW; grid gives 1.2 → 0.3 MW of gas: + 0.3 x 1 $M x CRF(.1,20).
+    """
+    case = base_case()
+    case["Regions"][0].update(grid_max_mw=1.2, reserve_margin=margin)
+    set_setting(case, "it_load_factor", 0.5)
+    case["Technologies"].append(
+        {"tech": "gas", "class": "power", "life": 20, "variable_cost_usd": 1000}
+    )
+    case["TechCosts"].append({"tech": "gas", "region": None, "year": None, "capex_musd": 1})
+    s = solve(tmp_path, case)
+    check(
+        s,
+        capital=ACC * A5 + DC * A20 + gas_mw * 1.0 * A20,
+        energy=0.5 * E1,
+        supply_chain=CHIPS,
+        capital_musd=20.0 + gas_mw,
+    )
+
+
+def test_capacity_credit_decides_which_firm_capacity_is_built(tmp_path):
+    """As the 0.25 margin case above (0.3 MW of firm capacity short), plus wind (capex 0.5 $M/MW,
+    life 20, availability 0 — it never generates — capacity_credit 0.8).
+
+    0.3 MW firm from wind needs 0.3 / 0.8 = 0.375 MW x 0.5 $M = 0.1875 $M of capital, against gas's
+    0.3 MW x 1 $M = 0.3 $M: wind is built, 0.1875 x CRF(.1,20).
+    """
+    case = base_case()
+    case["Regions"][0].update(grid_max_mw=1.2, reserve_margin=0.25)
+    set_setting(case, "it_load_factor", 0.5)
+    case["Technologies"] += [
+        {"tech": "gas", "class": "power", "life": 20, "variable_cost_usd": 1000},
+        {"tech": "wind", "class": "power", "life": 20, "availability": 0, "capacity_credit": 0.8},
+    ]
+    case["TechCosts"] += [
+        {"tech": "gas", "region": None, "year": None, "capex_musd": 1},
+        {"tech": "wind", "region": None, "year": None, "capex_musd": 0.5},
+    ]
+    s = solve(tmp_path, case)
+    check(
+        s,
+        capital=ACC * A5 + DC * A20 + 0.375 * 0.5 * A20,
+        energy=0.5 * E1,
+        supply_chain=CHIPS,
+        capital_musd=20.0 + 0.1875,
+    )
+
+
+def _sheet(tmp_path, name):
+    """A sheet of the results workbook :func:`solve` wrote for the case."""
+    import pandas as pd
+
+    return pd.read_excel(tmp_path / "case_results.xlsx", sheet_name=name)

@@ -8,6 +8,10 @@ History
 - 2026-11-29: first baseline (core of issue 2).
 - 2026-11-29: 106 → 103 variables, 90 → 89 constraints: builds that would come online only after the
   horizon (gas, lead 1, in 2035 in A and B, and its financing) are no longer offered; same objective.
+- 2026-12-05 (issue 15, v2): 103 → 108 variables, 89 → 93 constraints: the chips running,
+  ``active[r,v,y]`` for the four deployments alive in one model year each (A and B, vintages 2030
+  and 2035), with their four rows ``active ≤ deploy`` (4a), and ``fleet_on[A,2030]`` (a bound, no
+  row); same objective — no chip in tiny is worth idling.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from optimizer.solve import solve
 
 REFERENCE = {
     # case folder: (objective $M, variables, constraints, integer model)
-    "tiny": (262.57648169553516, 103, 89, True),
+    "tiny": (262.57648169553516, 108, 93, True),
 }
 
 

@@ -1,5 +1,10 @@
 """Layer 2: one LP snapshot per component on the tiny instance (STYLE.md).
 
+The snapshots are taken on ``tests/data/tiny_v2``: the tiny instance plus one use of every v2 sheet
+and column (GridAccess, ImportLimits, reexport FALSE, reserve_margin, it_load_factor, FabInputs by
+year, value_usd, start_year), so that every constraint family has rows to review; ``tiny`` itself
+stays v1-only (the reference case and the v1 tests).
+
 A change in the mathematics shows here as a readable diff of the LP file, compared with Pyomo's
 ``lp_diff`` (which tolerates float formatting). Rebaseline on purpose with ``PLANNER_REBASELINE=1``.
 """
@@ -18,13 +23,14 @@ from optimizer.model import build_model
 from tests.conftest import REBASELINE, ROOT
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
+SNAPSHOT_CASE = "tiny_v2"
 
 # The constraint families each component declares in its CONTRACT (optimizer.components.contract).
 COMPONENTS = {comp.CONTRACT.name: list(comp.CONTRACT.constraints) for comp in MODEL_COMPONENTS}
 
 
 def _lp_text(tiny_path: Path, keep: list[str], tmp_path: Path) -> str:
-    m = build_model(load_inputs(tiny_path))
+    m = build_model(load_inputs(tiny_path.parent / SNAPSHOT_CASE))
     for con in m.component_objects(pyo.Constraint, descend_into=True):
         if con.local_name not in keep:
             con.deactivate()
@@ -35,7 +41,7 @@ def _lp_text(tiny_path: Path, keep: list[str], tmp_path: Path) -> str:
 
 def test_every_constraint_belongs_to_a_component(tiny_path):
     """The snapshot table covers every constraint the model declares, so none escapes review."""
-    m = build_model(load_inputs(tiny_path))
+    m = build_model(load_inputs(tiny_path.parent / SNAPSHOT_CASE))
     declared = {c.local_name for c in m.component_objects(pyo.Constraint)}
     listed = {c for cs in COMPONENTS.values() for c in cs}
     assert declared == listed

@@ -11,12 +11,18 @@ code                     math                             unit          source
 ``q[f,m,y]``             :math:`q_{f,m}` of year y        units/unit    FabInputs
 ``price[m,y]``           external price                   $/unit        Commodities
 ``cost[m,a,b]``          shipping cost                    $/unit        ChipRoutes
+``reexport_r``           may pass received units on       bool          Regions (v2)
+``max_units[m,r,y]``     import cap                       units/yr      ImportLimits (v2)
+``m.fab_load[r,y]``      fab electricity                  MW            expression
 =======================  ===============================  ============  ===================
 
 The network is pruned to what can matter: a region holds commodity m in year y only if m can reach it
 (bought there, made there, or shipped in on allowed routes from such a region), and a shipment exists
 only toward regions from which m can still reach a use. Transit through third regions is allowed, as
-ChipRoutes are directional rules and nothing forbids it.
+ChipRoutes are directional rules and nothing forbids it — except through a region whose ``reexport``
+is FALSE (v2, constraint 9a): it ships out no more than it makes or buys, so a region that can
+neither make nor buy m ships none out (pruned), and the others get a 9a row. Import caps (9b) bound
+what a region receives, shipped in and bought together.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import pyomo.environ as pyo
 
 from optimizer.components.contract import Contract, Family, Scale
 from optimizer.data_io import InputData
-from optimizer.linear import Lin
+from optimizer.linear import Lin, LinConstraint
 
 ELECTRICITY_MWH = Scale(
     "Technologies", "electricity_mwh", 8760.0, "MWh ÷ 8760 = MW of load per unit/yr"
@@ -42,8 +48,25 @@ CONTRACT = Contract(
         Family("v_buy", ("m", "r", "y"), "units/yr", "bought outside the coalition"),
         Family("v_ship", ("m", "a", "b", "y"), "units/yr", "shipped from a to b"),
     ),
-    sets=("PROD", "FAB_SHARE", "BUY", "SHIP", "COMMODITY_ROWS", "EXTERNAL_MAX"),
-    constraints=("c_fab_capacity", "c_fab_share", "c_commodity_balance", "c_external_max"),
+    expressions=(Family("fab_load", ("r", "y"), "MW", "electricity drawn by fabs"),),
+    sets=(
+        "PROD",
+        "FAB_SHARE",
+        "BUY",
+        "SHIP",
+        "COMMODITY_ROWS",
+        "EXTERNAL_MAX",
+        "NO_REEXPORT",
+        "IMPORT_LIMIT",
+    ),
+    constraints=(
+        "c_fab_capacity",
+        "c_fab_share",
+        "c_commodity_balance",
+        "c_external_max",
+        "c_no_reexport",
+        "c_import_limit",
+    ),
     costs=("supply_chain",),
     units=(ELECTRICITY_MWH, QUANTITY, MAX_REGION_SHARE),
 )
@@ -57,7 +80,10 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         \sum_{f:\,output_f = m} prod_{f,r,y} + buy_{m,r,y} + \sum_{r'} ship_{m,r',r,y}
         = \sum_f q_{f,m}\, prod_{f,r,y} + \sum_{r'} ship_{m,r,r',y} + use_{m,r,y}
 
-        load_{r,y} \mathrel{+}= \sum_f electricity\_mwh_f \, prod_{f,r,y} / 8760
+        load_{r,y} \mathrel{+}= fab\_load_{r,y} = \sum_f electricity\_mwh_f \, prod_{f,r,y} / 8760
+
+    with :math:`q_{f,m}` the FabInputs quantity resolved for the model year y (v2), and the rows 9a
+    (no re-export) and 9b (import limits) of the rules below.
     """
     dv = m.derived
     techs = data.tech
@@ -72,17 +98,23 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     inputs_of: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
     for (f, c, y), q in data.fab_inputs.items():
         inputs_of[(f, y)].append((c, q))
+    fab_load: dict[tuple[str, int], Lin] = {}
+    made: dict[tuple[str, str, int], list] = defaultdict(list)  # (m, r, y) → prod of fabs making m
     for f, r, y in prod_index:
         var = m.v_prod[f, r, y]
         m.reg.supply[(techs[f]["output"], r, y)].add(1.0, var)
+        made[(techs[f]["output"], r, y)].append(var)
         for c, q in inputs_of[(f, y)]:
             m.reg.use[(c, r, y)].add(q / QUANTITY.per, var)
         mwh = float(techs[f]["electricity_mwh"])
         if mwh:
-            m.reg.load[(r, y)].add(mwh * u / ELECTRICITY_MWH.per, var)
+            fab_load.setdefault((r, y), Lin()).add(mwh * u / ELECTRICITY_MWH.per, var)
         vc = float(techs[f]["variable_cost_usd"])
         if vc:
             m.costs.annual("supply_chain", ("prod", f, r, y), y, var, vc, u)
+    m.fab_load = fab_load
+    for key, e in fab_load.items():
+        m.reg.load[key].add_lin(e)
 
     share_rows = []
     prod_by_fy: dict[tuple[str, int], list] = defaultdict(list)
@@ -98,6 +130,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     # Purchases and shipments on the pruned network.
     regions = list(data.regions.index)
     ext_ok = {r: bool(data.region[r]["chips_external_allowed"]) for r in regions}
+    reexport = {r: bool(data.region[r]["reexport"]) for r in regions}
     out_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
     in_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
     for c, a, b in data.chip_routes:
@@ -110,15 +143,21 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
             if (c, y) in data.price:
                 sources |= {r for r in regions if ext_ok[r]}
             sinks = {r for r in regions if (c, r, y) in m.reg.use}
-            reach = _closure(sources, lambda r, c=c: out_routes[(c, r)])
-            coreach = _closure(sinks, lambda r, c=c: in_routes[(c, r)])
+            # a region that may not re-export passes nothing on unless it makes or buys m itself
+            passes = {r for r in regions if reexport[r] or r in sources}
+            reach = _closure(
+                sources, lambda r, c=c, passes=passes: out_routes[(c, r)] if r in passes else ()
+            )
+            coreach = _closure(
+                sinks, lambda r, c=c, passes=passes: [a for a in in_routes[(c, r)] if a in passes]
+            )
             useful = reach & coreach
             if (c, y) in data.price:
                 buy_index += [(c, r, y) for r in regions if ext_ok[r] and r in useful]
             ship_index += [
                 (c, a, b, y)
                 for a in regions
-                if a in useful
+                if a in useful and a in passes
                 for b in out_routes[(c, a)]
                 if b in useful
             ]
@@ -152,6 +191,28 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         initialize=[k for k in buys_by_cy if k in data.external_max], dimen=2, ordered=True
     )
     m.c_external_max = pyo.Constraint(m.EXTERNAL_MAX, rule=external_max_rule)
+
+    # v2: no re-export (9a) and import limits (9b)
+    bought = {(c, r, y): m.v_buy[c, r, y] for c, r, y in buy_index}
+    ship_out: dict[tuple[str, str, int], list] = defaultdict(list)
+    ship_in: dict[tuple[str, str, int], list] = defaultdict(list)
+    for c, a, b, y in ship_index:
+        ship_out[(c, a, y)].append(m.v_ship[c, a, b, y])
+        ship_in[(c, b, y)].append(m.v_ship[c, a, b, y])
+    m.own_supply = {
+        key: [*made.get(key, ()), *([bought[key]] if key in bought else [])] for key in ship_out
+    }
+    m.ship_out, m.ship_in, m.bought = ship_out, ship_in, bought
+    m.NO_REEXPORT = pyo.Set(
+        initialize=[key for key in ship_out if not reexport[key[1]]], dimen=3, ordered=True
+    )
+    m.c_no_reexport = LinConstraint(m.NO_REEXPORT, rule=no_reexport_rule)
+    m.IMPORT_LIMIT = pyo.Set(
+        initialize=[key for key in data.import_max if key in ship_in or key in bought],
+        dimen=3,
+        ordered=True,
+    )
+    m.c_import_limit = LinConstraint(m.IMPORT_LIMIT, rule=import_limit_rule)
 
 
 def _closure(start: set[str], step) -> set[str]:
@@ -201,6 +262,41 @@ def commodity_balance_rule(m: pyo.ConcreteModel, c: str, r: str, y: int):
     if use is not None:
         e.add_lin(use, -1.0)
     return e.expr() == 0.0
+
+
+def no_reexport_rule(m: pyo.ConcreteModel, c: str, r: str, y: int):
+    r"""A region with ``reexport`` FALSE ships out no more than it makes and buys (constraint 9a, v2).
+
+    .. math::
+
+        \sum_{r'} ship_{m,r,r',y} \le \sum_{f:\,output_f = m} prod_{f,r,y} + buy_{m,r,y}
+        \qquad \forall m, y;\ r: reexport_r = FALSE
+
+    Provenance is not tracked (§5.2): units received may be used at home while what the region makes
+    or buys is shipped out.
+    """
+    e = Lin()
+    for var in m.ship_out[(c, r, y)]:
+        e.add(1.0, var)
+    for var in m.own_supply[(c, r, y)]:
+        e.add(-1.0, var)
+    return e.le(0.0)
+
+
+def import_limit_rule(m: pyo.ConcreteModel, c: str, r: str, y: int):
+    r"""What a region receives of a commodity, shipped in and bought, is capped (constraint 9b, v2).
+
+    .. math:: \sum_{r'} ship_{m,r',r,y} + buy_{m,r,y} \le max\_units_{m,r,y}
+
+    for every (m, r, y) where ImportLimits resolves; a blank-region row caps each region on its own.
+    A unit bought in C and shipped to A counts against C's cap (its buy) and A's (its ship in).
+    """
+    e = Lin()
+    for var in m.ship_in.get((c, r, y), ()):
+        e.add(1.0, var)
+    if (c, r, y) in m.bought:
+        e.add(1.0, m.bought[(c, r, y)])
+    return e.le(m.data.import_max[(c, r, y)] / m.derived.unit)
 
 
 def external_max_rule(m: pyo.ConcreteModel, c: str, y: int):

@@ -6,17 +6,23 @@ Symbols
 code                     math                                unit            source
 =======================  ==================================  ==============  ==================
 ``v_deploy[r,v]``        :math:`deploy_{r,v}`                chips (period)  decision
+``v_active[r,v,y]``      :math:`active_{r,v,y}`              chips           decision (v2)
+``v_fleet_on[r,y]``      :math:`fleet\_on_{r,y}`             H100e           decision (v2)
 ``v_serve[g,r,c,y]``     :math:`serve_{g,r,c,y}`             H100e           decision
 ``v_unserved[g,c,y]``    :math:`unserved_{g,c,y}`            H100e           decision
 ``m.it[r,y]``            :math:`IT_{r,y}`                    MW              expression
 ``m.compute[r,y]``       :math:`compute_{r,y}`               H100e           expression
 ``h100e_v, kw_v``        per-chip compute and IT kW          —               Accelerators
+``fleet_h100e[r,y]``     ExistingFleet available             H100e           ExistingFleet
+``κ[r,y]``               its IT power per H100e              MW/H100e        ExistingFleet
+``λ``                    it_load_factor                      fraction        Settings
 ``D[g,c,y]``             demand                              H100e           Demand
 ``min_domestic``         sovereignty share                   share           Regions
 =======================  ==================================  ==============  ==================
 
-Chips are deployed only where a data center can stand in the year of deployment; the ExistingFleet
-adds its compute and IT power in the years it is available and needs data centers and power too.
+Chips are deployed only where a data center can stand in the year of deployment. Deployed chips
+and the ExistingFleet may idle (v2): only the part that runs (``active``, ``fleet_on``) gives compute,
+takes data-center space and draws power; an idle chip's capital is sunk and it costs nothing to keep.
 """
 
 from __future__ import annotations
@@ -37,15 +43,19 @@ CONTRACT = Contract(
     name="compute",
     variables=(
         Family("v_deploy", ("r", "v"), "chips (period)", "accelerators deployed in period v"),
+        # first-stage by the operating year y (DESIGN §5.2 v2): the stage is read from "y"
+        Family("v_active", ("r", "v", "y"), "chips", "accelerators of vintage v running in y"),
+        Family("v_fleet_on", ("r", "y"), "H100e", "ExistingFleet H100e running in y"),
         Family("v_serve", ("g", "r", "c", "y"), "H100e", "compute of host r serving consumer c"),
         Family("v_unserved", ("g", "c", "y"), "H100e", "demand left unserved"),
     ),
     expressions=(
-        Family("it", ("r", "y"), "MW", "IT load of the accelerators in service"),
-        Family("compute", ("r", "y"), "H100e", "compute in service"),
+        Family("it", ("r", "y"), "MW", "nameplate IT power of the accelerators running"),
+        Family("compute", ("r", "y"), "H100e", "compute running"),
     ),
-    sets=("DEPLOY", "DC_ROWS", "SERVE", "DEMAND", "COMPUTE_ROWS", "SOVEREIGNTY"),
+    sets=("DEPLOY", "ACTIVE", "FLEET", "DC_ROWS", "SERVE", "DEMAND", "COMPUTE_ROWS", "SOVEREIGNTY"),
     constraints=(
+        "c_active_limit",
         "c_datacenter_capacity",
         "c_compute_capacity",
         "c_demand_balance",
@@ -66,12 +76,19 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
 
     .. math::
 
-        IT_{r,y} = \sum_{v:\,alive(v,y)} \tfrac{kw_v}{1000} deploy_{r,v} + fleet\_kw_{r,y}/1000
+        IT_{r,y} = \sum_{v:\,alive(v,y)} \tfrac{kw_v}{1000} active_{r,v,y}
+                   + \kappa_{r,y} \, fleet\_on_{r,y}
 
-        compute_{r,y} = \sum_{v:\,alive(v,y)} h100e_v \, deploy_{r,v} + fleet\_h100e_{r,y}
+        compute_{r,y} = \sum_{v:\,alive(v,y)} h100e_v \, active_{r,v,y} + fleet\_on_{r,y}
 
-        load_{r,y} \mathrel{+}= pue_r \cdot IT_{r,y}, \qquad
+        load_{r,y} \mathrel{+}= pue_r \cdot \lambda \cdot IT_{r,y}, \qquad
         use_{accelerator,r,y} = deploy_{r,y} / len_y
+
+    with :math:`\kappa_{r,y}` = (Σ ``kw_it``/1000 of the ExistingFleet rows of r available in y) /
+    :math:`fleet\_h100e_{r,y}`: the rows of one region and year are pooled (§5.2), and
+    :math:`0 \le fleet\_on_{r,y} \le fleet\_h100e_{r,y}` is its variable bound (constraint 4a).
+    ``IT`` stays nameplate: data centers (constraint 4) and the firm-capacity peak (15) hold the
+    nameplate IT power of what runs; only the energy drawn is scaled by λ.
     """
     dv = m.derived
     acc = data.accelerators
@@ -90,35 +107,44 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         m.DEPLOY, within=pyo.NonNegativeReals, doc="accelerators deployed in period v (total)"
     )
 
+    # v2: the chips of vintage v running in each year they are alive, and the ExistingFleet running
+    active_index = [(r, v, y) for r, v in deploy_index for y in dv.years if dv.alive(v, y)]
+    m.ACTIVE = pyo.Set(initialize=active_index, dimen=3, ordered=True)
+    m.v_active = pyo.Var(
+        m.ACTIVE, within=pyo.NonNegativeReals, doc="accelerators of vintage v running in year y"
+    )
+    m.c_active_limit = LinConstraint(m.ACTIVE, rule=active_limit_rule)
+    fleet_index = [key for key, h in data.fleet_h100e.items() if h > 0]
+    m.FLEET = pyo.Set(initialize=fleet_index, dimen=2, ordered=True)
+    m.v_fleet_on = pyo.Var(m.FLEET, bounds=fleet_on_bounds, doc="ExistingFleet H100e running")
+
     it: dict[tuple[str, int], Lin] = {}
     comp: dict[tuple[str, int], Lin] = {}
-    for (r, y), kw in data.fleet_kw.items():
-        it.setdefault((r, y), Lin()).const += kw / 1000.0
-    u = dv.unit  # deploy, serve and unserved are in units of `u` chips / H100e (model.derive)
-    for (r, y), h in data.fleet_h100e.items():
-        comp.setdefault((r, y), Lin()).const += h / u
+    u = (
+        dv.unit
+    )  # deploy, active, serve and unserved are in units of `u` chips / H100e (model.derive)
+    for r, y in fleet_index:
+        var = m.v_fleet_on[r, y]
+        kappa = data.fleet_kw[(r, y)] / KW_PER_CHIP.per / data.fleet_h100e[(r, y)]
+        it.setdefault((r, y), Lin()).add(kappa * u, var)
+        comp.setdefault((r, y), Lin()).add(1.0, var)
     for r, v in deploy_index:
-        var = m.v_deploy[r, v]
+        m.reg.use[(ACCELERATOR, r, v)].add(1.0 / dv.length[v], m.v_deploy[r, v])
+    for r, v, y in active_index:
+        var = m.v_active[r, v, y]
         kw, h = float(acc.at[v, "kw_per_chip"]), float(acc.at[v, "h100e_per_chip"])
-        for y in dv.years:
-            if dv.alive(v, y):
-                it.setdefault((r, y), Lin()).add(kw / KW_PER_CHIP.per * u, var)
-                comp.setdefault((r, y), Lin()).add(h / H100E_PER_CHIP.per, var)
-        m.reg.use[(ACCELERATOR, r, v)].add(1.0 / dv.length[v], var)
+        it.setdefault((r, y), Lin()).add(kw / KW_PER_CHIP.per * u, var)
+        comp.setdefault((r, y), Lin()).add(h / H100E_PER_CHIP.per, var)
     m.it, m.compute = it, comp
+    lam = float(data.settings.it_load_factor)
     for (r, y), e in it.items():
-        m.reg.load[(r, y)].add_lin(e, float(data.region[r]["pue"]))
+        m.reg.load[(r, y)].add_lin(e, float(data.region[r]["pue"]) * lam)
 
-    dc_rows = []
-    for key, e in it.items():
-        cap = dc_cap.get(key)
-        if e.has_vars or (cap is not None and cap.has_vars):
-            dc_rows.append(key)
-        elif e.const > (cap.const if cap else 0.0) + 1e-9:
-            dv.infeasible.append(
-                f"the existing accelerator fleet in {key[0]} in {key[1]} needs {e.const:g} MW of data centers "
-                f"but only {(cap.const if cap else 0.0):g} MW exist (ExistingFleet, ExistingCapacity)"
-            )
+    # IT holds only variables now (idle chips take no space), so every (r, y) with IT has a row
+    order = {r: i for i, r in enumerate(data.regions.index)}
+    dc_rows = sorted(
+        (key for key, e in it.items() if e.has_vars), key=lambda k: (order[k[0]], k[1])
+    )
     m.DC_ROWS = pyo.Set(initialize=dc_rows, dimen=2, ordered=True)
     m.c_datacenter_capacity = LinConstraint(m.DC_ROWS, rule=datacenter_capacity_rule)
 
@@ -162,8 +188,24 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         m.costs.annual("unserved", (g, c, y), y, m.v_unserved[g, c, y], value, usd=False)
 
 
+def active_limit_rule(m: pyo.ConcreteModel, r: str, v: int, y: int):
+    r"""No more chips run than were deployed (constraint 4a, v2): the rest idle.
+
+    .. math:: active_{r,v,y} \le deploy_{r,v} \qquad \forall r, v, y: alive(v,y)
+    """
+    return Lin().add(1.0, m.v_active[r, v, y]).add(-1.0, m.v_deploy[r, v]).le(0.0)
+
+
+def fleet_on_bounds(m: pyo.ConcreteModel, r: str, y: int) -> tuple[float, float]:
+    r"""No more of the ExistingFleet runs than is installed (constraint 4a, v2).
+
+    .. math:: 0 \le fleet\_on_{r,y} \le fleet\_h100e_{r,y}
+    """
+    return (0.0, m.data.fleet_h100e[(r, y)] / m.derived.unit)
+
+
 def datacenter_capacity_rule(m: pyo.ConcreteModel, r: str, y: int):
-    r"""Data centers hold the IT load (constraint 4).
+    r"""Data centers hold the nameplate IT power of what runs (constraint 4).
 
     .. math:: IT_{r,y} \le \sum_{k \in K_D} cap_{k,r,y} \qquad \forall r, y
     """
