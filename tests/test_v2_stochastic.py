@@ -16,7 +16,7 @@ import pytest
 from optimizer.data_io import load_inputs
 from optimizer.model import build_model
 from optimizer.results import summary, tables
-from optimizer.solve import SolveOptions, solve
+from optimizer.solve import solve
 from tests.conftest import DATA
 
 
@@ -54,7 +54,7 @@ def first_stage_differences(model: pyo.ConcreteModel, tol: float = 1e-6) -> list
 def solved():
     data = load_inputs(DATA / "tiny_v2")
     m = build_model(data, bet_mode="stochastic")
-    sol = solve(m, SolveOptions(threads=1))
+    sol = solve(m)  # default threads: HiGHS fixes its pool at the first run in a process
     assert sol.status == "optimal"
     return m, sol
 
