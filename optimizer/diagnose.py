@@ -36,11 +36,16 @@ _ROWS = {
     "c_bet_build": "{1} may be built in {2} in {3} only if bet {0} is funded (Bets) [12]",
     "c_emission_cap": "the coalition emission cap co2_cap_t in {0} (Years) [13]",
     "c_clean_share": "the min_clean_share of {0} in {1} (Regions) [14]",
+    "c_active_limit": "accelerators of vintage {1} running in {0} in {2} are at most those deployed [4a]",
+    "c_no_reexport": "{1} re-exports no {0} in {2}: it ships out only what it makes or buys (Regions reexport) [9a]",
+    "c_import_limit": "imports of {0} into {1} in {2} are capped (ImportLimits max_units) [9b]",
+    "c_firm_capacity": "firm capacity and grid access of {0} in {1} must cover the peak with its reserve_margin (Regions) [15]",
 }
 _UPPER = {
     "v_build": "max_build of {0} in {1} in {2} (TechCosts)",
     "v_grid": "grid access of {0} in {1} (GridAccess max_mw, else Regions grid_max_mw), slice {2}",
     "v_fund": "bet {0} cannot be funded in this bet_mode",
+    "v_fleet_on": "the ExistingFleet of {0} in {1} (ExistingFleet h100e)",
 }
 
 

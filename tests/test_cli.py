@@ -206,18 +206,50 @@ def test_help_teaches():
     assert p.returncode == 0 and "--mip-gap" in p.stdout and "Exit status" in p.stdout
 
 
-def test_infeasible_budget_is_named_with_region_and_year(tmp_path, tiny_path):
-    """market_finance FALSE and a tiny budget: the existing fleet forces clean power and data centers
-    in A that nobody can pay for. The IIS names the budget, the region and the years."""
+def test_a_tiny_budget_no_longer_forces_infeasibility_in_v2(tmp_path, tiny_path):
+    """market_finance FALSE, a 0.1 $M budget and an existing fleet of 500 H100e at 7 MW of IT.
+
+    In v1 the fleet had to run, forcing data centers and clean power in A that nobody could pay
+    for: infeasible. In v2 nothing forces spending — the fleet may idle (4a) and demand may go
+    unserved (6) — so the plan is optimal and finances at most the budget in every period
+    (Σ fin ≤ 0.1 $M·len_y, constraint 11; tiny has two periods of 5 years: ≤ 0.5 $M each).
+    """
     case = shutil.copytree(tiny_path, tmp_path / "case")
     s = (case / "Settings.csv").read_text().replace("market_finance,TRUE", "market_finance,FALSE")
     (case / "Settings.csv").write_text(s)
     (case / "PartnerBudgets.csv").write_text("partner,year,budget_musd\nfund,,0.1\n")
     (case / "ExistingFleet.csv").write_text("region,h100e,kw_it,retire_year\nA,500,7000,\n")
-    p = run("solve", str(case), "-o", str(tmp_path / "r.xlsx"))
+    out = tmp_path / "r.xlsx"
+    p = run("solve", str(case), "--json", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["status"] == "optimal"
+    cap = openpyxl.load_workbook(out, read_only=True)["Capital"]
+    rows = list(cap.iter_rows(values_only=True))
+    head = rows[0]
+    by_year: dict[int, float] = {}
+    for row in rows[1:]:
+        rec = dict(zip(head, row, strict=False))
+        by_year[rec["year"]] = by_year.get(rec["year"], 0.0) + float(rec["musd"])
+    assert all(v <= 0.5 + 1e-6 for v in by_year.values()), by_year
+
+
+def test_infeasible_limit_is_named_with_region_and_year(tmp_path, tiny_path):
+    """A committed project (ExistingCapacity start_year, v2) above max_capacity in one year only.
+
+    30 MW of solar in A committed from 2035 and max_capacity of solar in A = 20 MW: 2030 is fine
+    (no solar yet), 2035 needs cap = 30 + builds ≤ 20 with builds ≥ 0 — infeasible. The IIS names
+    the limit with its tech, region and year, and nothing is written.
+    """
+    case = shutil.copytree(tiny_path, tmp_path / "case")
+    (case / "ExistingCapacity.csv").write_text(
+        "tech,region,capacity,start_year,retire_year\ngas,A,10,,2035\nsolar,A,30,2035,\n"
+    )
+    (case / "TechCosts.csv").write_text((case / "TechCosts.csv").read_text() + "solar,A,,,,,20\n")
+    p = run("solve", str(case), "--json", "-o", str(tmp_path / "r.xlsx"))
     assert p.returncode == 1
-    assert "the budget of partner fund in 2030 (PartnerBudgets)" in p.stderr
-    assert " in A " in p.stderr and "Traceback" not in p.stderr
+    assert json.loads(p.stdout)["status"] == "infeasible"
+    assert "max_capacity of solar in A in 2035 (TechCosts)" in p.stderr
+    assert "in A in 2030" not in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "r.xlsx").exists()
 
 
