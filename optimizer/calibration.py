@@ -609,7 +609,20 @@ def capacity_chart(t: dict[str, pd.DataFrame], path: Any) -> None:
     plt.close(fig)
 
 
-SCENARIO_NOTES: dict[str, str] = {}
+SCENARIO_NOTES: dict[str, str] = {
+    "high_demand": (
+        "the RAND extrapolation (5.4× the central demand by 2040) outgrows what the chip chain may "
+        "add each year (CoWoS, HBM and logic max_build per region, ≤ 4 M bought accelerators): "
+        "deployments level off near 50 M accelerators a year and the rest is left unserved at the "
+        "rental price — a finding about build rates, not an artifact"
+    ),
+    "export_rules_tight": (
+        "the 2025 rule's caps (16,700 accelerators a year into each of ARE, SAU and IND) meet those "
+        "countries' own sovereignty shares (half of their served inference hosted at home): with "
+        "almost no chips at home their demand can be served only in proportion, so most of it is "
+        "left unserved — the rule and the sovereignty targets cannot both hold"
+    ),
+}
 """Why a scenario's objective is more than 10 % unserved-demand value (issue 16: explain each one)."""
 
 UNSERVED_SHARE_LIMIT = 0.10
@@ -629,12 +642,13 @@ def scenario_markdown(summary: pd.DataFrame) -> str:
         obj = _num(s.at["objective_musd", n]) if "objective_musd" in s.index else None
         b = _num(s.at["objective_musd", base]) if "objective_musd" in s.index else None
         share = _num(s.at["unserved_value_share", n]) if "unserved_value_share" in s.index else None
-        note = SCENARIO_NOTES.get(n, "")
+        label = str(n).split("__")[-1]  # a results workbook named <input>__<scenario>.xlsx
+        note = SCENARIO_NOTES.get(label, "")
         if share is not None and share > UNSERVED_SHARE_LIMIT and not note:
             note = "**above 10 % and not explained**"
         diff = "" if n == base or obj is None or b is None else f"{obj - b:+,.0f}"
         out.append(
-            f"| {n} | {s.at['status', n] if 'status' in s.index else ''} | "
+            f"| {label} | {s.at['status', n] if 'status' in s.index else ''} | "
             f"{_fmt(obj, '$M')} | {diff} | {_fmt(share, 'share')} | {note} |"
         )
     return "\n".join(out)
