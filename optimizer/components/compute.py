@@ -140,10 +140,13 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for (r, y), e in it.items():
         m.reg.load[(r, y)].add_lin(e, float(data.region[r]["pue"]) * lam)
 
-    # IT holds only variables now (idle chips take no space), so every (r, y) with IT has a row
+    # IT holds only variables now (idle chips take no space). A row is kept, as in v1, where the
+    # data-center capacity has variables even if IT has none (chips of 0 kW): otherwise that build
+    # would sit in no row, and the stochastic form's PH reports a first-stage variable as stale.
     order = {r: i for i, r in enumerate(data.regions.index)}
     dc_rows = sorted(
-        (key for key, e in it.items() if e.has_vars), key=lambda k: (order[k[0]], k[1])
+        (key for key, e in it.items() if e.has_vars or (key in dc_cap and dc_cap[key].has_vars)),
+        key=lambda k: (order[k[0]], k[1]),
     )
     m.DC_ROWS = pyo.Set(initialize=dc_rows, dimen=2, ordered=True)
     m.c_datacenter_capacity = LinConstraint(m.DC_ROWS, rule=datacenter_capacity_rule)
