@@ -291,11 +291,9 @@ def _solve_one(
 
     from optimizer.model import ModelError, build_model
     from optimizer.progress import SolveInterrupted, SolveMonitor
-    from optimizer.report import write_plots, write_results_workbook
     from optimizer.results import summary, tables
     from optimizer.solve import SolverOptionError
     from optimizer.solve import solve as run_solve
-    from optimizer.workbook import OutputLockedError
 
     tag = f"[{label}] " if label else ""
     t1 = time.perf_counter()
@@ -363,12 +361,7 @@ def _solve_one(
         _say(
             f"{tag}measures  {time.perf_counter() - t3:7.2f} s  (EV, EEV, VSS, wait-and-see, EVPI, bet worth)"
         )
-    try:
-        path = write_results_workbook(t, out)
-        if plots:
-            write_plots(t, path.parent / (path.stem + "_plots"))
-    except OutputLockedError as exc:
-        _fail(str(exc), EXIT_ERROR)
+    path = _write_run(t, out, plots)
     _say(f"{tag}write     {time.perf_counter() - t2:7.2f} s  {path}")
     return s, t, sol
 
@@ -673,9 +666,6 @@ def _reuse_run(
     result is written again under this run's name instead of solving the same model twice."""
     import pandas as pd
 
-    from optimizer.report import write_plots, write_results_workbook
-    from optimizer.workbook import OutputLockedError
-
     s, t, sol = result
     s = {**s, "scenario": label}
     note = f"same input as {source} once the changes are applied: its result, not solved again"
@@ -692,13 +682,26 @@ def _reuse_run(
         else:
             run = pd.concat([run, pd.DataFrame({"key": [key], "value": [value]})])
     t["Run"] = run.reset_index(drop=True)
+    _write_run(t, out, plots)
+    return s, t, sol
+
+
+def _write_run(t: dict[str, Any], out: Path, plots: bool) -> Path:
+    """Write one run's results workbook (and its plots folder when asked); the workbook's path.
+
+    A workbook held open by Excel (locked) ends the command with exit 3 and what to do, the
+    same for a solved run and a reused one.
+    """
+    from optimizer.report import write_plots, write_results_workbook
+    from optimizer.workbook import OutputLockedError
+
     try:
         path = write_results_workbook(t, out)
         if plots:
             write_plots(t, path.parent / (path.stem + "_plots"))
     except OutputLockedError as exc:
         _fail(str(exc), EXIT_ERROR)
-    return s, t, sol
+    return path
 
 
 def _changes_row(changes: list[Any]) -> dict[str, Any]:

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import load_average
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -58,7 +60,7 @@ def main() -> None:
         common += ["--workers", str(a.workers)]
     if a.scheduler:
         common += ["--scheduler", a.scheduler]
-    report: dict = {"uptime_before": _uptime(), "players": a.players, "workers": a.workers}
+    report: dict = {"uptime_before": load_average(), "players": a.players, "workers": a.workers}
     games: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for tag in ("warm", "cold"):
@@ -72,7 +74,7 @@ def main() -> None:
             report[f"{tag}_warm_solves"] = err.count("(warm ")  # progress lines of warm c(S)
             report[f"{tag}_subsets"] = len(game["cost"])
             print(f"{tag}: {wall:,.1f} s for {len(game['cost'])} sub-coalitions", file=sys.stderr)
-    report["uptime_after"] = _uptime()
+    report["uptime_after"] = load_average()
     if "cold" in games and "warm" in games:
         report["speedup"] = report["cold_wall_s"] / report["warm_wall_s"]
         report["speedup_cpu"] = report["cold_cpu_s"] / report["warm_cpu_s"]
@@ -90,13 +92,6 @@ def main() -> None:
         if a.json
         else json.dumps({k: v for k, v in report.items() if not k.endswith("_game")}, indent=1)
     )
-
-
-def _uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import load_average
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,7 +118,7 @@ def main() -> None:
                     + "; ".join(f"{w} {s:.1f} s" for w, s in r["solver_calls"]),
                     file=sys.stderr,
                 )
-    report: dict = {"uptime": _uptime(), "runs": [], "comparisons": {}}
+    report: dict = {"uptime": load_average(), "runs": [], "comparisons": {}}
     for r, _ in runs.values():
         report["runs"].append({k: v for k, v in r.items() if k != "families"})
     for threads in args.threads:
@@ -135,13 +136,6 @@ def main() -> None:
     else:
         for name, c in report["comparisons"].items():
             print(name, json.dumps(c))
-
-
-def _uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
 
 
 if __name__ == "__main__":
