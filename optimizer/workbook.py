@@ -481,23 +481,58 @@ def write_table(
     Raises
     ------
     ValueError
-        For +/-inf anywhere, a missing value in a column not in ``blank_ok``, duplicate column names
-        or more rows than a sheet holds. The message names the sheet, column and row.
+        For +/-inf anywhere, a missing value in a column not in ``blank_ok``, duplicate column names,
+        a ``units`` of the wrong length or more rows than a sheet holds. The message names the sheet,
+        column and row. Nothing is written to the sheet when it is raised.
     """
     sheet = ws.title
     columns = [str(c) for c in df.columns]
+    _check_table_shape(sheet, columns, len(df), start_row, units)
+    # Convert and check every column before touching the sheet, so a bad value never leaves a
+    # half-written table behind.
+    converted, col_formats = _convert_columns(sheet, columns, df, blank_ok, number_formats or {})
+
+    _write_header(ws, columns, start_row, start_col, header_comments or {})
+    first = start_row + 1  # the first record's row
+    if units is not None:
+        _write_units_row(ws, units, first, start_col)
+        first += 1
+    for j, (values, fmt) in enumerate(zip(converted, col_formats, strict=True)):
+        _write_column(ws, values, fmt, first, start_col + j)
+    if set_widths:
+        _size_columns(ws, columns, converted, col_formats, units, start_col)
+    if freeze:
+        ws.freeze_panes = ws.cell(row=first, column=start_col).coordinate
+    if autofilter and columns:
+        _set_autofilter(ws, len(columns), len(df), first - 1, start_col)
+
+
+def _check_table_shape(
+    sheet: str, columns: list[str], n_rows: int, start_row: int, units: Sequence[str] | None
+) -> None:
+    """Raise ValueError for a table that cannot be written as given, whatever its values."""
     if len(set(columns)) != len(columns):
         raise ValueError(f"{sheet}: duplicate column names {columns}")
-    if start_row + len(df) > EXCEL_MAX_ROWS:
+    if start_row + n_rows > EXCEL_MAX_ROWS:
         raise ValueError(
-            f"{sheet}: {len(df):,} rows do not fit in one sheet (Excel holds "
+            f"{sheet}: {n_rows:,} rows do not fit in one sheet (Excel holds "
             f"{EXCEL_MAX_ROWS - 1:,} below a header); aggregate the table or write it as CSV"
         )
-    formats = dict(number_formats or {})
-    comments = dict(header_comments or {})
+    if units is not None and len(units) != len(columns):
+        raise ValueError(f"{sheet}: {len(units)} units for {len(columns)} columns")
 
-    # Convert and check every column before touching the sheet, so a bad value never leaves a
-    # half-written table behind; report every bad column at once.
+
+def _convert_columns(
+    sheet: str,
+    columns: list[str],
+    df: pd.DataFrame,
+    blank_ok: Collection[str],
+    number_formats: Mapping[str, str],
+) -> tuple[list[list[Any]], list[str | None]]:
+    """Each column's cell values and number format (None: text, formatted per cell).
+
+    Raises one ValueError naming every bad column at once.
+    """
     converted: list[list[Any]] = []
     col_formats: list[str | None] = []
     problems: list[str] = []
@@ -507,13 +542,19 @@ def write_table(
         except ValueError as exc:
             problems.append(str(exc))
             continue
-        col_formats.append(formats.get(name, default_number_format(name, series)))
+        col_formats.append(number_formats.get(name, default_number_format(name, series)))
     if problems:
         raise ValueError("; ".join(problems))
+    return converted, col_formats
 
+
+def _write_header(
+    ws: Worksheet, columns: list[str], row: int, start_col: int, comments: Mapping[str, str]
+) -> None:
+    """The bold, filled header row, with a comment on the columns that have one."""
     for j, name in enumerate(columns):
-        cell = ws.cell(row=start_row, column=start_col + j)
-        set_cell(cell, name, where=f"{sheet} header")
+        cell = ws.cell(row=row, column=start_col + j)
+        set_cell(cell, name, where=f"{ws.title} header")
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.border = HEADER_BORDER
@@ -521,55 +562,64 @@ def write_table(
         if name in comments:
             cell.comment = Comment(comments[name], "planner", width=260, height=80)
 
-    first = start_row + 1
-    if units is not None:
-        if len(units) != len(columns):
-            raise ValueError(f"{sheet}: {len(units)} units for {len(columns)} columns")
-        for j, text in enumerate(units):
-            cell = ws.cell(row=first, column=start_col + j)
-            if text:
-                set_cell(cell, text, where=f"{sheet} units")
-            cell.font = UNITS_FONT
-            cell.fill = UNITS_FILL
-            cell.border = HEADER_BORDER
-        first += 1
-    for j, (values, fmt) in enumerate(zip(converted, col_formats, strict=True)):
-        col = start_col + j
-        text_column = fmt is None
-        for i, value in enumerate(values):
-            if value is None:
-                continue
-            cell = ws.cell(row=first + i, column=col, value=value)
-            if text_column:
-                if isinstance(value, str):
-                    if cell.data_type != "s":
-                        # "=1+1" must stay the text a user typed, never a live formula.
-                        cell.data_type = "s"
-                else:
-                    mixed = _mixed_format(value)
-                    if mixed:
-                        cell.number_format = mixed
-            else:
-                cell.number_format = fmt
-                if isinstance(value, str) and cell.data_type != "s":
+
+def _write_units_row(ws: Worksheet, units: Sequence[str], row: int, start_col: int) -> None:
+    """The row of units under the header (styled even where a column has no unit)."""
+    for j, text in enumerate(units):
+        cell = ws.cell(row=row, column=start_col + j)
+        if text:
+            set_cell(cell, text, where=f"{ws.title} units")
+        cell.font = UNITS_FONT
+        cell.fill = UNITS_FILL
+        cell.border = HEADER_BORDER
+
+
+def _write_column(ws: Worksheet, values: list[Any], fmt: str | None, first: int, col: int) -> None:
+    """One column's records from row ``first`` down; blanks stay empty cells."""
+    text_column = fmt is None
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        cell = ws.cell(row=first + i, column=col, value=value)
+        if text_column:
+            if isinstance(value, str):
+                if cell.data_type != "s":
+                    # "=1+1" must stay the text a user typed, never a live formula.
                     cell.data_type = "s"
+            else:
+                mixed = _mixed_format(value)
+                if mixed:
+                    cell.number_format = mixed
+        else:
+            cell.number_format = fmt
+            if isinstance(value, str) and cell.data_type != "s":
+                cell.data_type = "s"
 
-    if set_widths:
-        for j, name in enumerate(columns):
-            letter = get_column_letter(start_col + j)
-            width = _column_width(name, converted[j], col_formats[j])
-            if units is not None:
-                width = max(width, min(len(units[j]) + 4, _MAX_WIDTH))
-            ws.column_dimensions[letter].width = width
 
-    head_row = first - 1  # the header, or the units row under it
-    last_row = head_row + max(len(df), 0)
-    last_col = get_column_letter(start_col + max(len(columns), 1) - 1)
-    if freeze:
-        ws.freeze_panes = ws.cell(row=first, column=start_col).coordinate
-    if autofilter and columns:
-        first_col = get_column_letter(start_col)
-        ws.auto_filter.ref = f"{first_col}{head_row}:{last_col}{last_row}"
+def _size_columns(
+    ws: Worksheet,
+    columns: list[str],
+    converted: list[list[Any]],
+    col_formats: list[str | None],
+    units: Sequence[str] | None,
+    start_col: int,
+) -> None:
+    """Each column as wide as its header, its unit and a sample of its values need."""
+    for j, name in enumerate(columns):
+        letter = get_column_letter(start_col + j)
+        width = _column_width(name, converted[j], col_formats[j])
+        if units is not None:
+            width = max(width, min(len(units[j]) + 4, _MAX_WIDTH))
+        ws.column_dimensions[letter].width = width
+
+
+def _set_autofilter(
+    ws: Worksheet, n_columns: int, n_rows: int, head_row: int, start_col: int
+) -> None:
+    """The autofilter over the records, its buttons on ``head_row`` (the header or units row)."""
+    first_col = get_column_letter(start_col)
+    last_col = get_column_letter(start_col + n_columns - 1)
+    ws.auto_filter.ref = f"{first_col}{head_row}:{last_col}{head_row + n_rows}"
 
 
 # --------------------------------------------------------------------------------------------

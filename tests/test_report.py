@@ -543,6 +543,15 @@ def test_write_table_rejects_inf_names_sheet():
     assert ws.max_row == 1 and ws["A1"].value is None  # nothing half-written
 
 
+def test_write_table_units_of_the_wrong_length_write_nothing():
+    """A units row that does not match the columns is refused before the header is written."""
+    ws = openpyxl.Workbook().active
+    ws.title = "Capital"
+    with pytest.raises(ValueError, match=r"Capital: 1 units for 2 columns"):
+        write_table(ws, pd.DataFrame({"region": ["A"], "musd": [1.0]}), units=["$M"])
+    assert ws.max_row == 1 and ws["A1"].value is None  # nothing half-written
+
+
 def test_write_table_blank_ok_and_dtypes(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
