@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -52,25 +52,38 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
+def _exit_interrupted() -> NoReturn:
+    """Ctrl-C anywhere: exit 130 (128 + SIGINT) with one line, not click's "Aborted!", exit 1."""
+    click.echo("\ninterrupted (Ctrl-C); nothing more was written.", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 class _Guarded(click.Group):
     """The command group with a last line of defence: a message and an exit status, never a
     traceback (issue 14). Bad input exits 2, the environment (disk, permissions) 3, a bug 3 with a
     request to report it; ``PLANNER_DEBUG=1`` shows the traceback."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        """Parse the command line; Ctrl-C while parsing exits 130 like Ctrl-C anywhere later."""
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            _exit_interrupted()
+
     def invoke(self, ctx: click.Context) -> Any:
         import os
 
-        from optimizer.data_io import InputError
-        from optimizer.guards import GuardError, describe_os_error
-
         try:
+            # imported inside the guard: loading the optimizer takes ~0.5 s and a Ctrl-C then
+            # must exit 130 too, not as click's "Aborted!" with status 1
+            from optimizer.data_io import InputError
+            from optimizer.guards import GuardError, describe_os_error
+
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            # Ctrl-C anywhere: exit 130 (128 + SIGINT) and one line, not click's "Aborted!", exit 1
-            click.echo("\ninterrupted (Ctrl-C); nothing more was written.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            _exit_interrupted()
         except Exception as exc:
             if os.environ.get("PLANNER_DEBUG") == "1":
                 raise
@@ -1244,7 +1257,14 @@ def alternatives(
     from optimizer.alternatives import AltConfig, AlternativesError, run_alternatives
     from optimizer.alternatives_report import plot_ranges, write_alternatives_workbook
     from optimizer.data_io import InputError, load_inputs
-    from optimizer.guards import Output, check_setting_option, check_solver_options
+    from optimizer.guards import (
+        MAX_RANDOM_PLANS,
+        MAX_WORKERS,
+        Output,
+        check_count,
+        check_setting_option,
+        check_solver_options,
+    )
     from optimizer.model import ModelError
     from optimizer.progress import SolveInterrupted, SolveMonitor
     from optimizer.solve import SolveOptions
@@ -1252,8 +1272,17 @@ def alternatives(
 
     check_solver_options(time_limit, mip_gap, threads)
     check_setting_option("--slack", "mga_slack", slack)
+    check_count("--workers", workers, MAX_WORKERS, "at most one worker per CPU core")
+    check_count(
+        "--random",
+        n_random,
+        MAX_RANDOM_PLANS,
+        "each plan is a full solve; for more, run the study again with another --seed",
+    )
     out = output or Path("outputs") / f"{input_path.stem or input_path.name}_alternatives.xlsx"
-    planned = [Output("-o", out)] + ([Output("--plot", plot_path)] if plot_path else [])
+    planned = [Output("-o", out)] + (
+        [Output("--plot", plot_path, suffix=None)] if plot_path else []
+    )
     _check_paths(planned, [input_path])
     t0 = time.perf_counter()
     try:

@@ -42,6 +42,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 MAX_WORKERS = 256
 """Most local Dask workers (processes) one command starts; each holds a copy of the model."""
 
+MAX_RANDOM_PLANS = 1000
+"""Most random plans of one `alternatives` study; each is a full solve (minutes on the base)."""
+
 
 class GuardError(Exception):
     """A check failed before any work started.
@@ -68,12 +71,17 @@ class Output:
     folder : the output is a folder of files (a CSV folder, a plots folder), not one file.
     store : the output is a SQLite store that may already exist and is then reused: an existing
         file must be a SQLite database.
+    suffix : the extension the file must carry (case ignored), ``None`` for any: results are
+        Excel workbooks, and one written under ``.csv`` or with no extension opens in Excel or
+        LibreOffice as garbage or not at all, so it is refused rather than renamed behind the
+        user's back. Ignored for folders and stores.
     """
 
     option: str
     path: Path
     folder: bool = False
     store: bool = False
+    suffix: str | None = ".xlsx"
 
 
 def _files_read(inputs: Iterable[Path]) -> list[Path]:
@@ -170,6 +178,13 @@ def check_outputs(outputs: Sequence[Output], inputs: Iterable[Path] = ()) -> Non
         if p.exists() and not o.folder and not p.is_dir() and not p.is_file():
             # /dev/null, a pipe, a socket: moving a finished file over it would replace it
             raise GuardError(f"{name} is not a regular file (a device or pipe?); name a file")
+        if o.suffix and not (o.folder or o.store) and p.suffix.lower() != o.suffix:
+            wanted = p.with_suffix(o.suffix) if p.suffix else p.with_name(p.name + o.suffix)
+            raise GuardError(
+                f"{name}: the output is an Excel workbook and must end in {o.suffix} (it "
+                f"would not open as {p.suffix or 'a file without an extension'}); "
+                f"name it e.g. {wanted}"
+            )
         if p.exists() and o.folder and not p.is_dir():
             raise GuardError(f"{name} is a file, not a folder; name a folder (or a new name)")
         if o.store and p.is_file() and p.stat().st_size > 0:

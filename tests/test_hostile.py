@@ -406,11 +406,83 @@ def test_coalition_limits(tmp_path, book):
 # ------------------------------------------------------------------------------------------------
 # 4. A message, never a traceback: outputs, the environment, names, infeasible sub-coalitions
 # ------------------------------------------------------------------------------------------------
+def test_alternatives_limits(tmp_path, book):
+    """Random plans and local workers multiply work: refused above their limits before reading."""
+    out = str(tmp_path / "a.xlsx")
+    check(tmp_path, ["alternatives", str(book), "--random", "1001", "-o", out], 2, "--random")
+    check(tmp_path, ["alternatives", str(book), "--workers", "100000", "-o", out], 2, "--workers")
+
+
 def test_output_that_is_a_folder_or_under_a_file(tmp_path, book):
     (tmp_path / "d.xlsx").mkdir()
     check(tmp_path, ["solve", str(book), "-o", str(tmp_path / "d.xlsx")], 2, "is a folder")
     check(tmp_path, ["solve", str(book), "-o", str(book / "x.xlsx")], 2, "is a file")
     check(tmp_path, ["template", str(tmp_path / "d.xlsx")], 2, "is a folder")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["solve", "{b}", "-o", "{d}/r.csv"],
+        ["solve", "{b}", "-o", "{d}/results"],
+        ["sweep", "{b}", "--workers", "0", "-o", "{d}/s.ods"],
+        ["coalition", "{b}", "-o", "{d}/c.txt"],
+        ["compare", "{b}", "-o", "{d}/cmp.csv"],
+        ["alternatives", "{b}", "-o", "{d}/alt.xls"],
+        ["template", "{d}/t.csv"],
+        ["validate", "{b}", "--annotate", "{d}/a.json"],
+    ],
+    ids=[
+        "solve",
+        "solve-bare",
+        "sweep",
+        "coalition",
+        "compare",
+        "alternatives",
+        "template",
+        "validate",
+    ],
+)
+def test_an_output_not_named_xlsx_is_refused_before_any_work(tmp_path, book, args):
+    """Every workbook written is Excel's format: under ``.csv`` or no extension Excel and
+    LibreOffice open it as garbage, so the name is refused (exit 2), with the name it should have,
+    and nothing is written."""
+    args = [a.format(b=book, d=tmp_path) for a in args]
+    check(tmp_path, args, 2, "must end in .xlsx", ".xlsx")
+
+
+def test_upper_case_xlsx_is_a_workbook_name(tmp_path, book):
+    check(tmp_path, ["template", str(tmp_path / "T.XLSX")], 0, new=("T.XLSX",))
+
+
+def test_ctrl_c_while_the_command_line_is_read_exits_130(monkeypatch):
+    """Ctrl-C before the command runs (parsing, ~0.5 s of loading the optimizer) is the same as
+    Ctrl-C later: one line and exit 130, not click's "Aborted!" and exit 1."""
+    import builtins
+
+    import click
+    from click.testing import CliRunner
+
+    import cli
+
+    def parse_interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as mp:
+        mp.setattr(click.Command, "make_context", parse_interrupted)
+        r = CliRunner().invoke(cli.main, ["validate", "x"])
+    assert r.exit_code == 130 and "interrupted (Ctrl-C)" in r.output, r.output
+
+    real_import = builtins.__import__
+
+    def import_interrupted(name, *args, **kwargs):
+        if name == "optimizer.data_io":
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", import_interrupted)
+    r = CliRunner().invoke(cli.main, ["template", "--help"])
+    assert r.exit_code == 130 and "interrupted (Ctrl-C)" in r.output, r.output
 
 
 def test_read_only_folder_and_full_disk_exit_3_before_solving(tmp_path, book, monkeypatch):
