@@ -18,7 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from optimizer.data_io import InputError, Problem, RawBook, _Bad, convert, read_raw
 from optimizer.schema import SETTINGS, SHEETS, SHEETS_BY_NAME, UNITS, Column, Sheet
-from optimizer.workbook import atomic_save, atomic_write, safe_csv_text, set_cell
+from optimizer.workbook import atomic_save, atomic_write_folder, safe_csv_text, set_cell
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _REQ_FILL = PatternFill("solid", fgColor="FCE4D6")
@@ -211,24 +211,18 @@ def write_input_workbook(book: RawBook, path: str | Path) -> Path:
 
 
 def write_csv_folder(book: RawBook, folder: str | Path) -> list[Path]:
-    """Write each sheet of ``book`` to ``folder/<Sheet>.csv`` (text that could run as a formula escaped)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
+    """Write each sheet of ``book`` to ``folder/<Sheet>.csv`` (text that could run as a formula
+    escaped), all files or none (:func:`~optimizer.workbook.atomic_write_folder`): an interrupted
+    conversion never leaves a folder that mixes new and old sheets."""
+    texts = {}
     for name, t in book.tables.items():
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(t.headers)
         for row in t.rows:
             w.writerow(["" if c.value is None else safe_csv_text(_plain(c.value)) for c in row])
-        text = buf.getvalue()
-        out.append(
-            atomic_write(
-                folder / f"{name}.csv",
-                lambda p, text=text: Path(p).write_text(text, encoding="utf-8"),
-            )
-        )
-    return out
+        texts[f"{name}.csv"] = buf.getvalue()
+    return atomic_write_folder(Path(folder), texts)
 
 
 def _plain(v: Any) -> Any:

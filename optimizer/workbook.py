@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
@@ -159,6 +160,58 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         _remove_quietly(tmp)
         raise
     return path
+
+
+def atomic_write_folder(folder: Path, texts: Mapping[str, str]) -> list[Path]:
+    """Write text files into ``folder`` as one change: all or none of them.
+
+    Every file is first written and flushed in a hidden sibling folder; only when all are there do
+    they move in: a new folder by one rename, an existing folder (which may hold other files, e.g.
+    notes) by one rename per file, milliseconds in all. A failure, Ctrl-C, SIGTERM or a full disk
+    while writing leaves the target as it was and no staging folder behind.
+
+    Parameters
+    ----------
+    folder : the folder to create or update.
+    texts : file name → its whole text (UTF-8).
+
+    Returns
+    -------
+    list[Path]
+        The files written, in the order of ``texts``.
+
+    Raises
+    ------
+    OutputLockedError
+        When the folder or its parent cannot be written.
+    """
+    folder = Path(folder)
+    stub = folder.name.encode()[:100].decode("utf-8", "ignore")
+    with _terminate_as_exception():
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{stub}.", suffix=".tmp"))
+        except PermissionError as exc:
+            raise OutputLockedError(folder) from exc
+        try:
+            for name, text in texts.items():
+                with open(staging / name, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            if folder.exists():
+                for name in texts:
+                    os.replace(staging / name, folder / name)
+            else:
+                # mkdtemp creates 0700: give the usual mode of a new folder
+                os.chmod(staging, 0o777 & ~_current_umask())
+                os.replace(staging, folder)
+        except PermissionError as exc:
+            raise OutputLockedError(folder) from exc
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    return [folder / name for name in texts]
 
 
 class Terminated(SystemExit):

@@ -324,6 +324,47 @@ def test_convert_refuses_stale_csvs_in_the_target(tmp_path, book):
     check(tmp_path, ["convert", str(book), str(target)], 2, "Scenarios.csv", "empty folder")
 
 
+@pytest.mark.parametrize("fail", [OSError(errno.ENOSPC, "No space left"), KeyboardInterrupt()])
+@pytest.mark.parametrize("existing", [False, True])
+def test_convert_to_a_csv_folder_is_all_or_nothing(tmp_path, book, monkeypatch, fail, existing):
+    """A conversion stopped while its CSVs are written (disk full, Ctrl-C) leaves the target folder
+    as it was — absent, or with its earlier files byte-identical — and no staging folder; a
+    conversion that runs through writes every sheet."""
+    from optimizer import workbook
+    from optimizer.template import convert_input
+
+    target = tmp_path / "out" / "csv"
+    if existing:
+        target.mkdir(parents=True)
+        (target / "NOTES.md").write_text("an analyst's notes\n")
+        convert_input(book, target)
+    before = snapshot(tmp_path / "out") if existing else {}
+    calls = []
+    real_fsync = os.fsync
+
+    def failing_fsync(fd):
+        calls.append(fd)
+        if len(calls) == 3:  # the third sheet
+            raise fail
+        real_fsync(fd)
+
+    monkeypatch.setattr(workbook.os, "fsync", failing_fsync)
+    with pytest.raises(type(fail)):
+        convert_input(book, target)
+    assert snapshot(tmp_path / "out") == before
+    assert [p.name for p in (tmp_path / "out").iterdir()] == (["csv"] if existing else [])
+    monkeypatch.setattr(workbook.os, "fsync", real_fsync)
+    written = convert_input(book, target)
+    sheets = {p.name for p in target.iterdir()} - {"NOTES.md"}
+    assert len(calls) == 3 and sheets and sheets == {f"{n}.csv" for n in read_sheets(book)}
+    assert written == target
+
+
+def read_sheets(book: Path) -> list[str]:
+    """The sheet names of a workbook."""
+    return openpyxl.load_workbook(book, read_only=True).sheetnames
+
+
 # ------------------------------------------------------------------------------------------------
 # 3. Sizes that multiply are checked before work starts
 # ------------------------------------------------------------------------------------------------
