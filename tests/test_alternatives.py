@@ -51,6 +51,17 @@ def test_validate_names_every_bad_alternatives_cell(tmp_path):
     assert "Traceback" not in err
 
 
+def test_a_year_out_of_range_is_one_message_for_its_cell(tmp_path):
+    """An Alternatives year of 1800 is reported once, as out of range, not again as "not a model
+    year" for the same cell (Bets decide_year takes the same rule)."""
+    case = base_case()
+    case["Alternatives"] = [alt("y", "deployed", year=1800)]
+    res = _invoke(["validate", str(write_case(tmp_path / "y", case))])
+    assert res.returncode == 2, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if "Alternatives!F2" in ln]
+    assert len(lines) == 1 and "out of range" in lines[0], res.stderr
+
+
 def test_template_and_annotate_know_the_sheet(tmp_path):
     """The template has an Alternatives sheet; --annotate marks its bad cells."""
     import openpyxl

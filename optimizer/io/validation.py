@@ -102,6 +102,12 @@ def check_references(book: TypedBook, ids: Ids) -> None:
                 )
 
 
+def _in_year_range(y: int) -> bool:
+    """Whether ``y`` passes :func:`check_year_columns`; a year outside is reported there once, and
+    not again as "not a model year" for the same cell."""
+    return YEAR_RANGE[0] <= y <= YEAR_RANGE[1]
+
+
 def check_year_columns(book: TypedBook) -> None:
     """Every whole-number column named ``…year`` holds a year in :data:`YEAR_RANGE`."""
     for sheet in SHEETS:
@@ -109,7 +115,7 @@ def check_year_columns(book: TypedBook) -> None:
             if col.dtype != "int" or not col.name.endswith("year") or sheet.name not in book.frames:
                 continue
             for i, y in enumerate(book[sheet.name][col.name].tolist()):
-                if y is not None and not (YEAR_RANGE[0] <= y <= YEAR_RANGE[1]):
+                if y is not None and not _in_year_range(y):
                     book.add(
                         sheet.name,
                         book.ref(sheet.name, col.name, i),
@@ -253,7 +259,7 @@ def check_bets(
     for i, (b, k, dy, ay) in enumerate(
         zip(bd["bet"], bd["tech"], bd["decide_year"], bd["available_year"], strict=False)
     ):
-        if dy is not None and ids.years and dy not in year_set:
+        if dy is not None and ids.years and dy not in year_set and _in_year_range(dy):
             book.add(
                 "Bets",
                 book.ref("Bets", "decide_year", i),
@@ -358,7 +364,7 @@ def check_alternatives(book: TypedBook, ids: Ids) -> None:
                             f"{k_cls}, or blank",
                         )
                     )
-        if y is not None and year_set and y not in year_set:
+        if y is not None and year_set and y not in year_set and _in_year_range(y):
             problems.append(
                 Problem(
                     sheet,
