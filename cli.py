@@ -213,7 +213,8 @@ def scheduler_option(what: str) -> Any:
         "--scheduler",
         metavar="tcp://HOST:PORT",
         help=f"Solve {what} on an existing Dask cluster (`dask scheduler` + `dask worker`s that "
-        "can read INPUT).",
+        "can read INPUT and import this package: `pip install -e .` where they run, or start "
+        "them with PYTHONPATH set to this checkout).",
     )
 
 
