@@ -160,9 +160,9 @@ def output_option(what: str, default: str, dir_okay: bool = True) -> Any:
     )
 
 
-def solver_options(per: str = "", threads: str | None = None) -> Any:
+def solver_options(per: str = "", threads: str | None = None, time_help: str = "") -> Any:
     """``--time-limit`` and ``--mip-gap`` for each solve ``per`` (e.g. " per run"), and ``--threads``
-    when ``threads`` says where they are used."""
+    when ``threads`` says where they are used; ``time_help`` says more of what the limit counts."""
 
     def add(f: Any) -> Any:
         if threads is not None:
@@ -180,7 +180,9 @@ def solver_options(per: str = "", threads: str | None = None) -> Any:
         return click.option(
             "--time-limit",
             type=float,
-            help=f"Solver time limit{per} in seconds (overrides Settings time_limit_s).",
+            help=f"Time limit{per} in seconds of wall clock (overrides Settings time_limit_s); "
+            "the HiGHS runs of a solve (LP relaxation, branch and bound, duals LP, infeasibility "
+            f"explanation) share it, each gets what is left.{time_help}",
         )(f)
 
     return add
@@ -329,7 +331,8 @@ def _solve_one(
     if r is not None:
         fix_first_stage(model, r.first_stage)  # results come from the exact EF at that first stage
     try:
-        sol = run_solve(model, opts, monitor=SolveMonitor(label=tag, hard_exit=True))
+        # the time limit counts from the build (t1): an analyst's limit is the wait for a plan
+        sol = run_solve(model, opts, monitor=SolveMonitor(label=tag, hard_exit=True), started=t1)
     except SolverOptionError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
     except SolveInterrupted as exc:
@@ -405,7 +408,13 @@ def _solve_one(
     help="Solve the base and every scenario of the Scenarios sheet, then compare them.",
 )
 @bet_mode_option()
-@solver_options(threads="")
+@solver_options(
+    threads="",
+    time_help=" It counts from the start of the model's build, so building the model and handing "
+    "it to HiGHS count too (an analyst waits for all of it); reading INPUT, writing results, --measures (each further solve has a limit of its "
+    "own) and --mpisppy's run are outside it. HiGHS checks it between steps: a huge model may pass "
+    "it by one step (a presolve, a factorisation).",
+)
 @click.option(
     "--solver",
     type=click.Choice(["choose", "simplex", "ipm"]),

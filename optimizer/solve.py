@@ -14,7 +14,18 @@ gap 0) and its row duals are those of the LP with the integers fixed (an optimal
 relaxation is feasible and optimal for the fixed LP, whose only extra freedom is the fixed columns'
 reduced costs), so neither branch and bound nor a second solve is needed. The shipped dataset is such a
 MIP: its two bet binaries are integral at the root (issue 20: 46 s of HiGHS → one LP, benchmarks/RESULTS.md).
-Otherwise branch and bound runs as before on the same ``Highs`` (whose time limit counts both runs).
+Otherwise branch and bound runs as before on the same ``Highs``.
+
+The time limit (``SolveOptions.time_limit_s``) is one wall-clock budget for the whole solve of a plan:
+counted from ``started`` (the CLI passes the start of the model build; by default the call to
+:func:`solve`, so the hand-off counts), shared by every HiGHS run — the LP relaxation, branch and
+bound, the duals LP, the infeasibility explanation. Each run is given what is left
+(:func:`_give_time`), and a run whose budget is already spent is not started: HiGHS counts
+``time_limit`` against its run time summed over the object's life (measured: a second ``run()``
+with the limit below the first run's time stops at once) and checks it only between steps, so a
+run started on a spent budget still does its presolve first (measured on a 360,000-column MIP:
+0.64 s after the limit, twice the limit set) — on the base's 916,000-column extensive form, such
+steps are minutes. The first run may still pass the limit by the length of one such step.
 """
 
 from __future__ import annotations
@@ -49,14 +60,19 @@ class SolveOptions:
 
     Attributes
     ----------
-    time_limit_s : stop after this many seconds (the best solution found is kept, status ``feasible``).
+    time_limit_s : wall-clock seconds for the whole solve: the model's build when the caller says
+        when it started (:func:`solve`'s ``started``), the hand-off to HiGHS and every HiGHS run
+        (LP relaxation, branch and bound, the duals LP, the infeasibility explanation); each run
+        gets what is left. Stopped with a solution: status ``feasible`` (the best kept); without:
+        ``no_solution``. HiGHS checks it between steps, so a huge model may pass it by one step
+        (a presolve, a factorisation).
     mip_gap : relative MIP gap at which branch and bound stops.
     threads : HiGHS threads; fixed once per process by HiGHS itself.
     solver : HiGHS ``solver`` option: ``choose``, ``simplex`` or ``ipm``.
     run_crossover : HiGHS ``run_crossover`` for ``ipm``: ``on``, ``off`` or ``choose``.
     duals : compute duals (prices); for a MIP this re-solves the LP with integers fixed (not needed
-        when the LP relaxation came out integral: its duals are taken), within ``time_limit_s``
-        again (without duals when that LP does not finish in it).
+        when the LP relaxation came out integral: its duals are taken), within what is left of
+        ``time_limit_s`` (without duals when that LP does not finish in it).
     relaxation_first : solve a MIP's LP relaxation first and keep it when its integer columns are
         integral (no branch and bound, no second solve for duals); False goes straight to branch
         and bound.
@@ -498,7 +514,10 @@ def _run(h: highspy.Highs, monitor: Any, what: str) -> None:
 
 
 def solve(
-    model: pyo.ConcreteModel, options: SolveOptions | None = None, monitor: Any = None
+    model: pyo.ConcreteModel,
+    options: SolveOptions | None = None,
+    monitor: Any = None,
+    started: float | None = None,
 ) -> Solution:
     """Solve ``model`` with HiGHS, load the solution into it and compute duals.
 
@@ -509,6 +528,8 @@ def solve(
     monitor : an :class:`optimizer.progress.SolveMonitor` that shows a live line and turns Ctrl-C
         into :class:`optimizer.progress.SolveInterrupted` (HiGHS stopped, nothing loaded);
         ``None`` runs HiGHS plainly.
+    started : ``time.perf_counter()`` when the time limit's clock started (e.g. before the model
+        was built, so that its build counts); default: now, so that the hand-off counts.
 
     Returns
     -------
@@ -520,6 +541,7 @@ def solve(
         check_highs_options(opts.highs_options)
     dv = model.derived
     t0 = time.perf_counter()
+    clock = t0 if started is None else float(started)
     sf = compile_model(model)
     handoff = time.perf_counter() - t0
     n, mrows = len(sf.columns), len(sf.rows)
@@ -540,8 +562,26 @@ def solve(
 
     h = _new_highs(opts)
     h.passModel(sf.lp)
+    if not _give_time(h, opts, clock):
+        spent = time.perf_counter() - clock
+        return result(
+            "no_solution",
+            "time_limit",
+            f"the time limit of {opts.time_limit_s:g} s was spent before HiGHS started "
+            f"({spent:.3g} s building the model and handing it over)",
+        )
     relaxed = is_mip and opts.relaxation_first and _relaxation_first(h, sf, calls, monitor)
     if not relaxed:
+        if calls and ("time limit" in calls[-1][0] or not _give_time(h, opts, clock)):
+            # the relaxation stopped at the limit: branch and bound would only do its presolve
+            # before HiGHS looks at the clock (module doc), and the relaxation's point is fractional
+            return result(
+                "no_solution",
+                "time_limit",
+                f"the time limit of {opts.time_limit_s:g} s was spent in the LP relaxation "
+                f"({calls[-1][0].partition(' ')[2].strip('()')}), before branch and bound",
+                secs=sum(t for _, t in calls),
+            )
         t1 = time.perf_counter()
         _run(h, monitor, "solve")
         calls.append(("mip" if is_mip else "lp", time.perf_counter() - t1))
@@ -554,7 +594,14 @@ def solve(
         gap = None
     status, term = highs_status(h)
     if status == "infeasible":
-        why = explain_infeasibility(h, sf.columns, sf.rows) if opts.explain else ""
+        why = ""
+        if opts.explain:
+            left = _time_left(opts, clock)
+            if left is not None and left <= 0:
+                why = "no time was left of the time limit to explain it"
+            else:
+                limit = EXPLAIN_LIMIT_S if left is None else min(EXPLAIN_LIMIT_S, left)
+                why = explain_infeasibility(h, sf.columns, sf.rows, limit_s=limit)
         msg = "the model is infeasible" + (f": {why}" if why else "")
         return result("infeasible", term, msg, secs=secs)
     if status == "unbounded":
@@ -586,12 +633,13 @@ def solve(
                 len(ic), ic.astype(np.int32), np.array([highspy.HighsVarType.kContinuous] * len(ic))
             )
             h.changeColsBounds(len(ic), ic.astype(np.int32), fixed, fixed)
-            # HiGHS counts its time limit across runs of one object: this LP gets a budget of its
-            # own, the same time limit again (none when none was asked), so it cannot run unbounded
-            limit = opts.time_limit_s
-            h.setOptionValue(
-                "time_limit", highspy.kHighsInf if limit is None else h.getRunTime() + float(limit)
-            )
+            # what is left of the time limit, not a fresh one: the limit bounds the whole solve
+            if not _give_time(h, opts, clock):
+                sol.message = (
+                    "duals unavailable: the time limit was spent before the LP with integers "
+                    "fixed could run"
+                )
+                return sol
             t2 = time.perf_counter()
             _run(h, monitor, "duals")
             calls.append(("duals_lp", time.perf_counter() - t2))
@@ -606,6 +654,32 @@ def solve(
     return sol
 
 
+# the most an infeasibility explanation (HiGHS's IIS) may take, within what is left of the limit
+EXPLAIN_LIMIT_S = 60.0
+
+
+def _time_left(opts: SolveOptions, clock: float) -> float | None:
+    """Seconds left of the solve's time limit counted from ``clock``; None without a limit."""
+    if opts.time_limit_s is None:
+        return None
+    return float(opts.time_limit_s) - (time.perf_counter() - clock)
+
+
+def _give_time(h: highspy.Highs, opts: SolveOptions, clock: float) -> bool:
+    """Give HiGHS's next run what is left of the time limit; False when nothing is left.
+
+    HiGHS compares ``time_limit`` with its run time summed over the object's life, so the
+    option is that run time plus the seconds left (the same rule as ``warm.py``).
+    """
+    left = _time_left(opts, clock)
+    if left is None:
+        return True
+    if left <= 0:
+        return False
+    h.setOptionValue("time_limit", h.getRunTime() + left)
+    return True
+
+
 def _relaxation_first(
     h: highspy.Highs, sf: StandardForm, calls: list[tuple[str, float]], monitor: Any = None
 ) -> bool:
@@ -615,7 +689,7 @@ def _relaxation_first(
     ``mip_feasibility_tolerance`` of an integer (then it is the MIP's optimum: the relaxation's
     bound is attained by an integer-feasible point), or when it is infeasible (so is the MIP).
     Otherwise the integrality is restored and False returned: the caller runs branch and bound on
-    the same ``h`` (HiGHS's time limit counts both runs). Each run is appended to ``calls``.
+    the same ``h`` with what is left of the time limit. Each run is appended to ``calls``.
     """
     cols = np.asarray(sf.integer_cols, dtype=np.int32)
     n = len(cols)
