@@ -367,7 +367,9 @@ def check_stochastic_size(raw: object, bet_mode: str | None) -> None:
     outs = getattr(raw, "tables", {}).get("Outcomes")
     futures = max(1, len(outs.rows)) if outs is not None else 1
     if futures * 2**n > MAX_TREE_COPIES:
-        p = stochastic_limit_problem(n, "", futures)
+        from optimizer.stochastic import variables_per_copy
+
+        p = stochastic_limit_problem(n, "", futures, variables_per_copy(raw))
         raise GuardError(f"--bet-mode stochastic: {p.message} — {p.expected}")
 
 

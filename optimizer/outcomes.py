@@ -23,6 +23,7 @@ from optimizer.data_io import (
     parse,
     stochastic_limit_problem,
 )
+from optimizer.io.settings import tree_variables_text
 
 #: ... or more variables than this in all its copies together (~3 GB of Pyomo model per million)
 MAX_TREE_VARIABLES = 3_000_000
@@ -137,18 +138,20 @@ def tree_size(data: InputData) -> TreeSize:
 
 
 def too_large(size: TreeSize, variables_per_copy: int | None) -> str | None:
-    """Why the extensive form of a tree of ``size`` is refused, or None when it may be built."""
+    """Why the extensive form of a tree of ``size`` is refused, or None when it may be built;
+    ``variables_per_copy`` (one copy's count, None when not yet counted) sizes the message and
+    the variables limit."""
     hint = (
         "solve it by decomposition with --mpisppy ph, or use fewer bets or Outcomes rows "
         "(or --bet-mode succeed/fail)"
     )
     if size.copies > MAX_TREE_COPIES:
-        p = stochastic_limit_problem(size.bets, "", size.futures)
+        p = stochastic_limit_problem(size.bets, "", size.futures, variables_per_copy)
         return f"{p.message} — {p.expected}"
     if variables_per_copy and size.copies * variables_per_copy > MAX_TREE_VARIABLES:
         return (
-            f"the outcome tree has {size.describe()} of about {variables_per_copy:,} variables "
-            f"each: {size.copies * variables_per_copy:,} variables in the extensive form, above "
-            f"the limit of {MAX_TREE_VARIABLES:,} — {hint}"
+            f"the outcome tree has {size.describe()}, "
+            f"{tree_variables_text(size.copies, variables_per_copy)}, above the limit of "
+            f"{MAX_TREE_VARIABLES:,} variables — {hint}"
         )
     return None

@@ -73,9 +73,9 @@ def bet_outcomes(data: InputData) -> list[tuple[str, dict[str, bool], float]]:
     successes first. A combination of probability 0 (a bet of probability 0 succeeding, or of 1
     failing) cannot happen and is left out: a bet of probability 0 or 1 adds no leaves."""
     size = tree_size(data)
-    why = too_large(size, None)
-    if why:
-        raise ModelError(why)  # before enumerating: 2^20 combinations would hang, not fail
+    if too_large(size, None):
+        # before enumerating: 2^20 combinations would hang, not fail
+        raise ModelError(too_large(size, variables_per_copy(data)))
     bets = list(data.bets.index)
     out = []
     for flags in itertools.product((True, False), repeat=len(bets)):
@@ -177,18 +177,46 @@ def _count_variables(block: pyo.Block) -> int:
     return sum(len(v) for v in block.component_objects(pyo.Var, descend_into=True))
 
 
+def _copy_variables(data: InputData) -> int:
+    """Variables of one copy of the model of ``data`` (one leaf: every bet succeeding)."""
+    m = pyo.ConcreteModel()
+    populate(m, data, derive(data, "stochastic", {b: True for b in data.bets.index}))
+    return _count_variables(m)
+
+
+def variables_per_copy(source: InputData | Any) -> int | None:
+    """Variables of one copy of the model (one leaf, every bet succeeding), to size an outcome tree
+    that is refused; ``source`` is resolved data or a raw book (then parsed as bet_mode succeed,
+    without its Outcomes sheet). None when that copy cannot be built (the input has other
+    problems): the count is a courtesy of the refusal, never a reason for another error."""
+    try:
+        if not isinstance(source, InputData):
+            book = source.copy()
+            book.tables.pop("Outcomes", None)
+            settings = book.tables.get("Settings")
+            if settings is not None and {"key", "value"} <= set(settings.headers):
+                k, v = settings.headers.index("key"), settings.headers.index("value")
+                for row in settings.rows:
+                    if str(row[k].value).strip() == "bet_mode":
+                        row[v].value = "succeed"
+            from optimizer.data_io import parse
+
+            source = parse(book)
+        return _copy_variables(source)
+    except Exception:  # noqa: BLE001 - see the docstring
+        return None
+
+
 def check_tree(data: InputData, bet_mode: str | None = None) -> str | None:
     """Why the extensive form of ``data`` would be refused (module :mod:`optimizer.outcomes`), or
-    None. Counts the copies first; only a tree of allowed size builds one copy to count variables."""
+    None. Counts the copies first; one copy is built to count variables (for the message of a tree
+    of too many copies, and for the variables limit of one of allowed size)."""
     if not is_stochastic(data, bet_mode):
         return None
     size = tree_size(data)
-    why = too_large(size, None)
-    if why:
-        return why
-    m = pyo.ConcreteModel()
-    populate(m, data, derive(data, "stochastic", {b: True for b in data.bets.index}))
-    return too_large(size, _count_variables(m))
+    if too_large(size, None):  # too many copies: refused whatever their size
+        return too_large(size, variables_per_copy(data))
+    return too_large(size, _copy_variables(data))
 
 
 def build_stochastic(data: InputData, keep: list[Leaf] | None = None) -> pyo.ConcreteModel:

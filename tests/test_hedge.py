@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import openpyxl
+import pyomo.environ as pyo
 import pytest
 
 from optimizer.data_io import InputError, load_inputs
@@ -270,9 +272,24 @@ def test_tree_too_large_refused_at_once(tmp_path):
     p = run("validate", str(case))
     assert p.returncode == 2
     assert "2,097,152 copies" in p.stderr and "at most 256 copies" in p.stderr, p.stderr
+    # and the variables they would hold, to judge memory: one copy is the plan with every bet
+    # succeeding (built here on its own, as bet_mode succeed without the Outcomes sheet)
+    one = tmp_path / "one"
+    shutil.copytree(case, one)
+    (one / "Outcomes.csv").unlink()
+    settings = (one / "Settings.csv").read_text().replace("bet_mode,stochastic", "bet_mode,succeed")
+    (one / "Settings.csv").write_text(settings)
+    model = build_model(load_inputs(one))
+    n = sum(len(v) for v in model.component_objects(pyo.Var, descend_into=True))
+    assert n > 20  # a build of each of the 20 bet techs at least
+    want = f"about {n:,} variables each: ~{2_097_152 * n:,} variables in the extensive form"
+    assert want in p.stderr, p.stderr
     p = run("solve", str(case), "-o", str(tmp_path / "r.xlsx"))
     assert p.returncode == 2
-    assert "2,097,152 copies" in p.stderr, p.stderr
+    assert "2,097,152 copies" in p.stderr and want in p.stderr, p.stderr
+    p = run("solve", str(one), "--bet-mode", "stochastic", "-o", str(tmp_path / "r.xlsx"))
+    assert p.returncode == 2  # the --bet-mode guard: 2^20 copies of the base future
+    assert f"~{1_048_576 * n:,} variables" in p.stderr, p.stderr
     with pytest.raises(InputError, match="2,097,152 copies"):
         load_inputs(case)
 

@@ -152,7 +152,15 @@ def check_settings(book: TypedBook, settings: Settings, years: list[int]) -> Non
         outs = raw.tables.get("Outcomes")
         futures = max(1, len(outs.rows)) if outs is not None else 1
         if futures * 2**n > MAX_TREE_COPIES:
-            problems.append(stochastic_limit_problem(n, setting_ref(table, "bet_mode"), futures))
+            # one copy is built to count its variables (what an analyst needs to judge memory): a
+            # Pyomo build inside validation, on this refusal path only
+            from optimizer.stochastic import variables_per_copy
+
+            problems.append(
+                stochastic_limit_problem(
+                    n, setting_ref(table, "bet_mode"), futures, variables_per_copy(raw)
+                )
+            )
     for sheet_name in ("Regions", "Partners"):
         tab = raw.tables.get(sheet_name)
         for i, w in enumerate(book[sheet_name]["wacc"].tolist()):
@@ -177,15 +185,39 @@ def check_settings(book: TypedBook, settings: Settings, years: list[int]) -> Non
         )
 
 
-def stochastic_limit_problem(n_bets: int, ref: str = "", futures: int = 1) -> Problem:
+GB_PER_MILLION_VARIABLES = 7.0
+"""Peak memory of an extensive form per million variables, Pyomo model and HiGHS together (measured on
+model v2: the base's 12-leaf tree, 916,000 variables, 6.4 GB maximum resident set; its 3-leaf tree,
+227,103 variables, 1.0 GB; notes of issue 18)."""
+
+
+def tree_variables_text(copies: int, variables_per_copy: int | None) -> str:
+    """``about 109 variables each: 1,048,576 copies hold ~114,294,784 variables (~800 GB …)``, or
+    a word on why the count is unknown."""
+    if not variables_per_copy:
+        return "variables per copy unknown (the input has other problems)"
+    total = copies * variables_per_copy
+    gb = total / 1e6 * GB_PER_MILLION_VARIABLES
+    return (
+        f"about {variables_per_copy:,} variables each: ~{total:,} variables in the extensive "
+        f"form, ~{gb:,.0f} GB of memory at the {GB_PER_MILLION_VARIABLES:g} GB per million "
+        "variables measured on the base"
+    )
+
+
+def stochastic_limit_problem(
+    n_bets: int, ref: str = "", futures: int = 1, variables_per_copy: int | None = None
+) -> Problem:
     """The problem of an outcome tree too large to build: ``futures × 2^|B|`` copies of the model
-    (§8, §8.1). The one limit and message for parse, the guards and the stochastic form."""
+    (§8, §8.1), with the variables they would hold when ``variables_per_copy`` (one copy's count)
+    is known. The one limit and message for parse, the guards and the stochastic form."""
     copies = futures * 2**n_bets
     return Problem(
         "Settings",
         ref,
         f"bet_mode stochastic builds {copies:,} copies of the model ({futures} Outcomes "
-        f"row{'s' if futures != 1 else ''} × 2^{n_bets} bet outcomes, one copy per leaf); at most "
+        f"row{'s' if futures != 1 else ''} × 2^{n_bets} bet outcomes, one copy per leaf), "
+        f"{tree_variables_text(copies, variables_per_copy)}; at most "
         f"{MAX_TREE_COPIES} copies (at most {MAX_STOCHASTIC_BETS} bets without an Outcomes sheet)",
         "bet_mode succeed or fail (or --bet-mode), fewer Outcomes rows, or fewer bets: merge the "
         "small ones",
