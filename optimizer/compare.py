@@ -44,6 +44,19 @@ NUMERIC_METRICS = (
     "evpi_musd",
     "stage_year",
 )
+# a plan solved with --mpisppy (§8.1): how mpi-sppy got there and, for progressive hedging, its
+# bound, gap and knobs (MpiSppyResult.summary); rows only when some run has them
+MPISPPY_TEXT_METRICS = ("mpisppy_method", "mpisppy_status")
+MPISPPY_METRICS = (
+    "mpisppy_objective_musd",
+    "ph_lower_bound_musd",
+    "ph_gap",
+    "ph_iterations",
+    "ph_iteration_limit",
+    "ph_rho",
+    "ph_convthresh",
+    "ph_conv",
+)
 
 
 # Columns a comparison reads from each results sheet (DESIGN §6); Trade and Run are optional.
@@ -179,7 +192,7 @@ def _summary_value(t: Mapping[str, pd.DataFrame], metric: str):
     if hit.empty:
         return None
     v = hit.iloc[0]
-    if metric in NUMERIC_METRICS:
+    if metric in NUMERIC_METRICS or metric in MPISPPY_METRICS:
         try:
             return float(v)
         except (TypeError, ValueError):
@@ -217,6 +230,12 @@ def comparison_tables(runs) -> dict[str, pd.DataFrame]:
     for mt in ["status", *NUMERIC_METRICS]:
         vals = [_summary_value(t, mt) for t in tabs]
         rows.append([mt, *vals, *[_diff(v, vals[0]) for v in vals[1:]]])
+    if any(_summary_value(t, "mpisppy_method") is not None for t in tabs):
+        for mt in MPISPPY_TEXT_METRICS:
+            rows.append([mt, *[_summary_value(t, mt) for t in tabs], *[None] * len(diff_head)])
+        for mt in MPISPPY_METRICS:
+            vals = [_summary_value(t, mt) for t in tabs]
+            rows.append([mt, *vals, *[_diff(v, vals[0]) for v in vals[1:]]])
     # the share of each run's objective that is the value of demand left unserved (issue 16: a
     # scenario dominated by it answers "what cannot be built", not "what should be built")
     share = []

@@ -480,3 +480,34 @@ def test_compare_reads_a_first_stage_sheet_with_its_chart_pivot(tmp_path):
     deploy = [r for r in rows[1:] if r[0] == "deploy" and r[3] == 2030]
     assert deploy[0][head.index("hedged")] == pytest.approx(1400, rel=1e-6)
     assert deploy[0][head.index("central")] == pytest.approx(1000, rel=1e-6)
+
+
+def test_compare_shows_what_progressive_hedging_reported(tmp_path):
+    """compare's Summary carries a PH run's mpisppy_*/ph_* metrics beside a run without them.
+
+    The two runs of the two-outcome chip case: the extensive form (optimum 1.4 $M) and PH stopped
+    after one pass (test_ph_reports_its_iteration_limit_bound_and_gap: bound 0.92, plan 1.496 $M,
+    gap 0.38503, limit 1, rho 0.5). Every metric of MpiSppyResult.summary has its row.
+    """
+    case = write_chip_case(tmp_path / "c")
+    ef, ph = tmp_path / "ef.xlsx", tmp_path / "ph.xlsx"
+    assert run("solve", str(case), "--no-measures", "-o", str(ef)).returncode == 0
+    _ph(case, ph, "--ph-iterations", "1", "--ph-rho", "0.5")
+    out = tmp_path / "cmp.xlsx"
+    p = run("compare", str(ef), str(ph), "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    rows = {r[0]: r[1:] for r in openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True)}
+    head = rows["metric"]
+    assert head[:3] == ("ef", "ph", "ph − ef")
+    assert rows["mpisppy_method"][:2] == (None, "ph")
+    assert rows["mpisppy_status"][:2] == (None, "iteration_limit")
+    assert rows["ph_lower_bound_musd"][1] == pytest.approx(0.92, rel=1e-6)
+    assert rows["ph_gap"][1] == pytest.approx((1.496 - 0.92) / 1.496, rel=1e-6)
+    assert rows["ph_iteration_limit"][1] == 1 and rows["ph_rho"][1] == 0.5
+    assert rows["ph_gap"][0] is None and rows["ph_gap"][2] is None
+    assert rows["objective_musd"][2] == pytest.approx(1.496 - 1.4, rel=1e-6)
+    from optimizer.compare import MPISPPY_METRICS, MPISPPY_TEXT_METRICS
+    from optimizer.mpisppy_bridge import MpiSppyResult, PHOptions
+
+    keys = MpiSppyResult("ph", 1.0, {}, 0.5, 1, False, 1.0, PHOptions()).summary()
+    assert set(keys) == set(MPISPPY_TEXT_METRICS) | set(MPISPPY_METRICS)
