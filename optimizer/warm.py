@@ -11,7 +11,9 @@ model, and then either
 - **cold**: the model is passed to a fresh ``Highs``.
 
 A MIP with a few bounded integer columns (the shipped dataset: two bet-funding binaries) is
-solved warm by enumeration: the persistent model holds its LP relaxation, and for each assignment of
+solved warm by enumeration: the persistent model holds its LP relaxation, which is solved first and
+is the answer when its integer columns come out integral (one LP; the shipped base's bets do);
+otherwise, for each assignment of
 the integer columns (at most :data:`MAX_ASSIGNMENTS`) the integer columns are fixed and the LP
 re-solved from the current basis; the best assignment is the MIP's optimum, exactly (no gap). A
 data change re-solves the first assignment from the previous point's basis, and switching
@@ -100,6 +102,11 @@ class WarmSolver:
         self.warm_solves = 0
         self.cold_solves = 0
         self.shared_starts = 0  # points started from another worker's basis (export_start)
+        # an enumerated MIP tries its LP relaxation first (_relaxation); the counts say how often
+        # that one LP was the answer
+        self.relaxation_first = True
+        self.relaxation_runs = 0
+        self.relaxation_integral = 0
 
     @staticmethod
     def _arrays(sf: StandardForm) -> dict[str, np.ndarray]:
@@ -217,13 +224,17 @@ class WarmSolver:
         """The MIP's optimum as the best of its LPs with the integer columns fixed.
 
         ``min_{z ∈ Z} min_x {c·x : A x ⋚ b, x_I = z}`` over the finite set Z of integer
-        assignments is the MIP's optimum exactly. The previous point's best assignment goes first
+        assignments is the MIP's optimum exactly; the LP relaxation is tried first
+        (:meth:`_relaxation`) and ends it when integral. The previous point's best assignment goes first
         (its basis is the one HiGHS holds). An assignment that is infeasible is skipped; one that
         stops at the time limit leaves the point ``feasible`` (gap unknown) or ``no_solution``.
         """
         cols = np.asarray(sf.integer_cols, dtype=np.int32)
-        order = sorted(assignments, key=lambda z: z != self._best_assignment)
         limit = self.options.time_limit_s
+        relaxed = self._relaxation(h, sf, cols, t0, is_warm)
+        if relaxed is not None:
+            return relaxed
+        order = sorted(assignments, key=lambda z: z != self._best_assignment)
         best: PointResult | None = None
         best_x: np.ndarray | None = None
         best_z: tuple[float, ...] | None = None
@@ -261,6 +272,41 @@ class WarmSolver:
         if incomplete:
             return PointResult("feasible", "time_limit", best.objective, None, secs, is_warm)
         return PointResult("optimal", "optimal", best.objective, 0.0, secs, is_warm)
+
+    def _relaxation(
+        self, h: highspy.Highs, sf: StandardForm, cols: np.ndarray, t0: float, is_warm: bool
+    ) -> PointResult | None:
+        """The LP relaxation first: the MIP's answer when it is integral or infeasible, else None.
+
+        An optimal relaxation whose integer columns are all within HiGHS's
+        ``mip_feasibility_tolerance`` of an integer is the MIP's optimum (its bound
+        ``min c·x ≤ MIP optimum`` is attained by an integer-feasible point); an infeasible
+        relaxation means an infeasible MIP. Either way one LP replaces the enumeration (on the
+        shipped base the bets come out integral, as in :func:`optimizer.solve._relaxation_first`).
+        Otherwise the enumeration goes on from the relaxation's basis.
+        """
+        if not self.relaxation_first:
+            return None
+        lp = sf.lp
+        lo = np.asarray(lp.col_lower_, dtype=float)[cols]
+        hi = np.asarray(lp.col_upper_, dtype=float)[cols]
+        h.changeColsBounds(len(cols), cols, lo, hi)
+        self._renew_time_limit(h, self.options.time_limit_s)
+        self._run_highs(h)
+        self._restart_pricing(h)
+        res = self._outcome(h, time.perf_counter() - t0, is_warm)
+        self.relaxation_runs += 1
+        if res.status == "infeasible":
+            return res
+        if res.status != "optimal" or self._x is None:
+            return None
+        z = self._x[cols]
+        _, tol = h.getOptionValue("mip_feasibility_tolerance")
+        if not np.all(np.abs(z - np.round(z)) <= tol):
+            return None
+        self._best_assignment = tuple(float(v) for v in np.round(z))
+        self.relaxation_integral += 1
+        return res
 
     @property
     def holds_basis(self) -> bool:

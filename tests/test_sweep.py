@@ -652,3 +652,43 @@ def test_warm_follows_an_lp_whose_vectors_are_changed_in_place_or_reassigned():
         res = solver.solve(sf)
         assert res.objective == pytest.approx(np.sort(c)[1], abs=1e-9), (i, in_place)
         sf.lp.col_upper_ = np.ones(n)
+
+
+def test_relaxation_first_equals_the_enumeration(tmp_path: Path):
+    """An enumerated MIP tries its LP relaxation first and keeps it only when it is integral.
+
+    The tiny case's points of ``test_enumerated_mip_follows_the_best_funding_decision``: where
+    funding does not pay the relaxation leaves ``fund`` at 0 (integral: one LP is the answer);
+    where it pays, the relaxation funds a fraction (fusion's build is bounded by M·fund), so the
+    four-way enumeration runs. Both give the enumeration's objective and decision at every point.
+    """
+    case = tmp_path / "case"
+    shutil.copytree(TINY, case)
+    s = (case / "Settings.csv").read_text()
+    (case / "Settings.csv").write_text(s.replace("integer_modules,TRUE", "integer_modules,FALSE"))
+    raw = read_raw(case)
+    points = [
+        [
+            ("TechCosts", "tech=fusion", "capex_musd", "set", capex),
+            ("Bets", "bet=fusion_rd", "rd_cost_musd", "set", rd),
+        ]
+        for capex, rd in [(0.3, 1), (0.3, 100), (1.0, 1), (5.0, 1), (0.6, 1), (2.0, 100)]
+    ]
+    runs = {}
+    for first in (True, False):
+        solver = WarmSolver(SolveOptions(threads=1, mip_gap=1e-9))
+        solver.relaxation_first = first
+        got = []
+        for changes in points:
+            sf = _compiled(raw, changes)
+            (j,) = sf.integer_cols
+            res = solver.solve(sf)
+            assert res.status == "optimal" and res.mip_gap == 0.0
+            got.append((res.objective, round(float(solver.x[j]))))
+        runs[first] = (got, solver.relaxation_runs, solver.relaxation_integral)
+    (with_relax, n_runs, n_integral), (enumerated, n_off, _) = runs[True], runs[False]
+    assert n_runs == len(points) and n_off == 0
+    assert 0 < n_integral < len(points)  # both ways were taken
+    assert [d for _, d in with_relax] == [d for _, d in enumerated] == [1, 0, 1, 0, 1, 0]
+    for (a, _), (b, _) in zip(with_relax, enumerated, strict=True):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-9)
