@@ -65,7 +65,7 @@ from optimizer.components.contract import declared, expression_items
 from optimizer.data_io import InputData
 from optimizer.schema import ACCELERATOR, TECH_CLASSES
 from optimizer.solve import SolveOptions, StandardForm, compile_model, new_highs
-from optimizer.warm import WarmSolver
+from optimizer.warm import SIMPLEX_PRIMAL, WarmSolver
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,14 @@ optimum's cold solve (at least :data:`WARM_BUDGET_MIN_S`) and solves the plan co
 because on the shipped base a plan solved cold is itself slower than the optimum (measured under
 load: min capital ARE not done in 400 s cold, the optimum 100 s), so stopping the warm re-solve at
 the optimum's time mostly trades it for a longer cold one."""
+
+WARM_SIMPLEX = "dual"
+"""Default of ``AltConfig.warm_simplex``: the simplex method of a plan's re-solve from the previous
+basis. Only the objective changes between plans, so the old basis stays primal feasible and the
+primal simplex can start from it (``primal``); ``dual`` keeps HiGHS's choice (dual simplex, Devex
+pricing after a restart). See benchmarks/RESULTS.md for what each measured on the base."""
+
+WARM_SIMPLICES = ("dual", "primal")
 
 WARM_BUDGET_MIN_S = 5.0
 """Seconds a warm re-solve always gets (small models solve in milliseconds, and a budget that short
@@ -294,6 +302,8 @@ class AltConfig:
     scheduler : address of an existing Dask scheduler.
     warm_budget : a warm re-solve is stopped after this many times the optimum's cold solve time
         (:data:`WARM_BUDGET`) and the plan solved cold; None lets it run to the time limit.
+    warm_simplex : ``dual`` or ``primal``: the simplex method of a re-solve from the previous basis
+        (:data:`WARM_SIMPLEX`).
     """
 
     slack: float | None = None
@@ -304,6 +314,7 @@ class AltConfig:
     workers: int = 0
     scheduler: str | None = None
     warm_budget: float | None = WARM_BUDGET
+    warm_simplex: str = WARM_SIMPLEX
 
 
 @dataclass
@@ -583,11 +594,20 @@ class MgaModel:
     options : HiGHS options for every solve.
     monitor : a :class:`optimizer.progress.SolveMonitor` every solve runs through (a live line
         naming the plan; Ctrl-C stops HiGHS and raises ``SolveInterrupted``), or None.
+    warm_simplex : the simplex method of a re-solve from the previous basis (:data:`WARM_SIMPLEX`).
     """
 
     def __init__(
-        self, model: Any, specs: list[MeasureSpec], options: SolveOptions, monitor: Any = None
+        self,
+        model: Any,
+        specs: list[MeasureSpec],
+        options: SolveOptions,
+        monitor: Any = None,
+        warm_simplex: str = WARM_SIMPLEX,
     ) -> None:
+        if warm_simplex not in WARM_SIMPLICES:
+            raise ValueError(f"warm_simplex {warm_simplex!r}: expected one of {WARM_SIMPLICES}")
+        self.warm_simplex = warm_simplex
         sf = compile_model(model)
         self.columns = sf.columns
         self.offset = float(sf.offset)
@@ -612,11 +632,17 @@ class MgaModel:
         self.cost_row = lp.num_row_ - 1
         self.sf = StandardForm(lp, sf.columns, sf.rows, lp.offset_, sf.integer_cols)
         self.monitor = monitor
-        self.solver = WarmSolver(options, monitor)
+        self.solver = self._new_solver()
         self.c_star: float | None = None
         self.bound: float | None = None
         self.known: list[dict[str, float]] = []  # measures of plans known to be inside the bound
         self.warm_budget_s: float | None = None  # seconds a warm re-solve may take (then: cold)
+
+    def _new_solver(self) -> WarmSolver:
+        """A fresh persistent solver; its objective-only re-solves use :attr:`warm_simplex`."""
+        solver = WarmSolver(self.options, self.monitor)
+        solver.objective_strategy = SIMPLEX_PRIMAL if self.warm_simplex == "primal" else None
+        return solver
 
     def solve_optimum(self) -> PlanResult:
         """Solve the least cost (cold; the cost row still free)."""
@@ -671,7 +697,7 @@ class MgaModel:
             logger.warning("%s: warm re-solve not kept (%s); solving it cold", plan.name, why)
             first = out.solve_seconds
             # from scratch; its basis serves the next plans
-            self.solver = WarmSolver(self.options, self.monitor)
+            self.solver = self._new_solver()
             res = self._run(f"{plan.name} (cold)")
             out = self._result(plan.name, plan.kind, plan.target, res)
             out.solve_seconds += first
@@ -876,7 +902,7 @@ def run_alternatives(
     specs, default_set = measure_specs(data)
     opts = config.options.merged(data.settings)
     model = build_model(data, bet_mode=mode)
-    mga = MgaModel(model, specs, opts, monitor)
+    mga = MgaModel(model, specs, opts, monitor, config.warm_simplex)
     if default_set:  # rows no decision moves say nothing in the default set
         keep = {mm.spec.name for mm in mga.measures if not mm.constant}
         specs = [s for s in specs if s.name in keep]
@@ -999,6 +1025,7 @@ def _run_dask(
             "slack": slack,
             "known": known,
             "warm_budget_s": warm_budget_s,
+            "warm_simplex": config.warm_simplex,
             "options": {
                 "time_limit_s": opts.time_limit_s,
                 "mip_gap": opts.mip_gap,
@@ -1068,7 +1095,12 @@ def plans_task(task: dict[str, Any]) -> dict[str, Any]:
         explain=False,
     ).merged(data.settings)
     specs = [MeasureSpec(**s) for s in task["specs"]]
-    mga = MgaModel(build_model(data, bet_mode=task["bet_mode"]), specs, opts)
+    mga = MgaModel(
+        build_model(data, bet_mode=task["bet_mode"]),
+        specs,
+        opts,
+        warm_simplex=task.get("warm_simplex", WARM_SIMPLEX),
+    )
     mga.set_bound(float(task["c_star"]), float(task["slack"]))
     mga.known += [{k: float(v) for k, v in m.items()} for m in task.get("known", [])]
     mga.warm_budget_s = task.get("warm_budget_s")

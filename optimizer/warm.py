@@ -61,6 +61,12 @@ from optimizer.solve import (
 )
 from optimizer.sweep_store import COST_COLUMNS, FAILED
 
+SIMPLEX_DEFAULT = 1
+"""HiGHS's default ``simplex_strategy`` (dual simplex), restored after an objective-only re-solve."""
+
+SIMPLEX_PRIMAL = 4
+"""HiGHS's ``simplex_strategy`` for the primal simplex."""
+
 MAX_ASSIGNMENTS = 16
 """A MIP is re-solved warm by enumeration when its integer columns have at most this many joint
 assignments (e.g. four binaries); beyond that, branch and bound (cold) is the better method."""
@@ -105,6 +111,10 @@ class WarmSolver:
         # an enumerated MIP tries its LP relaxation first (_relaxation); the counts say how often
         # that one LP was the answer
         self.relaxation_first = True
+        # HiGHS simplex_strategy for a re-solve after which only the objective changed (the old
+        # basis stays primal feasible: 4 = primal simplex); None = HiGHS's choice (dual)
+        self.objective_strategy: int | None = None
+        self._strategy_next: int | None = None
         self.relaxation_runs = 0
         self.relaxation_integral = 0
 
@@ -171,7 +181,8 @@ class WarmSolver:
         t0 = time.perf_counter()
         if is_warm:
             h = self.h
-            self._update(h, arr, sf.offset)
+            if not self._update(h, arr, sf.offset) and self.objective_strategy is not None:
+                self._strategy_next = self.objective_strategy
             self._restart_pricing(h)
             self._renew_time_limit(h, self.options.time_limit_s)
             self.warm_solves += 1
@@ -316,10 +327,21 @@ class WarmSolver:
         return self.h is not None and not self._is_mip
 
     def _run_highs(self, h: highspy.Highs) -> None:
-        if self.monitor is None:
-            h.run()
+        strategy, self._strategy_next = self._strategy_next, None
+        if strategy is not None and "simplex_strategy" not in self.options.highs_options:
+            h.setOptionValue("simplex_strategy", int(strategy))
         else:
-            self.monitor.run(h, "plan")
+            strategy = None
+        try:
+            if self.monitor is None:
+                h.run()
+            else:
+                self.monitor.run(h, "plan")
+        finally:
+            if strategy is not None:
+                # the runs after it (assignments: bounds move, the basis turns primal
+                # infeasible) are the dual simplex's
+                h.setOptionValue("simplex_strategy", SIMPLEX_DEFAULT)
 
     @staticmethod
     def _renew_time_limit(h: highspy.Highs, seconds: float | None) -> None:
@@ -345,19 +367,30 @@ class WarmSolver:
         if "simplex_dual_edge_weight_strategy" not in self.options.highs_options:
             h.setOptionValue("simplex_dual_edge_weight_strategy", 1)
 
-    def _update(self, h: highspy.Highs, arr: dict[str, np.ndarray], offset: float) -> None:
+    def _update(self, h: highspy.Highs, arr: dict[str, np.ndarray], offset: float) -> bool:
+        """Change in ``h`` what differs from the previous LP; True when the previous solution may
+        no longer be primal feasible: a bound moved past it, or a matrix value changed (False:
+        only the objective changed, or bounds that still hold the previous solution)."""
         i32 = np.int32
+        moved = False
+        dr = np.flatnonzero((arr["rlo"] != self._rlo) | (arr["rhi"] != self._rhi))
+        if len(dr):  # the previous row activities, read before any change resets the solution
+            sol = h.getSolution()
+            act = np.asarray(sol.row_value, dtype=float) if sol.value_valid else None
+            moved = act is None or not _within(act[dr], arr["rlo"][dr], arr["rhi"][dr])
         d = np.flatnonzero(arr["cost"] != self._cost)
         if len(d):
             h.changeColsCost(len(d), d.astype(i32), arr["cost"][d])
         d = np.flatnonzero((arr["lb"] != self._lb) | (arr["ub"] != self._ub))
         if len(d):
+            x = self._x
+            moved = moved or x is None or not _within(x[d], arr["lb"][d], arr["ub"][d])
             h.changeColsBounds(len(d), d.astype(i32), arr["lb"][d], arr["ub"][d])
-        d = np.flatnonzero((arr["rlo"] != self._rlo) | (arr["rhi"] != self._rhi))
-        if len(d):
-            h.changeRowsBounds(len(d), d.astype(i32), arr["rlo"][d], arr["rhi"][d])
+        if len(dr):
+            h.changeRowsBounds(len(dr), dr.astype(i32), arr["rlo"][dr], arr["rhi"][dr])
         d = np.flatnonzero(arr["val"] != self._val)
         if len(d):
+            moved = True
             # column-wise storage: the column of entry e is the last start ≤ e
             cols = np.searchsorted(arr["start"], d, side="right") - 1
             rows = arr["index"][d]
@@ -365,6 +398,7 @@ class WarmSolver:
                 h.changeCoeff(r, c, v)
         if offset != self._offset:
             h.changeObjectiveOffset(float(offset))
+        return moved
 
     def _outcome(self, h: highspy.Highs, secs: float, is_warm: bool) -> PointResult:
         info = h.getInfo()
@@ -397,6 +431,13 @@ class WarmSolver:
             "row_status": np.fromiter(map(int, b.row_status), np.int8, len(b.row_status)),
             "assignment": self._best_assignment,
         }
+
+
+def _within(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, tol: float = 1e-7) -> bool:
+    """True when every value is within its bounds, up to ``tol`` (HiGHS's default primal
+    feasibility tolerance), relative to the value where it exceeds 1."""
+    room = tol * np.maximum(1.0, np.abs(v))
+    return bool(np.all((v >= lo - room) & (v <= hi + room)))
 
 
 def _set_basis(h: highspy.Highs, start: dict[str, Any]) -> bool:

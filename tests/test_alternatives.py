@@ -605,3 +605,52 @@ def test_a_warm_re_solve_over_its_budget_is_stopped_and_solved_cold(tmp_path):
     assert all(r.status == "optimal" for r in out.values())
     assert out["max hosted B"].measures["hosted B"] == pytest.approx(1000.0, rel=1e-6)
     assert out["min hosted B"].measures["hosted B"] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("case", ["tie", "bet"])
+def test_primal_re_solves_give_the_dual_ones_ranges(tmp_path, monkeypatch, case):
+    """``warm_simplex="primal"`` re-solves each plan from the previous basis with the primal simplex
+    (only the objective changed, so that basis is primal feasible) and ends at the same ranges.
+
+    ``tie``: the exact tie at ε = 0.02 (an LP; every range spans the tie, derived above). ``bet``:
+    the fusion MIP at ε = 1 % (the bet unfunded inside the bound, derived above), whose plan is
+    enumerated when its relaxation funds a fraction: the assignments after the first move bounds,
+    so they go back to the dual simplex. Every plan must stay warm, HiGHS must be asked for the
+    primal simplex once per plan and for the dual right after, and the ranges must equal the dual
+    re-solves' (1e-6).
+    """
+    import highspy
+
+    from optimizer.alternatives import AltConfig, run_alternatives
+    from optimizer.data_io import load_inputs
+
+    path = write_case(tmp_path / case, two_regions() if case == "tie" else fusion_case())
+    data = load_inputs(path)
+    asked: list[int] = []
+    original = highspy.Highs.setOptionValue
+
+    def spy(self, name, value):
+        if name == "simplex_strategy":
+            asked.append(int(value))
+        return original(self, name, value)
+
+    monkeypatch.setattr(highspy.Highs, "setOptionValue", spy)
+    ranges = {}
+    for method in ("dual", "primal"):
+        asked.clear()
+        res = run_alternatives(
+            data, AltConfig(slack=0.02 if case == "tie" else 0.01, warm_simplex=method)
+        )
+        assert all(p.status == "optimal" and p.path == "warm" for p in res.plans)
+        ranges[method] = res.ranges().set_index("measure")[["min", "max"]]
+        if method == "dual":
+            assert 4 not in asked
+        else:
+            assert asked == [4, 1] * len(res.plans)
+    for measure, row in ranges["dual"].iterrows():
+        for col in ("min", "max"):
+            a, b = row[col], ranges["primal"].loc[measure, col]
+            if a is None or (isinstance(a, float) and math.isnan(a)):
+                assert b is None or math.isnan(b)
+            else:
+                assert b == pytest.approx(a, rel=1e-6, abs=1e-6), (measure, col)
