@@ -513,9 +513,11 @@ def solve(
     except UnknownScenarioError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
     for w in runs[0].data.warnings:
-        if bet_mode == "stochastic" and w.startswith("the Outcomes sheet is used only"):
-            continue  # --bet-mode stochastic is what the warning asks for
         _say(f"warning: {w}")
+    for n in runs[0].data.notes:
+        if bet_mode == "stochastic" and n.startswith("the Outcomes sheet is used only"):
+            continue  # --bet-mode stochastic is what the note suggests
+        _say(f"info: {n}")
     _say(f"read      {time.perf_counter() - t0:7.2f} s  {input_path}")
     opts = SolveOptions(
         time_limit_s=time_limit,
@@ -823,6 +825,8 @@ def validate(input_path: Path, annotate_path: Path | None) -> None:
         ] + list(raw.warnings)
     for w in warnings:
         _say(f"warning: {w}")
+    for n in data.notes if data is not None else ():
+        _say(f"info: {n}")
     if annotate_path is not None:
         from optimizer.annotate import annotate
         from optimizer.workbook import OutputLockedError
@@ -1302,6 +1306,8 @@ def alternatives(
         sys.exit(EXIT_BAD_INPUT)
     for w in data.warnings:
         _say(f"warning: {w}")
+    for n in data.notes:
+        _say(f"info: {n}")
     _say(f"read      {time.perf_counter() - t0:7.2f} s  {input_path}")
     parallel = workers > 0 or scheduler is not None
     config = AltConfig(

@@ -120,6 +120,7 @@ def parse(raw: RawBook) -> InputData:
         source=raw.source,
         settings=settings,
         warnings=tuple(book.warnings),
+        notes=tuple(book.notes),
         outcomes=outcomes,
         raw=raw if outcomes else None,
         **fields,

@@ -468,6 +468,8 @@ def run_info(
     }
     if data.warnings:
         info["input_warnings"] = "; ".join(data.warnings)
+    if data.notes:
+        info["input_notes"] = "; ".join(data.notes)
     info.update(extra or {})
     return info
 

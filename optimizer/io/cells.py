@@ -13,7 +13,7 @@ import functools
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
 from typing import Any
@@ -304,13 +304,15 @@ class TypedBook:
 
     What validation and resolution share: each reads ``frames`` (every declared column, ``None``
     for a blank; a sheet the input lacks is an empty frame), points at cells through :meth:`ref`, and
-    appends to ``problems`` and ``warnings``.
+    appends to ``problems``, ``warnings`` (something may be wrong) and ``notes`` (information on how
+    the input is read, for an input as intended: e.g. an Outcomes sheet a plain run does not use).
     """
 
     raw: RawBook
     frames: dict[str, pd.DataFrame]
     problems: list[Problem]
     warnings: list[str]
+    notes: list[str] = field(default_factory=list)
 
     def __getitem__(self, sheet: str) -> pd.DataFrame:
         """The typed frame of ``sheet``."""

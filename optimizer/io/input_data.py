@@ -60,6 +60,8 @@ class InputData:
     scenarios: pd.DataFrame
     sweep: pd.DataFrame
     warnings: tuple[str, ...] = ()
+    # how the input is read when nothing is wrong (e.g. an Outcomes sheet a plain run leaves unused)
+    notes: tuple[str, ...] = ()
     alternatives: pd.DataFrame | None = None  # the Alternatives sheet (§10), defaults applied
     # v2 (DESIGN §4.1, §5): every (r, y) resolved from GridAccess, else the Regions column
     grid_max: dict[tuple[str, int], float] = field(default_factory=dict)  # MW

@@ -447,7 +447,8 @@ def check_outcomes(
             )
         )
     if rows and settings.bet_mode != "stochastic":
-        warnings.append(
+        # an information, not a warning: the shipped base carries its hedging futures on purpose
+        book.notes.append(
             f"the Outcomes sheet is used only with bet_mode stochastic (Settings says "
             f"{settings.bet_mode}): this run plans for the base data; use --bet-mode stochastic "
             "for the hedging plan"
