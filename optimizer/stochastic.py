@@ -476,33 +476,44 @@ def measures(
         ev_model = pyo.ConcreteModel(name="ai_infrastructure_plan")
         populate(ev_model, evd, derive(evd, "succeed", unit=tree_unit(data)))  # the tree's unit
         ev = solve(ev_model, options)
-        out["ev_objective_musd"] = ev.objective
-        if ev.has_solution:
+        # a measure is a difference of optima: a solve stopped early (time limit) gives none
+        out["ev_objective_musd"] = ev.objective if ev.status == "optimal" else None
+        if ev.has_solution:  # the mean-future plan, optimal or not, is a plan to evaluate
             eev_model = build_stochastic(data)
             fix_first_stage(eev_model, first_stage_values(ev.model))
             eev = solve(eev_model, options)
-            out["eev_musd"] = eev.objective if eev.has_solution else None
-            out["vss_musd"] = (eev.objective - rp_objective) if eev.has_solution else None
-            if not eev.has_solution:
+            ok = eev.status == "optimal"
+            out["eev_musd"] = eev.objective if ok else None
+            out["vss_musd"] = (eev.objective - rp_objective) if ok else None
+            if not ok:
                 out["vss_note"] = f"the mean-future plan is {eev.status} in some leaf"
-    ws_costs, probs = [], []
+    ws_costs, probs, unsolved = [], [], []
     for lf in leaves(data):
         m = pyo.ConcreteModel(name=f"ws_{lf.name}")
         populate(m, lf.data, derive(lf.data, "stochastic", lf.bets, tree_unit(data)))
         ws = solve(m, options)
-        out[f"ws_musd[{lf.name}]"] = ws.objective
-        ws_costs.append(ws.objective or 0.0)
+        ok = ws.status == "optimal"
+        out[f"ws_musd[{lf.name}]"] = ws.objective if ok else None
+        if not ok:
+            unsolved.append(f"{lf.name} ({ws.status})")
+        ws_costs.append(ws.objective if ok else 0.0)
         probs.append(lf.probability)
-    ws_total = risk_objective(ws_costs, probs, beta, alpha)
-    out["ws_expected_musd"] = ws_total
-    out["evpi_musd"] = rp_objective - ws_total
+    if unsolved:
+        # before: an unsolved leaf counted as a cost of 0, so EVPI came out too large, unsaid
+        out["ws_expected_musd"] = None
+        out["evpi_musd"] = None
+        out["evpi_note"] = "wait-and-see not solved to optimality for " + ", ".join(unsolved)
+    else:
+        ws_total = risk_objective(ws_costs, probs, beta, alpha)
+        out["ws_expected_musd"] = ws_total
+        out["evpi_musd"] = rp_objective - ws_total
     worth = {}
     for b in data.bets.index:
         m = build_stochastic(data)
         for name in m.OUTCOMES:
             m.scen[name].v_fund[b].fix(0)
         s = solve(m, options)
-        worth[b] = (s.objective - rp_objective) if s.has_solution else None
+        worth[b] = (s.objective - rp_objective) if s.status == "optimal" else None
     out["bet_worth_musd"] = worth
     return out
 

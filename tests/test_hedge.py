@@ -535,3 +535,37 @@ def test_compare_shows_what_progressive_hedging_reported(tmp_path):
 
     keys = MpiSppyResult("ph", 1.0, {}, 0.5, 1, False, 1.0, PHOptions()).summary()
     assert set(keys) == set(MPISPPY_TEXT_METRICS) | set(MPISPPY_METRICS)
+
+
+@pytest.mark.parametrize("status", ["feasible", "no_solution"])
+def test_evpi_is_not_made_from_an_unsolved_leaf(tmp_path, monkeypatch, status):
+    """A wait-and-see leaf stopped before its optimum (its time limit) gives no EVPI, and says why.
+
+    The two-outcome chip case: WS is low 0.6 $M and high 1.4 $M (test_two_outcome_demand_hedge).
+    Before, a leaf without a solution counted as 0 $M (EVPI 0.56 too large, unsaid) and a stopped
+    one as its upper bound.
+    """
+    import importlib
+
+    from optimizer.stochastic import measures
+
+    case = write_chip_case(tmp_path / "c")
+    data = load_inputs(case)
+    model = build_model(data)
+    rp = solve(model, SolveOptions(threads=1))
+    solve_mod = importlib.import_module("optimizer.solve")
+    real = solve_mod.solve
+
+    def stopped_high(m, options=None, *args, **kwargs):
+        sol = real(m, options, *args, **kwargs)
+        if m.name == "ws_high":
+            sol.status = status  # as HiGHS leaves a leaf stopped by its time limit
+            sol.objective = sol.objective if status == "feasible" else None
+        return sol
+
+    monkeypatch.setattr(solve_mod, "solve", stopped_high)
+    meas = measures(data, rp.objective, model, SolveOptions(threads=1))
+    assert meas["ws_musd[low]"] == pytest.approx(0.6, rel=1e-6)
+    assert meas["ws_musd[high]"] is None
+    assert meas["evpi_musd"] is None and meas["ws_expected_musd"] is None
+    assert meas["evpi_note"] == f"wait-and-see not solved to optimality for high ({status})"
