@@ -569,3 +569,41 @@ def test_evpi_is_not_made_from_an_unsolved_leaf(tmp_path, monkeypatch, status):
     assert meas["ws_musd[high]"] is None
     assert meas["evpi_musd"] is None and meas["ws_expected_musd"] is None
     assert meas["evpi_note"] == f"wait-and-see not solved to optimality for high ({status})"
+
+
+def test_base_futures_carry_demand_and_efficiency():
+    """The shipped base's low and high futures change demand and chip energy efficiency from 2028.
+
+    REPORT §7.5 (shared/data) builds each demand case as IT GW × fleet H100e per MW IT, the latter
+    from 800 in 2025 growing +30 %/yr to 2030 then +20 %/yr (central), +25/+15 (low), +35/+25
+    (high). So that each future's chips draw the power of its own case, the H100e per kW of new
+    chips (h100e_per_chip / kw_per_chip) is the central one × the ratio of the future's path to
+    the central path: for 2030 (1.25/1.30)^5 = 0.82194 (low), (1.35/1.30)^5 = 1.20778 (high); for
+    2040 also × (1.15/1.20)^10 = 0.65303 (low) and (1.25/1.20)^10 = 1.50375 (high). Chips of
+    2026–27 are the same in every future (decided before stage_year 2028), and so is their
+    compute per chip; demand keeps its factors (low × 0.4484, high × 2.7444 in 2030).
+    """
+    from tests.conftest import ROOT
+
+    data = load_inputs(ROOT / "inputs" / "base")
+    assert stage_year(data) == 2028
+    futures = {lf.future: lf.data for lf in leaves(data) if all(not ok for ok in lf.bets.values())}
+    central = futures["central"].accelerators
+
+    def per_kw(acc, y):
+        return acc.at[y, "h100e_per_chip"] / acc.at[y, "kw_per_chip"]
+
+    want = {
+        "low": {2030: (1.25 / 1.30) ** 5, 2040: (1.25 / 1.30) ** 5 * (1.15 / 1.20) ** 10},
+        "high": {2030: (1.35 / 1.30) ** 5, 2040: (1.35 / 1.30) ** 5 * (1.25 / 1.20) ** 10},
+    }
+    for name, by_year in want.items():
+        acc = futures[name].accelerators
+        for y, ratio in by_year.items():
+            assert per_kw(acc, y) / per_kw(central, y) == pytest.approx(ratio, rel=1e-3), (name, y)
+        for y in (2026, 2027):
+            assert acc.at[y, "kw_per_chip"] == central.at[y, "kw_per_chip"]
+        assert (acc["h100e_per_chip"] == central["h100e_per_chip"]).all()
+    d = {k: sum(v for (r, s, y), v in f.demand.items() if y == 2030) for k, f in futures.items()}
+    assert d["low"] / d["central"] == pytest.approx(0.4484, rel=1e-3)
+    assert d["high"] / d["central"] == pytest.approx(2.7444, rel=1e-3)
