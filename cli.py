@@ -276,6 +276,12 @@ def _ph_not_optimal(r: Any, opts: Any, data: Any) -> str | None:
     if r.converged and gap is not None and gap <= tol:
         return None
     within = f"the plan is within {gap:.2%} of the optimum (PH's lower bound)"
+    if r.status == "time_limit":
+        return (
+            f"progressive hedging stopped at the time limit ({r.time_limit_s:g} s) after "
+            f"{r.iterations} iteration{'s' if r.iterations != 1 else ''} without converging; "
+            f"{within}"
+        )
     if not r.converged:
         return (
             f"progressive hedging stopped at its iteration limit ({r.options.iterations}) "
@@ -411,9 +417,11 @@ def _solve_one(
 @solver_options(
     threads="",
     time_help=" It counts from the start of the model's build, so building the model and handing "
-    "it to HiGHS count too (an analyst waits for all of it); reading INPUT, writing results, --measures (each further solve has a limit of its "
-    "own) and --mpisppy's run are outside it. HiGHS checks it between steps: a huge model may pass "
-    "it by one step (a presolve, a factorisation).",
+    "it to HiGHS count too (an analyst waits for all of it); reading INPUT, writing results and "
+    "--measures (each further solve has a limit of its own) are outside it. With --mpisppy ph, PH "
+    "gets the limit too (it stops after the iteration that passes it) and the exact solve of its "
+    "plan a limit of its own. HiGHS checks the limit between steps: a huge model may pass it by "
+    "one step (a presolve, a factorisation).",
 )
 @click.option(
     "--solver",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,7 @@ class MpiSppyResult:
     converged: bool | None = None
     conv: float | None = None  # PH's final convergence metric
     options: PHOptions | None = None
+    time_limit_s: float | None = None  # PH stopped at this time limit (between iterations)
 
     @property
     def gap(self) -> float | None:
@@ -62,10 +64,13 @@ class MpiSppyResult:
 
     @property
     def status(self) -> str:
-        """``optimal`` for an extensive form; for PH ``converged`` or ``iteration_limit``."""
+        """``optimal`` for an extensive form; for PH ``converged``, ``time_limit`` or
+        ``iteration_limit``."""
         if self.method == "ef":
             return "optimal"
-        return "converged" if self.converged else "iteration_limit"
+        if self.converged:
+            return "converged"
+        return "time_limit" if self.time_limit_s is not None else "iteration_limit"
 
     def summary(self) -> dict[str, Any]:
         """The Summary metrics of this run (``mpisppy_*`` and ``ph_*``)."""
@@ -143,6 +148,13 @@ def _run(
     from mpisppy.opt.ph import PH
 
     po = ph or PHOptions()
+    # the solve's time limit (Settings or --time-limit) bounds PH too; mpi-sppy looks at it after
+    # each iteration (each leaf solved once), so PH may pass it by one iteration
+    limit = (
+        options.merged(data.settings).time_limit_s
+        if options is not None
+        else data.settings.time_limit_s
+    )
     ph_options = {
         "solver_name": solver,
         "PHIterLimit": po.iterations,
@@ -156,9 +168,17 @@ def _run(
         "linearize_proximal_terms": True,
         "linearize_binary_proximal_terms": True,
         "proximal_linearization_tolerance": 1e-4,
+        "time_limit": limit,
     }
     algo = PH(ph_options, names, _creator, scenario_creator_kwargs=kwargs)
     conv, _eobj, bound = algo.ph_main()
+    converged = conv is not None and conv < po.convthresh
+    timed_out = (
+        not converged
+        and limit is not None
+        and int(algo._PHIter) < po.iterations
+        and time.perf_counter() - algo.start_time >= limit
+    )
     scen = next(iter(algo.local_scenarios.values()))
     xbar = {
         i: pyo.value(scen._mpisppy_model.xbars[ndn_i])
@@ -181,7 +201,8 @@ def _run(
         first,
         float(bound),
         int(algo._PHIter),
-        conv is not None and conv < po.convthresh,
+        converged,
         None if conv is None else float(conv),
         po,
+        float(limit) if timed_out else None,
     )

@@ -607,3 +607,36 @@ def test_base_futures_carry_demand_and_efficiency():
     d = {k: sum(v for (r, s, y), v in f.demand.items() if y == 2030) for k, f in futures.items()}
     assert d["low"] / d["central"] == pytest.approx(0.4484, rel=1e-3)
     assert d["high"] / d["central"] == pytest.approx(2.7444, rel=1e-3)
+
+
+def test_ph_stops_at_the_time_limit(tmp_path):
+    """PH under a time limit already spent stops after its first iteration and says so.
+
+    The converging case of test_ph_converged_is_not_called_optimal_without_a_bound (rho 0.001,
+    up to 400 iterations) with a limit of 1e-9 s: mpi-sppy looks at the clock after each
+    iteration, so PH ends after iteration 1, unconverged, status time_limit (before: the limit was
+    not passed to PH, which ran until it converged). Its bound is still iteration 0's, 0.92.
+    """
+    from optimizer.mpisppy_bridge import PHOptions, run_mpisppy
+
+    data = load_inputs(write_chip_case(tmp_path / "c"))
+    r = run_mpisppy(
+        data,
+        "ph",
+        ph=PHOptions(iterations=400, rho=0.001, convthresh=1e-6),
+        options=SolveOptions(time_limit_s=1e-9, threads=1),
+        evaluate=False,
+    )
+    assert (r.status, r.iterations, r.converged) == ("time_limit", 1, False)
+    assert r.time_limit_s == 1e-9
+    assert r.lower_bound == pytest.approx(0.92, rel=1e-6)
+    assert r.summary()["mpisppy_status"] == "time_limit"
+    from dataclasses import replace
+
+    from cli import _ph_not_optimal
+
+    why = _ph_not_optimal(replace(r, objective=1.496), None, data)  # its plan's exact cost
+    assert why.startswith(
+        "progressive hedging stopped at the time limit (1e-09 s) after 1 iteration"
+    )
+    assert "within 38.50% of the optimum" in why
