@@ -291,24 +291,6 @@ def _next_letter(letters: list[str]) -> str:
     return get_column_letter((column_index_from_string(letters[-1]) if letters else 0) + 1)
 
 
-def scenario_names(raw: RawBook) -> list[str]:
-    """Scenario names in the order they first appear in the Scenarios sheet."""
-    return list(scenario_changes(raw))
-
-
-def scenario_input(raw: RawBook, name: str) -> InputData:
-    """Resolve the input as scenario ``name`` sees it (``base`` = no changes)."""
-    if name == BASE:
-        return parse(raw)
-    changes = scenario_changes(raw)
-    if name not in changes:
-        known = ", ".join(changes) or "none"
-        raise InputError(
-            [Problem("Scenarios", "", f"no scenario named {name!r}", f"one of: {known}")]
-        )
-    return parse(apply_changes(raw, changes[name]))
-
-
 _CHANGE_OPS = {"*": "scale", "+": "add", "=": "set", "scale": "scale", "add": "add", "set": "set"}
 
 

@@ -367,7 +367,7 @@ def test_annotate_marks_a_bad_v2_cell(tmp_path):
 def test_scenario_can_change_and_add_v2_rows(tmp_path):
     """A scenario sets Regions.reexport and adds a GridAccess row naming every key (op set)."""
     from optimizer.data_io import read_raw
-    from optimizer.scenarios import scenario_input
+    from optimizer.scenarios import plan_runs
 
     case = base_case()
     case["Scenarios"] = [
@@ -389,5 +389,7 @@ def test_scenario_can_change_and_add_v2_rows(tmp_path):
         },
     ]
     raw = read_raw(write_case(tmp_path / "csv", case))
-    d = scenario_input(raw, "s")
+    base, scen = plan_runs(raw, names=["s"])
+    assert base.data.region["A"]["reexport"] and base.data.grid_max[("A", 2030)] == 10  # unchanged
+    d = scen.data
     assert not d.region["A"]["reexport"] and d.grid_max[("A", 2030)] == 3
