@@ -20,6 +20,7 @@ from optimizer.components.contract import (
 )
 from optimizer.data_io import load_inputs
 from optimizer.model import COMPONENTS, build_model, derive, populate
+from optimizer.solve import SolveOptions, solve
 from optimizer.stochastic import first_stage_year, nonanticipative
 from tests.conftest import ROOT
 
@@ -193,3 +194,64 @@ def test_a_finance_row_is_named_through_the_contract(tiny_path):
             key, _amount, _cls, r, v, *_ = items[i]
             text = describe_row(blk.c_finance[i])
             assert text.startswith(f"the capital for {key[0]} in {r} built in {v} "), text
+
+
+def _docs_example() -> types.ModuleType:
+    """The component of the worked example in docs/adding-a-constraint.md, as written there."""
+    text = (ROOT / "docs" / "adding-a-constraint.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    module = types.ModuleType("gridcap")
+    exec(compile(code, "docs/adding-a-constraint.md", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def _cheap_grid(tiny_path):
+    """tiny with a grid at 1 $/MWh, so that the optimum imports from it."""
+    data = load_inputs(tiny_path)
+    return replace(data, grid_price={key: 1.0 for key in data.grid_price})
+
+
+def _solve_with_grid_cap(tiny_path, cap_mwh: float, fee_usd: float):
+    from optimizer.components import power
+
+    gridcap = _docs_example()
+    data = _cheap_grid(tiny_path)
+    data = replace(data, regions=data.regions.assign(grid_cap_mwh=cap_mwh, grid_fee_usd=fee_usd))
+    at = COMPONENTS.index(power) + 1  # the docs' one line in COMPONENTS: after power
+    m = populate(
+        pyo.ConcreteModel(), data, derive(data), (*COMPONENTS[:at], gridcap, *COMPONENTS[at:])
+    )
+    sol = solve(m, SolveOptions(threads=1, mip_gap=1e-9))
+    assert sol.status == "optimal"
+    mwh = {key: pyo.value(m.v_grid_mwh[key]) for key in m.GRID_CAP}
+    return sol.objective, mwh
+
+
+def test_the_worked_example_of_the_docs_builds_binds_and_is_charged(tiny_path):
+    """The gridcap component of docs/adding-a-constraint.md, added by its own code and one entry in
+    the component list only: the contract accepts it, its variable is staged by its year, a slack
+    cap leaves the optimum as it is, a cap at half of the imports binds (the plan imports no more
+    and costs more), and a fee of f $/MWh raises the cost by Σ_y DF_y·f·mwh_y/10⁶ at the same plan
+    (the fee is small against what the grid saves, so the plan stays). The grid costs 1 $/MWh
+    here, so that tiny imports from it."""
+    fam = {f.name: f for f in _docs_example().CONTRACT.variables}["v_grid_mwh"]
+    assert fam.stage_position() == 1  # first-stage by y, read from its declaration
+    data = _cheap_grid(tiny_path)
+    plain_cost = solve(build_model(data), SolveOptions(threads=1, mip_gap=1e-9)).objective
+
+    slack_cost, slack_mwh = _solve_with_grid_cap(tiny_path, 1e12, 0.0)
+    assert slack_cost == pytest.approx(plain_cost, rel=1e-9)
+    assert max(slack_mwh.values()) > 0  # the plan imports: the cap below can bind
+
+    cap = max(slack_mwh.values()) / 2
+    capped_cost, capped_mwh = _solve_with_grid_cap(tiny_path, cap, 0.0)
+    assert max(capped_mwh.values()) <= cap * (1 + 1e-9)
+    assert capped_cost > slack_cost * (1 + 1e-9)
+
+    fee = 0.01
+    fee_cost, fee_mwh = _solve_with_grid_cap(tiny_path, 1e12, fee)
+    assert fee_mwh == pytest.approx(slack_mwh, rel=1e-6)
+    dv = derive(data)
+    charged = sum(dv.df[y] * fee * mwh / 1e6 for (_r, y), mwh in fee_mwh.items())
+    assert charged > 0
+    assert fee_cost - slack_cost == pytest.approx(charged, rel=1e-6)
