@@ -65,7 +65,7 @@ from optimizer.components.contract import declared, expression_items
 from optimizer.data_io import InputData
 from optimizer.schema import ACCELERATOR, TECH_CLASSES
 from optimizer.solve import SolveOptions, StandardForm, compile_model, new_highs
-from optimizer.warm import SIMPLEX_PRIMAL, WarmSolver
+from optimizer.warm import SIMPLEX_PRIMAL, WarmSolver, worker_options
 
 logger = logging.getLogger(__name__)
 
@@ -1086,14 +1086,7 @@ def plans_task(task: dict[str, Any]) -> dict[str, Any]:
     if task.get("input_sha256") and input_sha256(task["input"]) != task["input_sha256"]:
         raise RuntimeError(f"{task['input']} on this worker differs from the driver's input")
     data = parse(read_raw(task["input"]))
-    o = task["options"]
-    opts = SolveOptions(
-        time_limit_s=o.get("time_limit_s"),
-        mip_gap=o.get("mip_gap"),
-        threads=1,
-        duals=False,
-        explain=False,
-    ).merged(data.settings)
+    opts = worker_options(task["options"]).merged(data.settings)
     specs = [MeasureSpec(**s) for s in task["specs"]]
     mga = MgaModel(
         build_model(data, bet_mode=task["bet_mode"]),

@@ -39,6 +39,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -525,14 +526,8 @@ def solve_point(task: dict[str, Any], start: dict[str, Any] | None = None) -> di
 
     t0 = time.perf_counter()
     c0 = time.process_time()
-    o = task.get("options", {})
-    opts = SolveOptions(
-        time_limit_s=o.get("time_limit_s"),
-        mip_gap=o.get("mip_gap"),
-        threads=1,
-        duals=False,
-        explain=False,
-    )
+    options = task.get("options", {})
+    opts = worker_options(options)
     row: dict[str, Any] = {
         "point_id": task["point_id"],
         "changes": task["changes"],
@@ -545,7 +540,7 @@ def solve_point(task: dict[str, Any], start: dict[str, Any] | None = None) -> di
     except InputError as exc:
         return {**row, "status": "error", "termination": "input_error", "message": str(exc)}
     t_build = time.perf_counter()
-    model = build_model(data, bet_mode=o.get("bet_mode"))
+    model = build_model(data, bet_mode=options.get("bet_mode"))
     build_s = time.perf_counter() - t_build
     opts = opts.merged(data.settings)
     if model.derived.infeasible:
@@ -636,6 +631,19 @@ def _capital_rows(sol: Solution) -> list[tuple[str, str, float]]:
 
 def _var_value(var: Any) -> float:
     return 0.0 if var.value is None else float(var.value)
+
+
+def worker_options(options: Mapping[str, Any]) -> SolveOptions:
+    """The options a study's worker solves with: the task's ``time_limit_s`` and ``mip_gap``, one
+    HiGHS thread (one per worker process), and neither duals nor an infeasibility explanation (a
+    study reads objectives and values only)."""
+    return SolveOptions(
+        time_limit_s=options.get("time_limit_s"),
+        mip_gap=options.get("mip_gap"),
+        threads=1,
+        duals=False,
+        explain=False,
+    )
 
 
 def run_task(task: dict[str, Any], start: dict[str, Any] | None = None) -> dict[str, Any]:
