@@ -6,7 +6,7 @@ Usage::
     python benchmarks/fingerprint.py --compare fp.json [--only ...]      # exit 1 on any difference
 
 For each instance (``tiny``: tests/data/tiny; ``tiny_stochastic``: the same with ``bet_mode``
-stochastic; ``S``, ``M``, ``L``: generated as ``benchmarks/run.py`` generates them; ``base``:
+stochastic; ``tiny_v2``: tests/data/tiny_v2, every v2 sheet and column; ``S``, ``M``, ``L``: generated as ``benchmarks/run.py`` generates them; ``base``:
 inputs/base.xlsx) it builds the model, compiles the standard form that ``solve`` hands to HiGHS and
 records the number of rows, columns and nonzeros and a SHA-256 of each array (matrix data, indices
 and pointers, column bounds, costs and offset, row bounds, integrality) and of the column and row
@@ -32,7 +32,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-INSTANCES = ("tiny", "tiny_stochastic", "S", "M", "L", "base")
+INSTANCES = ("tiny", "tiny_stochastic", "tiny_v2", "S", "M", "L", "base")
 
 
 def _sha(a: Any) -> str:
@@ -54,6 +54,8 @@ def _data(name: str, workdir: Path) -> Any:
 
     from optimizer.data_io import load_inputs
 
+    if name == "tiny_v2":
+        return load_inputs(ROOT / "tests" / "data" / "tiny_v2")
     if name in ("tiny", "tiny_stochastic"):
         data = load_inputs(ROOT / "tests" / "data" / "tiny")
         if name == "tiny_stochastic":

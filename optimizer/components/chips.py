@@ -85,22 +85,37 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     with :math:`q_{f,m}` the FabInputs quantity resolved for the model year y (v2), and the rows 9a
     (no re-export) and 9b (import limits) of the rules below.
     """
-    dv = m.derived
+    # The order of the declarations below is the order of the columns and rows handed to HiGHS.
+    made = _add_production(m, data)
+    _add_fab_share(m, data)
+    buy_index, ship_index = _trade_network(m, data)
+    _add_purchases_and_shipments(m, data, buy_index, ship_index)
+    keys = list(dict.fromkeys([*m.reg.supply, *m.reg.use]))
+    m.COMMODITY_ROWS = pyo.Set(initialize=keys, dimen=3, ordered=True)
+    m.c_commodity_balance = pyo.Constraint(m.COMMODITY_ROWS, rule=commodity_balance_rule)
+    _add_external_max(m, data, buy_index)
+    _add_trade_rules(m, data, made, buy_index, ship_index)
+
+
+def _add_production(m: pyo.ConcreteModel, data: InputData) -> dict[tuple[str, str, int], list]:
+    """``v_prod`` within capacity (8), what it supplies and uses, its load and its variable cost.
+
+    Returns the production variables of each (commodity made, region, year).
+    """
     techs = data.tech
     fabs = set(data.techs_of("fab"))
-    prod_index = [key for key in m.CAP if key[0] in fabs]
-    m.PROD = pyo.Set(initialize=prod_index, dimen=3, ordered=True)
+    m.PROD = pyo.Set(initialize=[key for key in m.CAP if key[0] in fabs], dimen=3, ordered=True)
     m.v_prod = pyo.Var(m.PROD, within=pyo.NonNegativeReals, doc="fab output per year")
     m.c_fab_capacity = pyo.Constraint(m.PROD, rule=fab_capacity_rule)
 
-    u = dv.unit  # every commodity flow is in units of `u` (model.derive)
+    u = m.derived.unit  # every commodity flow is in units of `u` (model.derive)
     # the bill of materials of the model year (FabInputs resolved by year, v2)
     inputs_of: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
     for (f, c, y), q in data.fab_inputs.items():
         inputs_of[(f, y)].append((c, q))
     fab_load: dict[tuple[str, int], Lin] = {}
-    made: dict[tuple[str, str, int], list] = defaultdict(list)  # (m, r, y) → prod of fabs making m
-    for f, r, y in prod_index:
+    made: dict[tuple[str, str, int], list] = defaultdict(list)
+    for f, r, y in m.PROD:
         var = m.v_prod[f, r, y]
         m.reg.supply[(techs[f]["output"], r, y)].add(1.0, var)
         made[(techs[f]["output"], r, y)].append(var)
@@ -115,22 +130,37 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.fab_load = fab_load
     for key, e in fab_load.items():
         m.reg.load[key].add_lin(e)
+    return made
 
+
+def _add_fab_share(m: pyo.ConcreteModel, data: InputData) -> None:
+    """The concentration rows (8) of the fab techs with a ``max_region_share``."""
     share_rows = []
     prod_by_fy: dict[tuple[str, int], list] = defaultdict(list)
-    for f, r, y in prod_index:
+    for f, r, y in m.PROD:
         prod_by_fy[(f, y)].append(m.v_prod[f, r, y])
-        s = techs[f]["max_region_share"]
+        s = data.tech[f]["max_region_share"]
         if s is not None and s == s:
             share_rows.append((f, r, y))
     m.prod_by_fy = prod_by_fy
     m.FAB_SHARE = pyo.Set(initialize=share_rows, dimen=3, ordered=True)
     m.c_fab_share = pyo.Constraint(m.FAB_SHARE, rule=fab_share_rule)
 
-    # Purchases and shipments on the pruned network.
+
+def _reexport(data: InputData) -> dict[str, bool]:
+    return {r: bool(data.region[r]["reexport"]) for r in data.regions.index}
+
+
+def _trade_network(
+    m: pyo.ConcreteModel, data: InputData
+) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, str, int]]]:
+    """The purchases (m, r, y) and shipments (m, a, b, y) that can matter (module doc: pruning).
+
+    Reads where production supplies and uses each commodity, so it runs after :func:`_add_production`.
+    """
     regions = list(data.regions.index)
     ext_ok = {r: bool(data.region[r]["chips_external_allowed"]) for r in regions}
-    reexport = {r: bool(data.region[r]["reexport"]) for r in regions}
+    reexport = _reexport(data)
     out_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
     in_routes: dict[tuple[str, str], list[str]] = defaultdict(list)
     for c, a, b in data.chip_routes:
@@ -138,7 +168,7 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         in_routes[(c, b)].append(a)
     buy_index, ship_index = [], []
     for c in data.commodities:
-        for y in dv.years:
+        for y in m.derived.years:
             sources = {r for r in regions if (c, r, y) in m.reg.supply}
             if (c, y) in data.price:
                 sources |= {r for r in regions if ext_ok[r]}
@@ -161,6 +191,17 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
                 for b in out_routes[(c, a)]
                 if b in useful
             ]
+    return buy_index, ship_index
+
+
+def _add_purchases_and_shipments(
+    m: pyo.ConcreteModel,
+    data: InputData,
+    buy_index: list[tuple[str, str, int]],
+    ship_index: list[tuple[str, str, str, int]],
+) -> None:
+    """``v_buy`` and ``v_ship``, what they supply and use, and their costs."""
+    u = m.derived.unit
     m.BUY = pyo.Set(initialize=buy_index, dimen=3, ordered=True)
     m.v_buy = pyo.Var(
         m.BUY, within=pyo.NonNegativeReals, doc="units bought outside the coalition per year"
@@ -179,10 +220,11 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         if cost:
             m.costs.annual("supply_chain", ("ship", c, a, b, y), y, var, cost, u)
 
-    keys = list(dict.fromkeys([*m.reg.supply, *m.reg.use]))
-    m.COMMODITY_ROWS = pyo.Set(initialize=keys, dimen=3, ordered=True)
-    m.c_commodity_balance = pyo.Constraint(m.COMMODITY_ROWS, rule=commodity_balance_rule)
 
+def _add_external_max(
+    m: pyo.ConcreteModel, data: InputData, buy_index: list[tuple[str, str, int]]
+) -> None:
+    """The rows capping purchases outside the coalition, per commodity and year."""
     buys_by_cy: dict[tuple[str, int], list] = defaultdict(list)
     for c, r, y in buy_index:
         buys_by_cy[(c, y)].append(m.v_buy[c, r, y])
@@ -192,7 +234,16 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     )
     m.c_external_max = pyo.Constraint(m.EXTERNAL_MAX, rule=external_max_rule)
 
-    # v2: no re-export (9a) and import limits (9b)
+
+def _add_trade_rules(
+    m: pyo.ConcreteModel,
+    data: InputData,
+    made: dict[tuple[str, str, int], list],
+    buy_index: list[tuple[str, str, int]],
+    ship_index: list[tuple[str, str, str, int]],
+) -> None:
+    """v2: no re-export (9a) and import limits (9b)."""
+    reexport = _reexport(data)
     bought = {(c, r, y): m.v_buy[c, r, y] for c, r, y in buy_index}
     ship_out: dict[tuple[str, str, int], list] = defaultdict(list)
     ship_in: dict[tuple[str, str, int], list] = defaultdict(list)

@@ -90,8 +90,17 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     ``IT`` stays nameplate: data centers (constraint 4) and the firm-capacity peak (15) hold the
     nameplate IT power of what runs; only the energy drawn is scaled by λ.
     """
+    # The order of the declarations below is the order of the columns and rows handed to HiGHS.
+    _add_chips(m, data)
+    _add_it_and_compute(m, data)
+    _add_datacenter_rows(m, data)
+    _add_serving(m, data)
+
+
+def _add_chips(m: pyo.ConcreteModel, data: InputData) -> None:
+    """``v_deploy`` where data centers can be, ``v_active`` per vintage and year alive with its
+    limit (4a), and ``v_fleet_on`` for the ExistingFleet."""
     dv = m.derived
-    acc = data.accelerators
     dc_techs = set(data.techs_of("datacenter"))
     dc_cap: dict[tuple[str, int], Lin] = {}
     for (k, r, y), e in m.cap.items():
@@ -99,8 +108,9 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
             dc_cap.setdefault((r, y), Lin()).add_lin(e)
     m.dc_cap = dc_cap
 
+    has_chips = bool(len(data.accelerators))
     deploy_index = [
-        (r, v) for r in data.regions.index for v in dv.years if (r, v) in dc_cap and len(acc)
+        (r, v) for r in data.regions.index for v in dv.years if (r, v) in dc_cap and has_chips
     ]
     m.DEPLOY = pyo.Set(initialize=deploy_index, dimen=2, ordered=True)
     m.v_deploy = pyo.Var(
@@ -118,19 +128,22 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.FLEET = pyo.Set(initialize=fleet_index, dimen=2, ordered=True)
     m.v_fleet_on = pyo.Var(m.FLEET, bounds=fleet_on_bounds, doc="ExistingFleet H100e running")
 
+
+def _add_it_and_compute(m: pyo.ConcreteModel, data: InputData) -> None:
+    """``it`` and ``compute`` from what runs, the accelerators deployment uses and the load."""
+    dv = m.derived
+    acc = data.accelerators
     it: dict[tuple[str, int], Lin] = {}
     comp: dict[tuple[str, int], Lin] = {}
-    u = (
-        dv.unit
-    )  # deploy, active, serve and unserved are in units of `u` chips / H100e (model.derive)
-    for r, y in fleet_index:
+    u = dv.unit  # deploy, active, serve and unserved are in units of `u` chips / H100e
+    for r, y in m.FLEET:
         var = m.v_fleet_on[r, y]
         kappa = data.fleet_kw[(r, y)] / KW_PER_CHIP.per / data.fleet_h100e[(r, y)]
         it.setdefault((r, y), Lin()).add(kappa * u, var)
         comp.setdefault((r, y), Lin()).add(1.0, var)
-    for r, v in deploy_index:
+    for r, v in m.DEPLOY:
         m.reg.use[(ACCELERATOR, r, v)].add(1.0 / dv.length[v], m.v_deploy[r, v])
-    for r, v, y in active_index:
+    for r, v, y in m.ACTIVE:
         var = m.v_active[r, v, y]
         kw, h = float(acc.at[v, "kw_per_chip"]), float(acc.at[v, "h100e_per_chip"])
         it.setdefault((r, y), Lin()).add(kw / KW_PER_CHIP.per * u, var)
@@ -140,10 +153,14 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for (r, y), e in it.items():
         m.reg.load[(r, y)].add_lin(e, float(data.region[r]["pue"]) * lam)
 
+
+def _add_datacenter_rows(m: pyo.ConcreteModel, data: InputData) -> None:
+    """The data-center capacity rows (4), in region then year order."""
     # IT holds only variables now (idle chips take no space). A row is kept, as in v1, where the
     # data-center capacity has variables even if IT has none (chips of 0 kW): otherwise that build
     # would sit in no row, and the stochastic form's PH reports a first-stage variable as stale.
     order = {r: i for i, r in enumerate(data.regions.index)}
+    it, dc_cap = m.it, m.dc_cap
     dc_rows = sorted(
         (key for key, e in it.items() if e.has_vars or (key in dc_cap and dc_cap[key].has_vars)),
         key=lambda k: (order[k[0]], k[1]),
@@ -151,12 +168,16 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.DC_ROWS = pyo.Set(initialize=dc_rows, dimen=2, ordered=True)
     m.c_datacenter_capacity = LinConstraint(m.DC_ROWS, rule=datacenter_capacity_rule)
 
+
+def _add_serving(m: pyo.ConcreteModel, data: InputData) -> None:
+    """Serving and unserved demand, compute capacity (5), demand balance (6), sovereignty (7) and
+    the value of unserved demand."""
     # Serving: only on allowed routes, to demand that exists, from hosts that can have compute.
     serve_index = [
         (g, r, c, y)
         for (g, c, y) in data.demand
         for r in data.regions.index
-        if (g, r, c) in data.compute_routes and (r, y) in comp
+        if (g, r, c) in data.compute_routes and (r, y) in m.compute
     ]
     m.SERVE = pyo.Set(initialize=serve_index, dimen=4, ordered=True)
     m.v_serve = pyo.Var(
@@ -185,7 +206,11 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.SOVEREIGNTY = pyo.Set(initialize=sov, dimen=3, ordered=True)
     m.c_sovereignty = LinConstraint(m.SOVEREIGNTY, rule=sovereignty_rule)
 
-    # value[g,c,y]: Demand value_usd resolved, else Settings unserved_penalty_usd (v2)
+    # value[g,c,y]: Demand value_usd resolved, else Settings unserved_penalty_usd (v2). The one
+    # $ → $M conversion outside model.Costs: value/10⁶·u is the factor v1 formed, and the
+    # coefficient DF·(value/10⁶·u) differs in its last bits from Costs' DF·value·u/10⁶; it is kept
+    # so that every instance's matrix stays bit-identical (benchmarks/fingerprint.py).
+    u = m.derived.unit
     for g, c, y in data.demand:
         value = data.unserved_value[(g, c, y)] / 1e6 * u
         m.costs.annual("unserved", (g, c, y), y, m.v_unserved[g, c, y], value, usd=False)

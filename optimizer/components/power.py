@@ -305,16 +305,7 @@ def _electricity_balance(m: pyo.ConcreteModel, ix: SimpleNamespace) -> None:
     for k, lin in extra.items():
         if lin.has_vars:
             keep[ry_pos[k[:2]] * n_h + h_pos[k[2]]] = True
-    for row in np.flatnonzero(~keep).tolist():
-        (r, y), h = ry_list[row // n_h], slices[row % n_h]
-        lin = load.get((r, y))
-        const = (extra[(r, y, h)].const if (r, y, h) in extra else 0.0) - (
-            lin.const if lin is not None else 0.0
-        )
-        if abs(const) > 1e-9:  # a load and no way to serve it: reported, as the rule does
-            dv.infeasible.append(
-                f"{r} has {-const:g} MW of load in {y} and no power supply: add generation, storage or grid access (GridAccess max_mw, Regions grid_max_mw)"
-            )
+    _note_load_without_supply(dv, np.flatnonzero(~keep).tolist(), ix, load, extra)
     new_row = np.cumsum(keep) - 1
     kept = np.flatnonzero(keep)
     bal = ArrayRows([rows_all[i] for i in kept.tolist()], EQ)
@@ -351,6 +342,23 @@ def _electricity_balance(m: pyo.ConcreteModel, ix: SimpleNamespace) -> None:
     )
     # what the registry of injections would hold (read by checks of the balance)
     m.reg.injection = InjectionView(bal, extra)
+
+
+def _note_load_without_supply(
+    dv: Any, rows: list[int], ix: SimpleNamespace, load: Any, extra: dict
+) -> None:
+    """Report each balance row left out (no variable) that still holds a load: nothing can serve
+    it, as ``electricity_balance_rule`` reports it (``dv.infeasible``)."""
+    for row in rows:
+        (r, y), h = ix.ry_list[row // ix.n_h], ix.slices[row % ix.n_h]
+        lin = load.get((r, y))
+        const = (extra[(r, y, h)].const if (r, y, h) in extra else 0.0) - (
+            lin.const if lin is not None else 0.0
+        )
+        if abs(const) > 1e-9:
+            dv.infeasible.append(
+                f"{r} has {-const:g} MW of load in {y} and no power supply: add generation, storage or grid access (GridAccess max_mw, Regions grid_max_mw)"
+            )
 
 
 def _cat(parts: list[np.ndarray], dtype: Any = np.int64) -> np.ndarray:
