@@ -16,9 +16,12 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+
+if TYPE_CHECKING:  # cli imports the planner lazily, so that --help stays fast
+    from optimizer.coalition import GameResult
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_BAD_INPUT, EXIT_ERROR = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C
@@ -1183,7 +1186,7 @@ def coalition(
         workers=workers,
         scheduler=scheduler,
         store=store,
-        progress=lambda msg: _say(msg),
+        progress=_say,
         changes=changes,
         warm=not cold,
     )
@@ -1191,6 +1194,11 @@ def coalition(
 
     path = write_game_workbook(res, out)
     _say(f"wrote     {path}")
+    _report_game(res, path, as_json)
+
+
+def _report_game(res: GameResult, path: Path, as_json: bool) -> None:
+    """The game's verdict on stdout/stderr; exits 1 when some sub-coalition has no cost."""
     if as_json:
         click.echo(json.dumps(res.as_json(), default=_json_default))
     else:

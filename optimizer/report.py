@@ -251,74 +251,76 @@ def _scaled(pivot: pd.DataFrame, unit: str) -> tuple[pd.DataFrame, str]:
     return pivot, shown
 
 
+def _capital_pivot(capital: pd.DataFrame) -> pd.DataFrame:
+    """Capital raised per region over all years, largest first."""
+    if not len(capital):
+        return pd.DataFrame()
+    by_region = (
+        capital.assign(_v=_numeric(capital["musd"]))
+        .groupby("region", observed=True)["_v"]
+        .sum()
+        .sort_values(ascending=False, kind="stable")
+    )
+    return pd.DataFrame(
+        {"region": by_region.index.astype(str), "capital_musd": by_region.to_numpy()}
+    )
+
+
+def _compute_pivot(compute: pd.DataFrame) -> pd.DataFrame:
+    """Compute served, unserved and demanded per year."""
+    if not len(compute):
+        return pd.DataFrame()
+    work = compute.assign(
+        _s=_numeric(compute["served"]).where(compute["host"] != UNSERVED_HOST, 0.0),
+        _u=_numeric(compute["unserved"]),
+    )
+    by_year = work.groupby("year")[["_s", "_u"]].sum().sort_index()
+    return pd.DataFrame(
+        {
+            "year": by_year.index,
+            "served": by_year["_s"].to_numpy(),
+            "unserved": by_year["_u"].to_numpy(),
+            "demand": (by_year["_s"] + by_year["_u"]).to_numpy(),
+        }
+    )
+
+
+def _generation_pivot(cap: pd.DataFrame, energy: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Generation per tech and year in TWh (GWh when below 1 TWh a year), and that unit."""
+    # Storage discharge re-delivers energy already generated: charting it would count it twice.
+    storage = set(cap.loc[cap["class"] == "storage", "tech"].astype(str))
+    gen = energy[~energy["tech"].astype(str).isin(storage)]
+    if not len(gen):
+        return pd.DataFrame(), "TWh"
+    gen = gen.assign(twh=_numeric(gen["mwh"]) / 1e6, tech=gen["tech"].astype(str))
+    gen_pivot = _year_pivot(gen, "tech", "twh", _order_by_total(gen, "tech", "twh", ("grid",)))
+    if len(gen_pivot) and gen_pivot.iloc[:, 1:].sum(axis=1).max() < 1:
+        # Below 1 TWh a year the axis would read 0.0, 0.1, 0.1: switch to GWh.
+        gen_pivot.iloc[:, 1:] = gen_pivot.iloc[:, 1:] * 1e3
+        return gen_pivot, "GWh"
+    return gen_pivot, "TWh"
+
+
 def _chart_specs(tables: Mapping[str, pd.DataFrame]) -> list[_ChartSpec]:
     """Build the pivots behind every Dashboard chart (empty pivot = chart skipped with a note)."""
     cap = tables["Capacity"]
-    capital = tables["Capital"]
-    compute = tables["Compute"]
-    energy = tables["Energy"]
-
     mw = cap[cap["class"].isin(_MW_CLASSES)]
     capacity = (
         _year_pivot(mw, "class", "capacity", list(_MW_CLASSES)) if len(mw) else pd.DataFrame()
     )
-
     fab = cap[cap["class"] == "fab"]
     fab_pivot = (
         _year_pivot(fab, "tech", "capacity", _order_by_total(fab, "tech", "capacity"))
         if len(fab)
         else pd.DataFrame()
     )
-
-    if len(capital):
-        by_region = (
-            capital.assign(_v=_numeric(capital["musd"]))
-            .groupby("region", observed=True)["_v"]
-            .sum()
-            .sort_values(ascending=False, kind="stable")
-        )
-        capital_pivot = pd.DataFrame(
-            {"region": by_region.index.astype(str), "capital_musd": by_region.to_numpy()}
-        )
-    else:
-        capital_pivot = pd.DataFrame()
-
-    if len(compute):
-        work = compute.assign(
-            _s=_numeric(compute["served"]).where(compute["host"] != UNSERVED_HOST, 0.0),
-            _u=_numeric(compute["unserved"]),
-        )
-        by_year = work.groupby("year")[["_s", "_u"]].sum().sort_index()
-        compute_pivot = pd.DataFrame(
-            {
-                "year": by_year.index,
-                "served": by_year["_s"].to_numpy(),
-                "unserved": by_year["_u"].to_numpy(),
-                "demand": (by_year["_s"] + by_year["_u"]).to_numpy(),
-            }
-        )
-    else:
-        compute_pivot = pd.DataFrame()
-
-    # Storage discharge re-delivers energy already generated: charting it would count it twice.
-    storage = set(cap.loc[cap["class"] == "storage", "tech"].astype(str))
-    gen = energy[~energy["tech"].astype(str).isin(storage)]
-    if len(gen):
-        gen = gen.assign(twh=_numeric(gen["mwh"]) / 1e6, tech=gen["tech"].astype(str))
-        gen_pivot = _year_pivot(gen, "tech", "twh", _order_by_total(gen, "tech", "twh", ("grid",)))
-    else:
-        gen_pivot = pd.DataFrame()
+    gen_pivot, gen_unit = _generation_pivot(cap, tables["Energy"])
     capacity, cap_unit = _scaled(capacity, "MW")
     fab_pivot, fab_unit = _scaled(fab_pivot, "units/yr")
-    capital_pivot, capital_unit = _scaled(capital_pivot, "$M")
-    compute_pivot, compute_unit = _scaled(compute_pivot, "H100e")
+    capital_pivot, capital_unit = _scaled(_capital_pivot(tables["Capital"]), "$M")
+    compute_pivot, compute_unit = _scaled(_compute_pivot(tables["Compute"]), "H100e")
     if len(capital_pivot):
         capital_pivot = capital_pivot.rename(columns={"capital_musd": f"capital ({capital_unit})"})
-    gen_unit = "TWh"
-    if len(gen_pivot) and gen_pivot.iloc[:, 1:].sum(axis=1).max() < 1:
-        # Below 1 TWh a year the axis would read 0.0, 0.1, 0.1: switch to GWh.
-        gen_pivot.iloc[:, 1:] = gen_pivot.iloc[:, 1:] * 1e3
-        gen_unit = "GWh"
 
     return [
         _ChartSpec(
