@@ -14,6 +14,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -1224,6 +1225,30 @@ def _report_game(res: GameResult, path: Path, as_json: bool) -> None:
         )
 
 
+def _plan_printer(as_json: bool) -> Callable[[Any], None]:
+    """The line printed as each near-optimal plan finishes (and its JSON object with --json)."""
+    state: dict[str, Any] = {"c_star": None, "n": 0}
+
+    def progress(p: Any) -> None:
+        if state["c_star"] is None:
+            state["c_star"] = p.cost_musd
+        state["n"] += 1
+        cost = f"{p.cost_musd:,.3f} $M" if p.cost_musd is not None else "-"
+        value = ""
+        if p.target and p.target in p.measures:
+            value = f"  {p.target} = {p.measures[p.target]:,.6g}"
+        how = p.path or ("warm" if p.warm else "cold")
+        _say(
+            f"plan {state['n']:>4}  {p.name}: {p.status} {cost} ({p.solve_seconds:.2f} s {how}){value}"
+        )
+        if p.check:
+            _say(f"          {p.name}: {p.check}")
+        if as_json:
+            click.echo(json.dumps(p.as_json(state["c_star"] or 0.0), default=_json_default))
+
+    return progress
+
+
 @main.command()
 @input_argument
 @click.option(
@@ -1341,25 +1366,7 @@ def alternatives(
         workers=workers,
         scheduler=scheduler,
     )
-    state: dict[str, Any] = {"c_star": None, "n": 0}
-
-    def progress(p: Any) -> None:
-        if state["c_star"] is None:
-            state["c_star"] = p.cost_musd
-        state["n"] += 1
-        cost = f"{p.cost_musd:,.3f} $M" if p.cost_musd is not None else "-"
-        value = ""
-        if p.target and p.target in p.measures:
-            value = f"  {p.target} = {p.measures[p.target]:,.6g}"
-        how = p.path or ("warm" if p.warm else "cold")
-        _say(
-            f"plan {state['n']:>4}  {p.name}: {p.status} {cost} ({p.solve_seconds:.2f} s {how}){value}"
-        )
-        if p.check:
-            _say(f"          {p.name}: {p.check}")
-        if as_json:
-            click.echo(json.dumps(p.as_json(state["c_star"] or 0.0), default=_json_default))
-
+    progress = _plan_printer(as_json)
     monitor = SolveMonitor(hard_exit=True)
     try:
         res = run_alternatives(
