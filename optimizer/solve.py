@@ -36,7 +36,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any
@@ -593,6 +593,33 @@ def solve(
     if gap is not None and not math.isfinite(gap):
         gap = None
     status, term = highs_status(h)
+    unsolved = _unsolved(h, status, term, sf, opts, clock, result, secs)
+    if unsolved is not None:
+        return unsolved
+
+    x = np.asarray(h.getSolution().col_value, dtype=float)
+    for var, val in zip(sf.columns, x, strict=True):
+        var.set_value(float(val), skip_validation=True)
+    obj = float(info.objective_function_value)
+    sol = result(status, term, "", obj, gap, secs)
+    if opts.duals:
+        _add_duals(sol, h, sf, x, branched, opts, clock, monitor, calls)
+    return sol
+
+
+def _unsolved(
+    h: highspy.Highs,
+    status: str,
+    term: str,
+    sf: StandardForm,
+    opts: SolveOptions,
+    clock: float,
+    result: Callable[..., Solution],
+    secs: float,
+) -> Solution | None:
+    """The :class:`Solution` of a solve that ended without a plan (infeasible, with the IIS
+    explanation asked for within what is left of the time limit; unbounded; no solution; a HiGHS
+    error), or ``None`` when HiGHS has one."""
     if status == "infeasible":
         why = ""
         if opts.explain:
@@ -616,42 +643,52 @@ def solve(
         return result(
             "error", term, f"HiGHS: {h.modelStatusToString(h.getModelStatus())}", secs=secs
         )
+    return None
 
-    x = np.asarray(h.getSolution().col_value, dtype=float)
-    for var, val in zip(sf.columns, x, strict=True):
-        var.set_value(float(val), skip_validation=True)
-    obj = float(info.objective_function_value)
-    sol = result(status, term, "", obj, gap, secs)
-    if opts.duals:
-        row_dual = None
-        if not branched:
+
+def _add_duals(
+    sol: Solution,
+    h: highspy.Highs,
+    sf: StandardForm,
+    x: np.ndarray,
+    branched: bool,
+    opts: SolveOptions,
+    clock: float,
+    monitor: Any,
+    calls: list[tuple[str, float]],
+) -> None:
+    """Row duals of the solved model in ``sol.duals``: the LP's own, or for a MIP that branched,
+    those of the LP with its integer columns fixed at the plan's values (run within what is left of
+    the time limit, its seconds added to the solve's). Where there are none, ``sol.message`` says
+    why."""
+    row_dual = None
+    if not branched:
+        row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+    else:
+        ic = sf.integer_cols
+        fixed = np.round(x[ic])
+        h.changeColsIntegrality(
+            len(ic), ic.astype(np.int32), np.array([highspy.HighsVarType.kContinuous] * len(ic))
+        )
+        h.changeColsBounds(len(ic), ic.astype(np.int32), fixed, fixed)
+        # what is left of the time limit, not a fresh one: the limit bounds the whole solve
+        if not _give_time(h, opts, clock):
+            sol.message = (
+                "duals unavailable: the time limit was spent before the LP with integers "
+                "fixed could run"
+            )
+            return
+        t2 = time.perf_counter()
+        _run(h, monitor, "duals")
+        calls.append(("duals_lp", time.perf_counter() - t2))
+        sol.solve_seconds += calls[-1][1]
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
         else:
-            ic = sf.integer_cols
-            fixed = np.round(x[ic])
-            h.changeColsIntegrality(
-                len(ic), ic.astype(np.int32), np.array([highspy.HighsVarType.kContinuous] * len(ic))
-            )
-            h.changeColsBounds(len(ic), ic.astype(np.int32), fixed, fixed)
-            # what is left of the time limit, not a fresh one: the limit bounds the whole solve
-            if not _give_time(h, opts, clock):
-                sol.message = (
-                    "duals unavailable: the time limit was spent before the LP with integers "
-                    "fixed could run"
-                )
-                return sol
-            t2 = time.perf_counter()
-            _run(h, monitor, "duals")
-            calls.append(("duals_lp", time.perf_counter() - t2))
-            sol.solve_seconds += calls[-1][1]
-            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
-            else:
-                why = h.modelStatusToString(h.getModelStatus()).lower()
-                sol.message = f"duals unavailable: the LP with integers fixed did not solve ({why})"
-        if row_dual is not None:
-            sol.duals = RowDuals(sf.rows, row_dual)
-    return sol
+            why = h.modelStatusToString(h.getModelStatus()).lower()
+            sol.message = f"duals unavailable: the LP with integers fixed did not solve ({why})"
+    if row_dual is not None:
+        sol.duals = RowDuals(sf.rows, row_dual)
 
 
 # the most an infeasibility explanation (HiGHS's IIS) may take, within what is left of the limit
