@@ -622,34 +622,82 @@ SCENARIO_NOTES: dict[str, str] = {
         "almost no chips at home their demand can be served only in proportion, so most of it is "
         "left unserved — the rule and the sovereignty targets cannot both hold"
     ),
+    "high_demand_from_2028": (
+        "the high branch of the hedging plan's futures: two central years, then high_demand's RAND "
+        "extrapolation (1.62× the central demand in 2028, 5.4× by 2040). The chain built for the "
+        "central case cannot jump with it: deployments go from 9.5 M accelerators (2027) to 18.9 M "
+        "(2028) and level off near 51 M a year from 2037, as in high_demand, so 13 % of 2028's "
+        "compute, 45 % of 2030's and 46 % of 2040's is left unserved at the rental price (24.7 bn "
+        "H100e-years in all) — a finding about build rates, not an artifact"
+    ),
 }
 """Why a scenario's objective is more than 10 % unserved-demand value (issue 16: explain each one)."""
 
 UNSERVED_SHARE_LIMIT = 0.10
 
 
+def scenario_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """One row per run of ``comparison.xlsx``'s Summary, the base first: ``scenario``, ``status``,
+    ``objective_musd``, ``vs_base_musd`` (None for the base), ``unserved_value_share`` and ``note``
+    (its :data:`SCENARIO_NOTES` entry, empty when it has none)."""
+    s = summary.set_index("metric")
+    if len(s.columns) and s.columns[-1] == "label":
+        s = s.iloc[:, :-1]  # the Summary's last column says what each metric is: not a run
+    names = [c for c in s.columns if " − " not in str(c)]
+    base = names[0]
+
+    def cell(metric: str, n: Any) -> Any:
+        return s.at[metric, n] if metric in s.index else None
+
+    b = _num(cell("objective_musd", base))
+    rows = []
+    for n in names:
+        obj = _num(cell("objective_musd", n))
+        label = str(n).split("__")[-1]  # a results workbook named <input>__<scenario>.xlsx
+        rows.append(
+            {
+                "scenario": label,
+                "status": cell("status", n),
+                "objective_musd": obj,
+                "vs_base_musd": None if n == base or obj is None or b is None else obj - b,
+                "unserved_value_share": _num(cell("unserved_value_share", n)),
+                "note": SCENARIO_NOTES.get(label, ""),
+            }
+        )
+    return rows
+
+
+def scenario_problems(rows: list[dict[str, Any]]) -> list[str]:
+    """What is wrong with the per-scenario table: a share of unserved-demand value above
+    :data:`UNSERVED_SHARE_LIMIT` without its reason, or a reason for a scenario that is no longer
+    above it (the notes must not go stale)."""
+    out = []
+    for r in rows:
+        share, name = r["unserved_value_share"], r["scenario"]
+        if share is None:
+            out.append(f"{name}: no unserved-value share")
+        elif share > UNSERVED_SHARE_LIMIT and not r["note"]:
+            out.append(f"{name}: {share:.1%} of the objective is unserved value, not explained")
+        elif share <= UNSERVED_SHARE_LIMIT and r["note"]:
+            out.append(f"{name}: SCENARIO_NOTES explains a share of {share:.1%}, not above 10 %")
+    return out
+
+
 def scenario_markdown(summary: pd.DataFrame) -> str:
     """The per-scenario table of ``comparison.xlsx``'s Summary: status, objective, difference to the base,
     and the share of the objective that is unserved-demand value, with the reason where it is above 10 %."""
-    s = summary.set_index("metric")
-    names = [c for c in s.columns if " − " not in str(c)]
     out = [
         "| scenario | status | objective ($M) | vs base ($M) | unserved value share | note |",
         "|---|---|---:|---:|---:|---|",
     ]
-    base = names[0]
-    for n in names:
-        obj = _num(s.at["objective_musd", n]) if "objective_musd" in s.index else None
-        b = _num(s.at["objective_musd", base]) if "objective_musd" in s.index else None
-        share = _num(s.at["unserved_value_share", n]) if "unserved_value_share" in s.index else None
-        label = str(n).split("__")[-1]  # a results workbook named <input>__<scenario>.xlsx
-        note = SCENARIO_NOTES.get(label, "")
+    for r in scenario_rows(summary):
+        share, note = r["unserved_value_share"], r["note"]
         if share is not None and share > UNSERVED_SHARE_LIMIT and not note:
             note = "**above 10 % and not explained**"
-        diff = "" if n == base or obj is None or b is None else f"{obj - b:+,.0f}"
+        diff = "" if r["vs_base_musd"] is None else f"{round(r['vs_base_musd']):+,d}"
         out.append(
-            f"| {label} | {s.at['status', n] if 'status' in s.index else ''} | "
-            f"{_fmt(obj, '$M')} | {diff} | {_fmt(share, 'share')} | {note} |"
+            f"| {r['scenario']} | {r['status'] or ''} | {_fmt(r['objective_musd'], '$M')} | {diff} | "
+            f"{_fmt(share, 'share')} | {note} |"
         )
     return "\n".join(out)
 
@@ -712,9 +760,12 @@ def _fmt_anchor(a: Anchor | None, unit: str) -> str:
     return f"{lo} – {hi}"
 
 
-def markdown(figs: list[Figure], meta: dict[str, Any]) -> str:
+def markdown(
+    figs: list[Figure], meta: dict[str, Any], scenarios: list[dict[str, Any]] | None = None
+) -> str:
     """``CALIBRATION.md``: the headline table (figure, plan, anchor, verdict), the sources, the known
-    deviations with their reasons, the detail tables, and the figures as JSON for the tests."""
+    deviations with their reasons, the detail tables, and the figures (and the per-scenario rows of
+    :func:`scenario_rows`, when given) as JSON for the tests."""
     lines = [
         "# Calibration of the base plan (`inputs/base/`)",
         "",
@@ -772,6 +823,8 @@ def markdown(figs: list[Figure], meta: dict[str, Any]) -> str:
             for f in figs
         ],
     }
+    if scenarios is not None:
+        payload["scenarios"] = scenarios
     lines += [
         "",
         "## Data",
@@ -794,7 +847,9 @@ def read_data(text: str) -> dict[str, Any]:
 __all__ = [
     "ANCHORS",
     "KNOWN_DEVIATIONS",
+    "SCENARIO_NOTES",
     "UNSERVED_HOST",
+    "UNSERVED_SHARE_LIMIT",
     "Anchor",
     "Figure",
     "dc_electricity_twh",
@@ -805,5 +860,7 @@ __all__ = [
     "markdown",
     "problems",
     "scenario_markdown",
+    "scenario_problems",
+    "scenario_rows",
     "read_data",
 ]
