@@ -623,12 +623,21 @@ SCENARIO_NOTES: dict[str, str] = {
         "left unserved — the rule and the sovereignty targets cannot both hold"
     ),
     "high_demand_from_2028": (
-        "the high branch of the hedging plan's futures: two central years, then high_demand's RAND "
-        "extrapolation (1.62× the central demand in 2028, 5.4× by 2040). The chain built for the "
+        "two central years, then high_demand's RAND extrapolation (1.62× the central demand in "
+        "2028, 5.4× by 2040; demand only, the hedging tree before its futures carried chip "
+        "efficiency). The chain built for the "
         "central case cannot jump with it: deployments go from 9.5 M accelerators (2027) to 18.9 M "
         "(2028) and level off near 51 M a year from 2037, as in high_demand, so 13 % of 2028's "
         "compute, 45 % of 2030's and 46 % of 2040's is left unserved at the rental price (24.7 bn "
         "H100e-years in all) — a finding about build rates, not an artifact"
+    ),
+    "high_future_from_2028": (
+        "the hedging plan's high future (Outcomes): high_demand_from_2028's demand with the high "
+        "case's more efficient chips (kW per chip × 0.89 in 2028 … × 0.55 in 2040). Efficiency "
+        "eases power, not the chip chain: deployments still level off near 51 M accelerators a year "
+        "from 2037, so 7 % of 2028's compute, 42 % of 2030's and 40 % of 2040's is left unserved at "
+        "the rental price (21.1 bn H100e-years in all, against 24.7 bn with the central chips) — a "
+        "finding about build rates, not an artifact"
     ),
 }
 """Why a scenario's objective is more than 10 % unserved-demand value (issue 16: explain each one)."""
