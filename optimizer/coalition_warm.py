@@ -73,11 +73,11 @@ def gray_order(subsets: Iterable[tuple[str, ...]], order: list[str]) -> list[tup
     return sorted(subsets, key=rank)
 
 
-def flip_order(raw: RawBook, order: list[str]) -> list[str]:
-    """The players from the smallest share of the input to the largest: the number of rows of
-    every sheet that name the player (its techs' costs and limits, routes, demand, fleet, partners),
-    a proxy for how much of the model joins or leaves with it (measured on the shipped dataset:
-    a warm re-solve after the USA leaves took 11k simplex iterations, after Saudi Arabia joins 8k)."""
+def player_weights(raw: RawBook, order: list[str]) -> dict[str, int]:
+    """Each player's share of the input: the number of rows of every sheet that name the player
+    (its techs' costs and limits, routes, demand, fleet, partners), a proxy for how much of the
+    model joins or leaves with it (measured on the shipped dataset: a warm re-solve after the USA
+    leaves took 11k simplex iterations, after Saudi Arabia joins 8k)."""
     from optimizer.coalition import REGION_COLUMNS
 
     weight = dict.fromkeys(order, 0)
@@ -89,6 +89,12 @@ def flip_order(raw: RawBook, order: list[str]) -> list[str]:
             for p in {_id(row[j].value) for j in cols}:
                 if p in weight:
                     weight[p] += 1
+    return weight
+
+
+def flip_order(raw: RawBook, order: list[str]) -> list[str]:
+    """The players from the smallest share of the input (:func:`player_weights`) to the largest."""
+    weight = player_weights(raw, order)
     return sorted(order, key=lambda p: (weight[p], order.index(p)))
 
 

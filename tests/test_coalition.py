@@ -312,6 +312,24 @@ def test_game_says_its_size_and_estimate_before_the_work(tmp_path, path):
     first = 0 if path == "cold" else next(i for i, ln in enumerate(solved) if "(warm" in ln)
     assert lines[heads.index("estimate") - 1] == solved[first], p.stderr
     assert "h in all" not in est or "--players" in est
+    # after 5 % of the game (at least 8 c(S)) the time is said again, weighted by size
+    assert heads.count("revised") == 1
+    rev = lines[heads.index("revised")]
+    assert lines[heads.index("revised") - 1] == solved[7], p.stderr
+    assert "63 sub-coalitions: 8 in" in rev and "about" in rev
+
+
+def test_revised_estimate_arithmetic():
+    """revise_at: 5 % of the game and at least 8, none for a game shorter than twice that
+    (63 → 8, 15 → none, 1,023 → ⌈51.15⌉ = 52). revised_note: 52 done in 900 s carrying 100 of
+    2,000 units of size → 900 · (1 + 1,900/100) = 18,000 s = 5.0 h, 5 % of the work, with advice."""
+    from optimizer.coalition import revise_at, revised_note
+
+    assert (revise_at(63), revise_at(15), revise_at(16), revise_at(1023)) == (8, None, 8, 52)
+    note = revised_note(1023, 52, 900.0, 100.0, 1900.0)
+    assert "about 5.0 h in all" in note and "5% of the" in note and "--players" in note
+    short = revised_note(63, 8, 60.0, 10.0, 30.0)  # 60 · 4 = 240 s
+    assert "about 4 min in all" in short and "--players" not in short
 
 
 def test_estimate_note_arithmetic_and_advice():
