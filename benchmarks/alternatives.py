@@ -14,7 +14,9 @@ Measured in one run, in one process, one HiGHS thread:
 Prints each plan's seconds, then ``warm_per_plan / cold`` (median and mean; the target of issue 17 is
 ≤ 0.25). ``--cold-plan`` also solves the first plan cold in a fresh HiGHS (the same LP as its warm
 solve), a second yardstick. The shipped base is a MIP with two bet binaries: the optimum and every
-plan enumerate their four assignments (``optimizer/warm.py``), so a plan is four warm LPs.
+plan solve their LP relaxation first and enumerate the four assignments only when it funds a
+fraction of a bet (``optimizer/warm.py``); on the base the bets come out integral, so a plan is one
+warm LP.
 
 Seconds are single runs on a machine that may be shared (the load average is printed): read them
 as a ratio measured in one run, never as absolute figures.

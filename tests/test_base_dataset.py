@@ -46,6 +46,7 @@ SHEETS = [
     "Scenarios",
     "GridAccess",
     "ImportLimits",
+    "Alternatives",
 ]
 YEARS = range(2026, 2041)
 COALITION = ("USA", "ARE", "SAU", "TWN", "KOR", "JPN", "DEU", "FRA", "SWE", "IND")
@@ -283,3 +284,32 @@ def test_calibration_md_reports_every_scenario() -> None:
     assert scenario_problems(rows) == []
     assert set(SCENARIO_NOTES) <= set(names), sorted(set(SCENARIO_NOTES) - set(names))
     assert all(r["note"] == SCENARIO_NOTES.get(r["scenario"], "") for r in rows)
+
+
+def test_shipped_alternatives_read_the_least_cost_plan(plan: dict[str, Any]) -> None:
+    """The base's Alternatives sheet (the README's worked example; inputs/SOURCES.md) measures
+    what its names say: every measure is moved by some decision (none is constant, which the study
+    would report as firm without solving), and each one read at the least-cost plan equals the
+    results workbook's own figure: fab capacity from Capacity (tech, region, 2040), compute hosted
+    from Compute (served, by host, all years), capital from Capital (region, all years)."""
+    from optimizer.alternatives import compile_measures, measure_specs
+    from optimizer.solve import compile_model
+
+    sol, data = plan["_sol"], plan["_data"]
+    specs, default_set = measure_specs(data)
+    assert not default_set and len(specs) == 8
+    sf = compile_model(sol.model)
+    x = np.array([v.value if v.value is not None else 0.0 for v in sf.columns])
+    cap, compute, capital = plan["Capacity"], plan["Compute"], plan["Capital"]
+    for mm in compile_measures(sol.model, sf.columns, specs):
+        s = mm.spec
+        assert not mm.constant, s.name
+        if s.measure == "capacity":
+            rows = cap[(cap.tech == s.tech) & (cap.region == s.region) & (cap.year == s.year)]
+            expected = float(rows["capacity"].sum())
+        elif s.measure == "hosted":
+            expected = float(compute.loc[compute.host == s.region, "served"].sum())
+        else:
+            assert s.measure == "capital", s.name
+            expected = float(capital.loc[capital.region == s.region, "musd"].sum())
+        assert mm.value(x) == pytest.approx(expected, rel=1e-6, abs=1e-3), s.name
