@@ -271,6 +271,8 @@ def plot_ranges(workbook: str | Path, png: str | Path, title: str = "") -> Path:
         ax.scatter(part["optimum"], y, marker="D", color="#C00000", zorder=3, label="least cost")
         ax.set_yticks(list(y), part["measure"].tolist(), fontsize=8)
         ax.set_xlabel(unit, fontsize=9)
+        if float(part[["min", "max", "optimum"]].min().min()) >= 0:
+            ax.set_xlim(left=0)  # a bar from a positive min must not look as if it started at 0
         ax.grid(axis="x", alpha=0.3)
         big = float(part[["min", "max"]].abs().to_numpy().max()) >= 10
         ax.xaxis.set_major_formatter(
