@@ -96,9 +96,18 @@ def build_linopy(data: InputData, dv: Derived) -> linopy.Model:
             name=f"build_{cls}",
         )
         on = _da(online, {dim: ks, "v": years, "y": years})
-        cap = (build * on).sum("v") + _da(existing, {dim: ks, "r": regions, "y": years})
-        exists = (buildable[:, :, :, None] * online[:, None, :, :]).any(axis=2) | (existing > 0)
-        return ks, build, cap, _da(exists, {dim: ks, "r": regions, "y": years})
+        c_kry = {dim: ks, "r": regions, "y": years}
+        cap = (build * on).sum("v") + _da(existing, c_kry)
+        in_service = (buildable[:, :, :, None] * online[:, None, :, :]).sum(axis=2)
+        exists = (in_service > 0) | (existing > 0)
+        if cls in ("power", "storage"):
+            # as optimizer.components.power: the per-slice rows hold one column where the
+            # capacity sums two or more builds (capacity_column = cap, exact)
+            multi = _da(in_service >= 2, c_kry)
+            column = m.add_variables(lower=_zeros(c_kry), mask=multi, name=f"capacity_{cls}")
+            m.add_constraints(column - cap == 0, name=f"capacity_column_{cls}", mask=multi)
+            cap = column.where(multi) + cap.where(~multi)
+        return ks, build, cap, _da(exists, c_kry)
 
     ps, _bp, cap_p, has_p = capacity("power", "p")
     ss, _bs, cap_s, has_s = capacity("storage", "s")
@@ -149,6 +158,12 @@ def build_linopy(data: InputData, dv: Derived) -> linopy.Model:
     it_exists = _da((fleet_h > 0) | ((dc_exists.values[:, :, None] * alive[None]).any(1)), ry)
     pue = _da(np.array([float(data.region[r]["pue"]) for r in regions]), {"r": regions})
     load = pue * float(data.settings.it_load_factor) * it
+    # as optimizer.components.power: the balance rows hold the load as one column (exact)
+    load_column = m.add_variables(
+        coords=[regions, years], dims=["r", "y"], mask=it_exists, name="load"
+    )
+    m.add_constraints(load_column - load == 0, name="load_column", mask=it_exists)
+    load = load_column.where(it_exists)
 
     # 1. generation and grid
     cf = np.zeros((len(ps), len(regions), len(day_ids), n_t))

@@ -39,6 +39,8 @@ _ROWS = {
     "c_active_limit": "accelerators of vintage {1} running in {0} in {2} are at most those deployed [4a]",
     "c_no_reexport": "{1} re-exports no {0} in {2}: it ships out only what it makes or buys (Regions reexport) [9a]",
     "c_import_limit": "imports of {0} into {1} in {2} are capped (ImportLimits max_units) [9b]",
+    "c_capacity_column": "the capacity of {0} in {1} in {2} is what exists plus what was built and is in service [1, 2]",
+    "c_load_column": "the load of {0} in {1} is that of its running accelerators and fabs [3]",
     "c_firm_capacity": "firm capacity and grid access of {0} in {1} must cover the peak with its reserve_margin (Regions) [15]",
 }
 _UPPER = {

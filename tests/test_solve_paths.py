@@ -136,3 +136,28 @@ def test_infeasible_relaxation_answers_the_mip(tmp_path: Path) -> None:
     _, sol = _solve(folder, relaxation_first=True)
     assert sol.status == "infeasible"
     assert [c[0] for c in sol.solver_calls] == ["lp_relaxation (infeasible)"]
+
+
+def test_capacity_and_load_columns_equal_their_expressions() -> None:
+    """``v_capacity[k,r,y]`` and ``v_load[r,y]`` are exact substitutes: at the optimum of tiny_v2
+    each equals the expression it stands for (``cap`` with its existing capacity, ``load`` with
+    pue · λ · IT and the fabs' electricity), and every per-slice row holds the column."""
+    model = build_model(load_inputs(Path(__file__).parent / "data" / "tiny_v2"))
+    sol = solve(model, SolveOptions(threads=1))
+    assert sol.status == "optimal"
+    assert len(model.CAP_COLUMNS) and len(model.LOAD_COLUMNS)
+    for key in model.CAP_COLUMNS:
+        cap = model.cap[key].value(lambda v: v.value)
+        assert model.v_capacity[key].value == pytest.approx(cap, rel=1e-7, abs=1e-7), key
+    for key in model.LOAD_COLUMNS:
+        load = model.reg.load[key].value(lambda v: v.value)
+        assert model.v_load[key].value == pytest.approx(load, rel=1e-7, abs=1e-7), key
+    (p, r, y) = model.CAP_COLUMNS.first()
+    row = next(c for k, c in model.c_gen_limit.items() if k[:3] == (p, r, y))
+    assert any(v is model.v_capacity[p, r, y] for v in _vars(row))
+
+
+def _vars(con) -> list:
+    from pyomo.core.expr.visitor import identify_variables
+
+    return list(identify_variables(con.body))
