@@ -90,6 +90,12 @@ RUN_KEYS = (
 )
 TOP_MOVERS = 10
 
+DELTAS_PRINTED_ROWS = 100
+"""Rows of the Deltas sheet a printout holds (about two pages). Deltas has a row for every
+(measure, item, region, year) that moved — 2,000 rows, 44 pages, between the base's central and
+hedged plans — a table to filter on screen; the printed view of the changes is Movers (the largest,
+with charts)."""
+
 
 def _sheet_frame(ws, *, first_block: bool = False) -> tuple[list[str], list[tuple], int]:
     """Header and records of a results sheet: the units row under the header (column A
@@ -648,6 +654,11 @@ def write_comparison(runs, path: str | Path) -> Path:
         ws.add_chart(ch, _below(t["Compute"]))
         _fit_with_chart(ws, len(t["Compute"]))
     _mover_charts(wb["Movers"], t["Movers"])
+    deltas = wb["Deltas"]
+    if deltas.max_row > DELTAS_PRINTED_ROWS + 1:
+        deltas.print_area = (
+            f"A1:{deltas.cell(1, deltas.max_column).column_letter}{DELTAS_PRINTED_ROWS + 1}"
+        )
     return atomic_save(wb, Path(path))
 
 

@@ -242,3 +242,28 @@ def test_a_bad_value_written_by_a_change_names_the_change(tmp_path):
     assert p.returncode == 2
     assert "is negative (column changed by Scenarios!A2 (negative))" in p.stderr, p.stderr
     assert "(in scenario negative)" in p.stderr
+
+
+def test_a_long_deltas_sheet_prints_its_first_rows(tmp_path, monkeypatch):
+    """Deltas holds every change; printed, it is the header and the first DELTAS_PRINTED_ROWS rows
+    (20 here: two random 500-row Capacity tables differ in ~96 (tech, class, region, year) rows),
+    as Prices is — the whole table stays on screen, and Movers prints the largest changes. A short
+    Deltas (two equal runs: no row) prints whole."""
+    from optimizer import compare
+    from tests.test_report import make_tables
+
+    monkeypatch.setattr(compare, "DELTAS_PRINTED_ROWS", 20)
+
+    long = compare.write_comparison(
+        [("a", make_tables(rows=500, seed=0)), ("b", make_tables(rows=500, seed=1))],
+        tmp_path / "long.xlsx",
+    )
+    ws = openpyxl.load_workbook(long)["Deltas"]
+    assert ws.max_row > compare.DELTAS_PRINTED_ROWS + 1
+    last = ws.cell(1, ws.max_column).column_letter
+    assert ws.print_area == f"'Deltas'!$A$1:${last}${compare.DELTAS_PRINTED_ROWS + 1}"
+    short = compare.write_comparison(
+        [("a", make_tables()), ("b", make_tables())], tmp_path / "short.xlsx"
+    )
+    ws = openpyxl.load_workbook(short)["Deltas"]
+    assert ws.max_row <= compare.DELTAS_PRINTED_ROWS + 1 and not ws.print_area
