@@ -267,11 +267,20 @@ def main() -> None:
 
 
 def _ph_not_optimal(r: Any, opts: Any, data: Any) -> str | None:
-    """Why a plan from progressive hedging is not a proven optimum, or None when it is.
+    """Why a plan from mpi-sppy is not a proven optimum, or None when it is.
+
+    The extensive form's plan is optimal unless HiGHS stopped at the time limit.
 
     PH is a heuristic: it may stop at its iteration limit, and even when its iterates agree
     (converged) the plan they agree on can be off the optimum. Only PH's lower bound proves a plan:
     the plan is optimal when its gap to that bound is within the solve's MIP gap (default 1e-4)."""
+    if r.method == "ef":
+        if r.status != "time_limit":
+            return None
+        return (
+            f"mpi-sppy's extensive form stopped at the time limit ({r.time_limit_s:g} s): its plan "
+            "is feasible, not proven optimal"
+        )
     if r.method != "ph":
         return None
     tol = opts.merged(data.settings).mip_gap if opts is not None else None
@@ -617,6 +626,14 @@ def _mpisppy_first(
         _input_problems(exc)
         sys.exit(EXIT_BAD_INPUT)
     how = f"{r.objective:,.6f} $M"
+    if r.status == "no_solution":
+        limit = f" within the time limit of {r.time_limit_s:g} s" if r.time_limit_s else ""
+        _fail(
+            f"{tag}mpi-sppy's extensive form found no plan{limit}; no results written",
+            EXIT_NOT_SOLVED,
+        )
+    if r.status == "time_limit" and r.method == "ef":
+        how += f" (stopped at the time limit of {r.time_limit_s:g} s: not proven optimal)"
     if r.method == "ph":
         how = (
             f"{r.status} after {r.iterations} of {r.options.iterations} iterations; "

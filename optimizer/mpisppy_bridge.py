@@ -53,7 +53,7 @@ class MpiSppyResult:
     converged: bool | None = None
     conv: float | None = None  # PH's final convergence metric
     options: PHOptions | None = None
-    time_limit_s: float | None = None  # PH stopped at this time limit (between iterations)
+    time_limit_s: float | None = None  # stopped at this time limit (PH: between iterations)
 
     @property
     def gap(self) -> float | None:
@@ -64,10 +64,12 @@ class MpiSppyResult:
 
     @property
     def status(self) -> str:
-        """``optimal`` for an extensive form; for PH ``converged``, ``time_limit`` or
-        ``iteration_limit``."""
+        """For an extensive form ``optimal``, ``time_limit`` (stopped with a plan) or
+        ``no_solution``; for PH ``converged``, ``time_limit`` or ``iteration_limit``."""
         if self.method == "ef":
-            return "optimal"
+            if not self.first_stage:
+                return "no_solution"
+            return "time_limit" if self.time_limit_s is not None else "optimal"
         if self.converged:
             return "converged"
         return "time_limit" if self.time_limit_s is not None else "iteration_limit"
@@ -115,6 +117,40 @@ def run_mpisppy(*args: Any, **kwargs: Any) -> MpiSppyResult:
         return _run(*args, **kwargs)
 
 
+def _run_ef(
+    names: list[str], kwargs: dict[str, Any], solver: str, limit: float | None
+) -> MpiSppyResult:
+    """mpi-sppy's extensive form of the leaves ``names``, solved by HiGHS within ``limit`` seconds.
+
+    Stopped at the limit with a plan, the result says so (status ``time_limit``, the plan kept:
+    feasible, not proven optimal); without a plan, its first stage is empty and its objective NaN,
+    for the caller to report — never a first stage of zeros read from unsolved variables."""
+    from mpisppy.opt.ef import ExtensiveForm
+    from pyomo.opt import TerminationCondition
+
+    ef = ExtensiveForm(
+        {"solver": solver}, names, _creator, model_name="plan", scenario_creator_kwargs=kwargs
+    )
+    results = ef.solve_extensive_form(
+        solver_options=None if limit is None else {"time_limit": float(limit)}
+    )
+    stopped = results is not None and results.solver.termination_condition in (
+        TerminationCondition.maxTimeLimit,
+        TerminationCondition.maxIterations,
+    )
+    if not ef.first_stage_solution_available:
+        return MpiSppyResult("ef", float("nan"), {}, time_limit_s=limit if stopped else None)
+    first = ef.ef.component(names[0]) if hasattr(ef.ef, names[0]) else None
+    scen = first if first is not None else next(iter(ef.scenarios()))[1]
+    values = {i: (v.value or 0.0) for i, v in enumerate(scen.nonant_vars)}
+    return MpiSppyResult(
+        "ef",
+        float(pyo.value(ef.ef.EF_Obj)),
+        _first_stage(scen, values),
+        time_limit_s=limit if stopped else None,
+    )
+
+
 def _run(
     data: InputData,
     method: str = "ef",
@@ -132,29 +168,21 @@ def _run(
     """
     names = [lf.name for lf in leaves(data)]
     kwargs = {"data": data}
-    if method == "ef":
-        from mpisppy.opt.ef import ExtensiveForm
-
-        ef = ExtensiveForm(
-            {"solver": solver}, names, _creator, model_name="plan", scenario_creator_kwargs=kwargs
-        )
-        ef.solve_extensive_form()
-        first = ef.ef.component(names[0]) if hasattr(ef.ef, names[0]) else None
-        scen = first if first is not None else next(iter(ef.scenarios()))[1]
-        values = {i: (v.value or 0.0) for i, v in enumerate(scen.nonant_vars)}
-        return MpiSppyResult("ef", float(pyo.value(ef.ef.EF_Obj)), _first_stage(scen, values))
-    if method != "ph":
-        raise ValueError(f"unknown mpi-sppy method {method!r}: use 'ef' or 'ph'")
-    from mpisppy.opt.ph import PH
-
-    po = ph or PHOptions()
-    # the solve's time limit (Settings or --time-limit) bounds PH too; mpi-sppy looks at it after
-    # each iteration (each leaf solved once), so PH may pass it by one iteration
+    # the solve's time limit (Settings or --time-limit) bounds mpi-sppy too: HiGHS's own for the
+    # extensive form; for PH mpi-sppy looks at it after each iteration (each leaf solved once), so
+    # PH may pass it by one iteration
     limit = (
         options.merged(data.settings).time_limit_s
         if options is not None
         else data.settings.time_limit_s
     )
+    if method == "ef":
+        return _run_ef(names, kwargs, solver, limit)
+    if method != "ph":
+        raise ValueError(f"unknown mpi-sppy method {method!r}: use 'ef' or 'ph'")
+    from mpisppy.opt.ph import PH
+
+    po = ph or PHOptions()
     ph_options = {
         "solver_name": solver,
         "PHIterLimit": po.iterations,

@@ -234,3 +234,47 @@ def test_solve_counts_the_build_against_the_limit(
     assert res.returncode == 1, res.stderr
     assert "spent before HiGHS started" in res.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("found", [True, False])
+def test_mpisppy_extensive_form_gets_the_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, found: bool
+) -> None:
+    """``--mpisppy ef`` hands the solve's time limit to HiGHS (it ignored it before) and reads how
+    the solve ended: stopped at the limit with a plan → status ``time_limit`` (a plan, not proven
+    optimal; the CLI says so); without one → ``no_solution`` with no first stage (never zeros read
+    from unsolved variables). mpi-sppy's solve is replaced by one that stops at the limit, since a
+    case small enough for a test is solved inside HiGHS's presolve, before it looks at the clock."""
+    pytest.importorskip("mpisppy")
+    from mpisppy.opt.ef import ExtensiveForm
+    from pyomo.opt import SolverResults, TerminationCondition
+
+    import cli
+    from optimizer.mpisppy_bridge import run_mpisppy
+    from tests.test_stochastic import write_bet_case
+
+    seen: dict = {}
+    real = ExtensiveForm.solve_extensive_form
+
+    def stopped(self, solver_options=None, tee=False):  # noqa: ANN001, ANN202
+        seen["options"] = solver_options
+        if found:  # a plan at the limit: solve for real, then report the limit
+            results = real(self, solver_options=None, tee=tee)
+        else:
+            results = SolverResults()
+            self.first_stage_solution_available = False
+        results.solver.termination_condition = TerminationCondition.maxTimeLimit
+        return results
+
+    monkeypatch.setattr(ExtensiveForm, "solve_extensive_form", stopped)
+    data = load_inputs(write_bet_case(tmp_path / "case"))
+    opts = SolveOptions(time_limit_s=30.0)
+    r = run_mpisppy(data, "ef", options=opts)
+    assert seen["options"] == {"time_limit": 30.0}
+    assert r.time_limit_s == 30.0
+    if found:
+        assert r.status == "time_limit" and r.first_stage
+        assert r.objective == pytest.approx(0.738, rel=1e-6)  # test_hand_derived_bet's optimum
+        assert "not proven optimal" in cli._ph_not_optimal(r, opts, data)
+    else:
+        assert r.status == "no_solution" and not r.first_stage
