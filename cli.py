@@ -431,9 +431,9 @@ def _solve_one(
     threads="",
     time_help=" It counts from the start of the model's build, so building the model and handing "
     "it to HiGHS count too (an analyst waits for all of it); reading INPUT, writing results and "
-    "--measures (each further solve has a limit of its own) are outside it. With --mpisppy ph, PH "
-    "gets the limit too (it stops after the iteration that passes it) and the exact solve of its "
-    "plan a limit of its own. HiGHS checks the limit between steps: a huge model may pass it by "
+    "--measures (each further solve has a limit of its own) are outside it. With --mpisppy ef, "
+    "HiGHS gets it for mpi-sppy's extensive form; with --mpisppy ph, PH gets it too (it stops "
+    "after the iteration that passes it); the exact solve of their plan has a limit of its own. HiGHS checks the limit between steps: a huge model may pass it by "
     "one step (a presolve, a factorisation).",
 )
 @click.option(
