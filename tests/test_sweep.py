@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import openpyxl
@@ -230,6 +231,23 @@ def test_warm_equals_cold(tmp_path: Path, variant: str):
     assert warm == (0 if variant == "modules" else len(design.points) - 1)
 
 
+def _fusion_bet_points(tmp_path: Path) -> tuple[Path, Any, list[list[tuple]]]:
+    """The tiny case with continuous modules (its folder and raw book), and six (fusion capex, R&D
+    cost) points on either side of the funding decision."""
+    case = tmp_path / "case"
+    shutil.copytree(TINY, case)
+    s = (case / "Settings.csv").read_text()
+    (case / "Settings.csv").write_text(s.replace("integer_modules,TRUE", "integer_modules,FALSE"))
+    points = [
+        [
+            ("TechCosts", "tech=fusion", "capex_musd", "set", capex),
+            ("Bets", "bet=fusion_rd", "rd_cost_musd", "set", rd),
+        ]
+        for capex, rd in [(0.3, 1), (0.3, 100), (1.0, 1), (5.0, 1), (0.6, 1), (2.0, 100)]
+    ]
+    return case, read_raw(case), points
+
+
 def test_enumerated_mip_follows_the_best_funding_decision(tmp_path: Path):
     """Warm enumeration finds the optimum on both sides of a funding decision.
 
@@ -239,18 +257,7 @@ def test_enumerated_mip_follows_the_best_funding_decision(tmp_path: Path):
     A design across both regions must reproduce the cold MIP's objective and decision at each
     point, whatever the previous point's decision (the warm start's first assignment) was.
     """
-    case = tmp_path / "case"
-    shutil.copytree(TINY, case)
-    s = (case / "Settings.csv").read_text()
-    (case / "Settings.csv").write_text(s.replace("integer_modules,TRUE", "integer_modules,FALSE"))
-    raw = read_raw(case)
-    points = [
-        [
-            ("TechCosts", "tech=fusion", "capex_musd", "set", capex),
-            ("Bets", "bet=fusion_rd", "rd_cost_musd", "set", rd),
-        ]
-        for capex, rd in [(0.3, 1), (0.3, 100), (1.0, 1), (5.0, 1), (0.6, 1), (2.0, 100)]
-    ]
+    case, raw, points = _fusion_bet_points(tmp_path)
     solver = WarmSolver(SolveOptions(threads=1, mip_gap=1e-9))
     decisions = []
     for changes in points:
@@ -662,18 +669,7 @@ def test_relaxation_first_equals_the_enumeration(tmp_path: Path):
     where it pays, the relaxation funds a fraction (fusion's build is bounded by M·fund), so the
     four-way enumeration runs. Both give the enumeration's objective and decision at every point.
     """
-    case = tmp_path / "case"
-    shutil.copytree(TINY, case)
-    s = (case / "Settings.csv").read_text()
-    (case / "Settings.csv").write_text(s.replace("integer_modules,TRUE", "integer_modules,FALSE"))
-    raw = read_raw(case)
-    points = [
-        [
-            ("TechCosts", "tech=fusion", "capex_musd", "set", capex),
-            ("Bets", "bet=fusion_rd", "rd_cost_musd", "set", rd),
-        ]
-        for capex, rd in [(0.3, 1), (0.3, 100), (1.0, 1), (5.0, 1), (0.6, 1), (2.0, 100)]
-    ]
+    case, raw, points = _fusion_bet_points(tmp_path)
     runs = {}
     for first in (True, False):
         solver = WarmSolver(SolveOptions(threads=1, mip_gap=1e-9))
