@@ -245,7 +245,6 @@ def test_mpisppy_extensive_form_gets_the_time_limit(
     optimal; the CLI says so); without one → ``no_solution`` with no first stage (never zeros read
     from unsolved variables). mpi-sppy's solve is replaced by one that stops at the limit, since a
     case small enough for a test is solved inside HiGHS's presolve, before it looks at the clock."""
-    pytest.importorskip("mpisppy")
     from mpisppy.opt.ef import ExtensiveForm
     from pyomo.opt import SolverResults, TerminationCondition
 
