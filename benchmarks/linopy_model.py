@@ -32,18 +32,27 @@ def _zeros(coords) -> xr.DataArray:
     return _da(np.zeros([len(v) for v in coords.values()]), coords)
 
 
-def build_linopy(data: InputData, dv: Derived) -> linopy.Model:
+def build_linopy(data: InputData, dv: Derived, full: bool = False) -> linopy.Model:
     """The linopy model of constraints 1–6 (plus sovereignty, 7) for ``data``.
 
     Parameters
     ----------
     data : the resolved input.
     dv : derived constants (discount factors, units) from ``optimizer.model.derive``.
+    full : False: the objective of the planner's constraint 1–6 part (``run.py``'s ``ours_part``:
+        the components capacity, compute, power and objective), i.e. energy, unserved compute and
+        fixed O&M. True: the yardstick of the full model (``run.py``'s ``ours_full``): also the
+        carbon cost (every emitting generation and grid term again, as the planner's objective
+        holds them) and the capital cost as an annuity on every build and deployment (the
+        planner raises it through ``v_fin`` columns and ``c_finance`` rows: fewer terms here).
+        The chip chain (constraints 8–9), financing rows and partner budgets (11), bets and firm
+        capacity are not written: the full-model ratio compares the planner doing that extra
+        work against linopy not doing it.
 
     Returns
     -------
     linopy.Model
-        with the energy and unserved-compute cost lines as its objective.
+        with those cost lines as its objective.
     """
     # Absent (masked) slots contributing nothing to a sum is the legacy semantics, and what is meant.
     warnings.filterwarnings("ignore", category=FutureWarning, module="linopy")
@@ -245,8 +254,10 @@ def build_linopy(data: InputData, dv: Derived) -> linopy.Model:
         mask=(dem_da > 0) & (share_da > 0),
     )
 
-    # Objective: energy and unserved compute (the objective hardly matters for build and hand-off).
-    df = _da(np.array([dv.df[y] for y in years]), {"y": years})
+    # Objective: energy, unserved compute and fixed O&M (the part's cost lines), and with ``full``
+    # the carbon and capital lines too (see the docstring).
+    df_y = np.array([dv.df[y] for y in years])
+    df = _da(df_y, {"y": years})
     vc = _da(np.array([float(techs[p]["variable_cost_usd"]) for p in ps]), {"p": ps})
     gp = _da(np.array([[data.grid_price[(r, y)] for y in years] for r in regions]), ry)
     value = np.zeros((len(segs), len(regions), len(years)))
@@ -254,5 +265,67 @@ def build_linopy(data: InputData, dv: Derived) -> linopy.Model:
         value[segs.index(g), regions.index(c), years.index(y)] = v / 1e6 * u
     obj: Any = (gen * (df * hours_da * vc / 1e6)).sum() + (grid * (df * hours_da * gp / 1e6)).sum()
     obj = obj + (unserved * (df * _da(value, gcy))).sum()
+    for ks, cap, dim in ((ps, cap_p, "p"), (ss, cap_s, "s"), (ds, cap_d, "k")):
+        if not ks:
+            continue
+        om = np.array(
+            [
+                [
+                    [data.fixed_om.get((k, r, y), 0.0) * dv.cap_unit(k) for y in years]
+                    for r in regions
+                ]
+                for k in ks
+            ]
+        )
+        om_cost = (cap * _da(om * df_y, {dim: ks, "r": regions, "y": years})).sum()
+        # existing capacity's O&M is a constant (the planner's offset; linopy takes none)
+        obj = obj + (om_cost - om_cost.const)
+    if full:
+        obj = obj + _full_costs(data, dv, ps, regions, years, hours_da, gen, grid, df)
+        obj = obj + _capital(data, dv, regions, years, m)
     m.add_objective(obj)
     return m
+
+
+def _full_costs(data, dv, ps, regions, years, hours_da, gen, grid, df) -> Any:
+    """The carbon line: Σ_y DF_y/10⁶ · carbon_price_y · E_y with E_y over generation and grid."""
+    price = _da(np.array([data.carbon_price.get(y, 0.0) for y in years]), {"y": years})
+    co2 = _da(np.array([float(data.tech[p]["co2_t"]) for p in ps]), {"p": ps})
+    gco2 = np.array([[data.grid_co2[(r, y)] for y in years] for r in regions])
+    g_co2 = _da(gco2, {"r": regions, "y": years})
+    w = df * price / 1e6 * hours_da
+    return (gen * (w * co2)).sum() + (grid * (w * g_co2)).sum()
+
+
+def _capital(data, dv, regions, years, m: linopy.Model) -> Any:
+    """The capital line as an annuity on each build and deployment at the region's wacc."""
+    from optimizer.model import crf
+
+    total: Any = 0
+    for cls, dim in (("power", "p"), ("storage", "s"), ("datacenter", "k")):
+        ks = data.techs_of(cls)
+        if not ks:
+            continue
+        af = np.zeros((len(ks), len(regions), len(years)))
+        for i, k in enumerate(ks):
+            lead, life = float(data.tech[k]["lead"]), float(data.tech[k]["life"])
+            on = [sum(dv.df[y] for y in years if dv.online(lead, life, v, y)) for v in years]
+            for j, r in enumerate(regions):
+                f = dv.cap_unit(k) * crf(float(data.region[r]["wacc"]), life)
+                for a, v in enumerate(years):
+                    c = data.capex.get((k, r, v))
+                    if c:
+                        af[i, j, a] = c * f * on[a]
+        build = m.variables[f"build_{cls}"]
+        total = total + (build * _da(af, {dim: ks, "r": regions, "v": years})).sum()
+    acc = data.accelerators
+    if len(acc):
+        af = np.zeros((len(regions), len(years)))
+        c = [float(acc.at[v, "system_capex_usd"]) / 1e6 * dv.unit for v in years]
+        on = [sum(dv.df[y] for y in years if dv.alive(v, y)) for v in years]
+        for j, r in enumerate(regions):
+            wacc = float(data.region[r]["wacc"])
+            for a, v in enumerate(years):
+                af[j, a] = c[a] * crf(wacc, dv.acc_life[v]) * on[a]
+        total = total + (m.variables["deploy"] * _da(af, {"r": regions, "v": years})).sum()
+    return total

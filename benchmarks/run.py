@@ -15,11 +15,21 @@ child itself) and timings are isolated:
 ``highs``
     the limit: a fresh process reads that MPS with ``highspy`` and solves it with the same options.
 ``ours_part`` / ``linopy``
-    constraints 1–6 of DESIGN §5 (the planner's ``capacity``, ``compute`` and ``power`` components, and
-    the same rows written with linopy in ``linopy_model.py``): build + hand-off to a ``Highs`` object.
-    ``--repeat`` alternates the two N times; the ratio uses the medians.
+    constraints 1–6 of DESIGN §5 (the planner's ``capacity``, ``compute``, ``power`` and ``objective``
+    components, and the same rows and cost lines — energy, unserved compute, fixed O&M — written with
+    linopy in ``linopy_model.py``): build + hand-off to a ``Highs`` object.
+``ours_full`` / ``linopy_full``
+    the full model: the planner's ``build_model`` (every component, the whole objective) and its
+    hand-off (``compile_model`` + ``passModel``, as ``solve`` does it), against linopy writing
+    constraints 1–7 with the full objective's cost lines on its columns (energy, carbon, unserved
+    compute, fixed O&M, capital as an annuity on builds and deployments) and ``to_highspy``. The
+    linopy side leaves out the chip chain, financing rows and partner budgets, bets and firm
+    capacity (``linopy_model.build_linopy(full=True)``): the planner does more work in this pair.
+
+``--repeat`` alternates each pair N times; the ratios use the medians.
 
 Ratios: ``overhead_vs_linopy`` = ours_part (build + hand-off) / linopy (build + hand-off);
+``overhead_vs_linopy_full`` = ours_full (build + hand-off) / linopy_full (build + hand-off);
 ``overhead_share`` = (build + hand-off) / total wall of ``ours``; ``rss_vs_highs`` = peak RSS of ``ours``
 / peak RSS of ``highs``. The machine is shared and has 2 cores: read seconds as noisy, ratios measured
 in the same run as the figures to compare.
@@ -196,12 +206,33 @@ def child_ours_part(args: argparse.Namespace) -> dict[str, Any]:
     sf = compile_model(m)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.passModel(sf.lp)
+    sf.pass_to(h)  # as solve() hands it over
     return _part_figures((t0, c0), (t1, c1), (time.perf_counter(), time.process_time()), h)
 
 
-def child_linopy(args: argparse.Namespace) -> dict[str, Any]:
-    """Constraints 1–6 with linopy from the same ``InputData``: build, then ``to_highspy``."""
+def child_ours_full(args: argparse.Namespace) -> dict[str, Any]:
+    """The full model: ``build_model`` (derived data included), then compile + ``passModel``."""
+    import highspy
+
+    from optimizer.data_io import load_inputs
+    from optimizer.model import build_model
+    from optimizer.solve import compile_model
+
+    data = load_inputs(args.input)
+    t0, c0 = time.perf_counter(), time.process_time()
+    m = build_model(data)
+    t1, c1 = time.perf_counter(), time.process_time()
+    sf = compile_model(m)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    sf.pass_to(h)
+    return _part_figures((t0, c0), (t1, c1), (time.perf_counter(), time.process_time()), h)
+
+
+def child_linopy(args: argparse.Namespace, full: bool = False) -> dict[str, Any]:
+    """Constraints 1–6 with linopy from the same ``InputData``: build, then ``to_highspy``
+    (``full``: the full-model yardstick, derived data included in its build, as in
+    ``ours_full``)."""
     import linopy
     from linopy_model import build_linopy
 
@@ -209,12 +240,20 @@ def child_linopy(args: argparse.Namespace) -> dict[str, Any]:
     from optimizer.model import derive
 
     data = load_inputs(args.input)
-    dv = derive(data)
+    if not full:
+        dv = derive(data)
     t0, c0 = time.perf_counter(), time.process_time()
-    m = build_linopy(data, dv)
+    if full:
+        dv = derive(data)
+    m = build_linopy(data, dv, full=full)
     t1, c1 = time.perf_counter(), time.process_time()
     h = linopy.io.to_highspy(m)
     return _part_figures((t0, c0), (t1, c1), (time.perf_counter(), time.process_time()), h)
+
+
+def child_linopy_full(args: argparse.Namespace) -> dict[str, Any]:
+    """The full-model yardstick with linopy (``build_linopy(full=True)``)."""
+    return child_linopy(args, full=True)
 
 
 def _part_figures(
@@ -239,6 +278,8 @@ CHILDREN = {
     "highs": child_highs,
     "ours_part": child_ours_part,
     "linopy": child_linopy,
+    "ours_full": child_ours_full,
+    "linopy_full": child_linopy_full,
 }
 
 
@@ -319,13 +360,17 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         generate(spec, workdir / "input")
     ours = _spawn("ours", args, workdir)
     highs = _spawn("highs", args, workdir)
-    parts, lins = [], []
+    parts, lins, fulls, lin_fulls = [], [], [], []
     for _ in range(args.repeat):
         parts.append(_spawn("ours_part", args, workdir))
         if _has_linopy():
             lins.append(_spawn("linopy", args, workdir))
+        fulls.append(_spawn("ours_full", args, workdir))
+        if _has_linopy():
+            lin_fulls.append(_spawn("linopy_full", args, workdir))
     if not lins:  # the bench extra is not installed: every linopy figure is null
         lins = [dict.fromkeys(parts[0], None)]
+        lin_fulls = [dict.fromkeys(fulls[0], None)]
 
     def med(rows: list[dict[str, Any]], key: str) -> float | None:
         vals = [r[key] for r in rows if r.get(key) is not None]
@@ -341,6 +386,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     part_bh, lin_bh = bh(parts, "_s"), bh(lins, "_s")
     # CPU seconds of the same work: far less disturbed by other jobs on a shared 2-core machine
     part_cpu, lin_cpu = bh(parts, "_cpu_s"), bh(lins, "_cpu_s")
+    full_bh, lin_full_bh = bh(fulls, "_s"), bh(lin_fulls, "_s")
+    full_cpu, lin_full_cpu = bh(fulls, "_cpu_s"), bh(lin_fulls, "_cpu_s")
     build_handoff = ours["build_s"] + ours["handoff_s"]
     out: dict[str, Any] = {
         "size": args.size if not args.instance else None,
@@ -384,14 +431,46 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "ours_peak_rss_mb": med(parts, "peak_rss_mb"),
             "linopy_peak_rss_mb": med(lins, "peak_rss_mb"),
         },
+        "full_model": _pair(fulls, lin_fulls, full_bh, lin_full_bh, full_cpu, lin_full_cpu),
         "overhead_vs_linopy": _ratio(_median(part_bh), _median(lin_bh)),
         "overhead_vs_linopy_cpu": _ratio(_median(part_cpu), _median(lin_cpu)),
+        "overhead_vs_linopy_full": _ratio(_median(full_bh), _median(lin_full_bh)),
+        "overhead_vs_linopy_full_cpu": _ratio(_median(full_cpu), _median(lin_full_cpu)),
         "overhead_share": _ratio(build_handoff, ours["total_wall_s"]),
         "rss_vs_highs": _ratio(ours["peak_rss_mb"], highs["peak_rss_mb"]),
         "wall_vs_highs": _ratio(ours["total_wall_s"], highs["wall_s"]),
         "workdir": str(workdir),
         "optimizer_path": ours["optimizer_path"],
     }
+    return out
+
+
+def _pair(
+    ours: list[dict[str, Any]],
+    lins: list[dict[str, Any]],
+    ours_s: list[float],
+    lin_s: list[float],
+    ours_cpu: list[float],
+    lin_cpu: list[float],
+) -> dict[str, Any]:
+    """The figures of one ours/linopy pair: medians of build and hand-off, sizes, samples."""
+
+    def med(rows: list[dict[str, Any]], key: str) -> float | None:
+        vals = [r[key] for r in rows if r.get(key) is not None]
+        return statistics.median(vals) if vals else None
+
+    out: dict[str, Any] = {}
+    for side, rows in (("ours", ours), ("linopy", lins)):
+        for key in ("build_s", "handoff_s", "build_cpu_s", "handoff_cpu_s", "peak_rss_mb"):
+            out[f"{side}_{key}"] = med(rows, key)
+        for key in ("variables", "constraints", "nonzeros"):
+            out[f"{side}_{key}"] = rows[0][key]
+    out.update(
+        ours_samples_s=ours_s,
+        linopy_samples_s=lin_s,
+        ours_cpu_samples_s=ours_cpu,
+        linopy_cpu_samples_s=lin_cpu,
+    )
     return out
 
 
@@ -416,6 +495,7 @@ def _f(x: Any, spec: str = ".2f") -> str:
 
 def _print_human(r: dict[str, Any]) -> None:
     p = r["part_1_6"]
+    q = r["full_model"]
     h = r["highs_alone"]
     lines = [
         f"{r['instance'] or 'size ' + r['size']}: {r['variables']:,} variables, {r['constraints']:,} constraints, "
@@ -430,6 +510,13 @@ def _print_human(r: dict[str, Any]) -> None:
         f" ({p['ours_variables']:,} cols, {p['ours_constraints']:,} rows); linopy build"
         f" {_f(p['linopy_build_s'])} + hand-off {_f(p['linopy_handoff_s'])} s"
         f" ({_f(p['linopy_variables'], ',')} cols, {_f(p['linopy_constraints'], ',')} rows)",
+        f"  full model: ours build {_f(q['ours_build_s'])} + hand-off {_f(q['ours_handoff_s'])} s"
+        f" ({q['ours_variables']:,} cols, {q['ours_constraints']:,} rows, {q['ours_nonzeros']:,} nz);"
+        f" linopy build {_f(q['linopy_build_s'])} + hand-off {_f(q['linopy_handoff_s'])} s"
+        f" ({_f(q['linopy_variables'], ',')} cols, {_f(q['linopy_constraints'], ',')} rows,"
+        f" {_f(q['linopy_nonzeros'], ',')} nz)",
+        f"  overhead_vs_linopy_full {_f(r['overhead_vs_linopy_full'])}"
+        f" (CPU {_f(r['overhead_vs_linopy_full_cpu'])})",
         f"  overhead_vs_linopy {_f(r['overhead_vs_linopy'])} (CPU {_f(r['overhead_vs_linopy_cpu'])})"
         f" | overhead_share {_f(r['overhead_share'])} | rss_vs_highs {_f(r['rss_vs_highs'])}"
         f" | wall_vs_highs {_f(r['wall_vs_highs'])}",
@@ -466,7 +553,10 @@ def main(argv: list[str] | None = None) -> None:
         "--threads", type=int, default=None, help="HiGHS threads (default: HiGHS's choice)"
     )
     ap.add_argument(
-        "--repeat", type=int, default=1, help="alternate the constraint 1-6 pair N times"
+        "--repeat",
+        type=int,
+        default=1,
+        help="alternate the constraint 1-6 pair and the full-model pair N times",
     )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", default=None, help="keep the instance, MPS and results here")

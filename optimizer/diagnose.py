@@ -97,7 +97,8 @@ def explain_infeasibility(
     Stopped at the limit, HiGHS's set still conflicts but may hold limits that do not matter: it
     is named as such, or only counted when too large to read.
     """
-    if len(h.getLp().integrality_):
+    # a model handed over as arrays (StandardForm.pass_to) lists every column, continuous or not
+    if any(int(t) for t in h.getLp().integrality_):
         n = h.getNumCol()
         h.changeColsIntegrality(
             n, np.arange(n, dtype=np.int32), np.array([highspy.HighsVarType.kContinuous] * n)

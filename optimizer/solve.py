@@ -164,15 +164,58 @@ def check_highs_options(options: dict[str, Any]) -> None:
         raise SolverOptionError("; ".join(bad))
 
 
-@dataclass
 class StandardForm:
-    """The LP/MIP in matrix form with the maps back to Pyomo components."""
+    """The LP/MIP in matrix form with the maps back to Pyomo components.
 
-    lp: Any  # highspy.HighsLp
-    columns: list[Any]
-    rows: RowMap  # rows[i] = RowEntry(constraint data, 0 for =, 1 for ≤, -1 for ≥)
-    offset: float
-    integer_cols: np.ndarray
+    ``lp`` is the ``highspy.HighsLp``. :func:`compile_model` keeps the model as the numpy arrays
+    ``Highs.passModel`` takes (:meth:`pass_to`) and makes the ``HighsLp`` only when something asks
+    for it (sweeps, the coalition game, alternatives read and change its arrays): a plain solve
+    hands the arrays over once instead of through a scratch ``Highs`` and ``getLp`` (0.3 s at
+    1.5M columns, issue 20).
+    """
+
+    def __init__(
+        self,
+        lp: Any,
+        columns: list[Any],
+        rows: RowMap,
+        offset: float,
+        integer_cols: np.ndarray,
+        arrays: tuple[Any, ...] | None = None,
+    ) -> None:
+        self._lp = lp
+        self.columns = columns
+        self.rows = rows  # rows[i] = RowEntry(constraint data, 0 for =, 1 for ≤, -1 for ≥)
+        self.offset = offset
+        self.integer_cols = integer_cols
+        # the arguments of Highs.passModel(n, m, nnz, format, sense, offset, c, lb, ub, rl, ru,
+        # start, index, value, integrality), or None when the HighsLp was given
+        self._arrays = arrays
+
+    @property
+    def lp(self) -> Any:
+        """The ``highspy.HighsLp`` (made from the arrays on first use)."""
+        if self._lp is None:
+            self._lp = _lp_of(self._arrays)
+        return self._lp
+
+    @lp.setter
+    def lp(self, lp: Any) -> None:
+        self._lp, self._arrays = lp, None
+
+    @property
+    def nonzeros(self) -> int:
+        """Nonzeros of the constraint matrix."""
+        if self._lp is None:
+            return int(self._arrays[2])
+        return len(self._lp.a_matrix_.value_)
+
+    def pass_to(self, h: highspy.Highs) -> Any:
+        """``h.passModel`` of this model: from the arrays while no ``HighsLp`` was made (what
+        HiGHS then holds is what ``h.passModel(self.lp)`` gives; tests/test_linear.py)."""
+        if self._lp is None:
+            return h.passModel(*self._arrays)
+        return h.passModel(self._lp)
 
 
 def compile_model(model: pyo.ConcreteModel) -> StandardForm:
@@ -205,59 +248,7 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
     sense = rows.senses()
     row_lower = np.where(sense <= 0, rhs, -highspy.kHighsInf)
     row_upper = np.where(sense >= 0, rhs, highspy.kHighsInf)
-    lp = _lp_from_arrays(
-        n, mrows, c, offset, lb, ub, row_lower, row_upper, start, index, value, integer
-    )
-    if lp is not None:
-        return StandardForm(lp, columns, rows, lp.offset_, np.flatnonzero(integer))
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = mrows
-    lp.col_cost_ = c.astype(float)
-    lp.col_lower_ = lb
-    lp.col_upper_ = ub
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = start.astype(np.int32)
-    lp.a_matrix_.index_ = index.astype(np.int32)
-    lp.a_matrix_.value_ = value.astype(float)
-    lp.a_matrix_.num_col_ = n
-    lp.a_matrix_.num_row_ = mrows
-    lp.offset_ = offset
-    if integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
-            for f in integer
-        ]
-    return StandardForm(lp, columns, rows, lp.offset_, np.flatnonzero(integer))
-
-
-def _lp_from_arrays(
-    n: int,
-    mrows: int,
-    c: np.ndarray,
-    offset: float,
-    lb: np.ndarray,
-    ub: np.ndarray,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-    start: np.ndarray,
-    index: np.ndarray,
-    value: np.ndarray,
-    integer: np.ndarray,
-) -> Any:
-    """The ``HighsLp`` of these arrays, made by a scratch ``Highs`` (``None`` if it objects).
-
-    ``HighsLp``'s attribute setters convert numpy arrays element by element (0.5 s for the 4M
-    nonzeros of L); ``Highs.passModel`` takes the arrays as buffers (0.1 s) and ``getLp`` copies
-    the model out in C++. Only a model HiGHS accepts unchanged (status OK, not a warning: a
-    warning means it altered something, e.g. dropped a tiny coefficient) is used; otherwise the
-    caller sets the attributes itself.
-    """
-    h = new_highs()
-    h.setOptionValue("output_flag", False)
-    status = h.passModel(
+    arrays = (
         n,
         mrows,
         len(value),
@@ -274,11 +265,47 @@ def _lp_from_arrays(
         np.ascontiguousarray(value, dtype=np.float64),
         integer.astype(np.int32),  # kContinuous 0, kInteger 1
     )
-    if status != highspy.HighsStatus.kOk:
-        return None
-    lp = h.getLp()
-    if not integer.any():
-        lp.integrality_ = []  # an LP, as a HighsLp built by hand says
+    return StandardForm(None, columns, rows, float(offset), np.flatnonzero(integer), arrays)
+
+
+def _lp_of(arrays: tuple[Any, ...]) -> Any:
+    """The ``HighsLp`` of ``Highs.passModel``'s arguments.
+
+    ``HighsLp``'s attribute setters convert numpy arrays element by element (0.5 s for 4M
+    nonzeros); a scratch ``Highs`` takes the arrays as buffers and ``getLp`` copies the model out
+    in C++. That copy is used only when HiGHS accepts the model unchanged (status OK, not a
+    warning: a warning means it altered something, e.g. dropped a tiny coefficient); otherwise
+    the attributes are set one by one, as the model was given.
+    """
+    n, mrows, _nnz, _fmt, _sense, offset, c, lb, ub, row_lower, row_upper = arrays[:11]
+    start, index, value, integrality = arrays[11:]
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    if h.passModel(*arrays) == highspy.HighsStatus.kOk:
+        lp = h.getLp()
+        if not integrality.any():
+            lp.integrality_ = []  # an LP, as a HighsLp built by hand says
+        return lp
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = mrows
+    lp.col_cost_ = c
+    lp.col_lower_ = lb
+    lp.col_upper_ = ub
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = mrows
+    lp.offset_ = offset
+    if integrality.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+            for f in integrality
+        ]
     return lp
 
 
@@ -545,7 +572,7 @@ def solve(
     sf = compile_model(model)
     handoff = time.perf_counter() - t0
     n, mrows = len(sf.columns), len(sf.rows)
-    nnz = len(sf.lp.a_matrix_.value_)
+    nnz = sf.nonzeros
     is_mip = bool(len(sf.integer_cols))
 
     calls: list[tuple[str, float]] = []
@@ -561,7 +588,7 @@ def solve(
         return result("infeasible", "infeasible_input", "; ".join(dv.infeasible))
 
     h = _new_highs(opts)
-    h.passModel(sf.lp)
+    sf.pass_to(h)
     if not _give_time(h, opts, clock):
         spent = time.perf_counter() - clock
         return result(

@@ -32,7 +32,11 @@ FIELDS = [
     "peak_rss_mb",
     "highs_alone",
     "part_1_6",
+    "full_model",
     "overhead_vs_linopy",
+    "overhead_vs_linopy_cpu",
+    "overhead_vs_linopy_full",
+    "overhead_vs_linopy_full_cpu",
     "overhead_share",
     "rss_vs_highs",
 ]
@@ -89,6 +93,15 @@ def test_run_json_has_every_figure(tmp_path: Path, what: list[str]) -> None:
     assert res["variables"] > 0 and res["status"] == "optimal"
     assert res["highs_alone"]["variables"] == res["variables"]
     assert res["part_1_6"]["ours_constraints"] > 0
+    full = res["full_model"]
+    # the full model is the one solved: the same matrix as the pipeline's
+    assert (full["ours_variables"], full["ours_constraints"], full["ours_nonzeros"]) == (
+        res["variables"],
+        res["constraints"],
+        res["nonzeros"],
+    )
+    if full["linopy_constraints"] is not None:
+        assert res["overhead_vs_linopy_full"] > 0 and res["overhead_vs_linopy_full_cpu"] > 0
     assert 0 < res["overhead_share"] < 1 and res["rss_vs_highs"] > 0
     if res["part_1_6"]["linopy_constraints"] is not None and "--size" in what:
         # on generated instances (the bench extra installed) the yardstick writes the same rows as

@@ -190,3 +190,55 @@ def test_a_row_of_fixed_variables_is_checked_up_to_rounding():
     assert form is not None and len(form.rows) == 1  # only d: c holds and is dropped
     with pytest.raises(InfeasibleConstraintException, match=r"'c'"):
         standard_form(model(0.85))
+
+
+def _held(h) -> dict[str, np.ndarray]:
+    """What a ``Highs`` holds after ``passModel``: every array of its LP, as numpy arrays."""
+    lp = h.getLp()
+    a = lp.a_matrix_
+    return {
+        "shape": np.array([lp.num_col_, lp.num_row_]),
+        "cost": np.asarray(lp.col_cost_),
+        "offset": np.array([lp.offset_]),
+        "col_lower": np.asarray(lp.col_lower_),
+        "col_upper": np.asarray(lp.col_upper_),
+        "row_lower": np.asarray(lp.row_lower_),
+        "row_upper": np.asarray(lp.row_upper_),
+        "start": np.asarray(a.start_),
+        "index": np.asarray(a.index_),
+        "value": np.asarray(a.value_),
+        "integer": np.array([int(x) for x in lp.integrality_ if int(x)]),
+    }
+
+
+@pytest.mark.parametrize("which", ["tiny", "S", "tiny_bets"])
+def test_arrays_handed_over_as_the_highs_lp(which, tiny_path, s_path):
+    """``StandardForm.pass_to`` (the arrays straight to ``passModel``, what ``solve`` does) leaves
+    HiGHS holding bit for bit the model ``passModel(sf.lp)`` gives, and the same solve: the
+    objective, the point and the row duals are equal to the last bit (an LP, and a MIP whose
+    integer columns are handed over too)."""
+    from dataclasses import replace
+
+    import highspy
+
+    data = load_inputs(s_path if which == "S" else tiny_path)
+    if which == "tiny_bets":  # the tiny case with its bets decided by the model: binaries
+        data = replace(data, settings=replace(data.settings, bet_mode="succeed"))
+    fast, slow = compile_model(build_model(data)), compile_model(build_model(data))
+    got = []
+    for sf, via_lp in ((fast, False), (slow, True)):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        assert (h.passModel(sf.lp) if via_lp else sf.pass_to(h)) == highspy.HighsStatus.kOk
+        held = _held(h)
+        h.run()
+        sol = h.getSolution()
+        held["objective"] = np.array([h.getInfo().objective_function_value])
+        held["x"] = np.asarray(sol.col_value)
+        held["dual"] = np.asarray(sol.row_dual)
+        got.append(held)
+    assert which != "tiny_bets" or len(got[0]["integer"]) > 0
+    assert fast.nonzeros == len(got[0]["value"]) > 0
+    for key, arr in got[0].items():
+        assert np.array_equal(arr, got[1][key]), key
