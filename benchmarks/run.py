@@ -206,8 +206,17 @@ def child_ours_part(args: argparse.Namespace) -> dict[str, Any]:
     sf = compile_model(m)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    sf.pass_to(h)  # as solve() hands it over
+    _hand_over(sf, h)
     return _part_figures((t0, c0), (t1, c1), (time.perf_counter(), time.process_time()), h)
+
+
+def _hand_over(sf: Any, h: Any) -> None:
+    """``passModel`` as ``solve`` does it (the arrays; a planner tree from before issue 20's
+    ``StandardForm.pass_to``, measured for a before/after row, passes its ``HighsLp``)."""
+    if hasattr(sf, "pass_to"):
+        sf.pass_to(h)
+    else:
+        h.passModel(sf.lp)
 
 
 def child_ours_full(args: argparse.Namespace) -> dict[str, Any]:
@@ -225,7 +234,7 @@ def child_ours_full(args: argparse.Namespace) -> dict[str, Any]:
     sf = compile_model(m)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    sf.pass_to(h)
+    _hand_over(sf, h)
     return _part_figures((t0, c0), (t1, c1), (time.perf_counter(), time.process_time()), h)
 
 
