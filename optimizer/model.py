@@ -39,7 +39,7 @@ from optimizer.components import (
 )
 from optimizer.components.contract import Contract, ContractError
 from optimizer.data_io import InputData
-from optimizer.linear import Lin, lin_registry
+from optimizer.linear import Lin, index_order, lin_registry
 
 #: the components in build order (each reads what the ones before it declared)
 COMPONENTS: tuple[ModuleType, ...] = (
@@ -241,12 +241,14 @@ class Costs:
         category: str,
         key: Any,
         years: np.ndarray,
-        var_data: list[Any],
+        var: Any,
         *factors: np.ndarray,
         usd: bool = True,
     ) -> None:
-        """:meth:`annual` for many terms at once: term k is ``factors[·][k] · var_data[k]`` in
-        ``years[k]`` (zero coefficients dropped, as :meth:`Lin.add`)."""
+        """:meth:`annual` for many terms at once: term k is ``factors[·][k] · var[ordinal k]``
+        (``var`` a variable component, all its elements in index order) in ``years[k]`` (zero
+        coefficients dropped, as :meth:`Lin.add`); the line remembers them as one run
+        (:meth:`Lin.add_elements`)."""
         known = np.array(self.dv.years, dtype=np.int64)
         df = np.array([self.dv.df[y] for y in self.dv.years], dtype=np.float64)
         coefs = df[np.searchsorted(known, years)] if len(years) else np.zeros(0)
@@ -254,10 +256,12 @@ class Costs:
             coefs = coefs * f
         if usd:
             coefs = coefs / 1e6
-        lin = self._line(category, key)
-        nz = np.flatnonzero(coefs != 0.0)
-        lin.coefs.extend(coefs[nz].tolist())
-        lin.vars.extend([var_data[k] for k in nz.tolist()])
+        data = index_order(var)
+        if len(data) != len(coefs):
+            raise ValueError(f"{var.name}: {len(coefs)} coefficients for {len(data)} elements")
+        self._line(category, key).add_elements(
+            var, data, np.arange(len(data), dtype=np.int64), coefs
+        )
 
     def lump(self, category: str, key: Any, year: int, var: Any, amount_musd: float) -> None:
         r"""A payment of ``amount_musd · var`` in ``year``: :math:`DP_y \cdot amount \cdot var`."""

@@ -242,3 +242,43 @@ def test_arrays_handed_over_as_the_highs_lp(which, tiny_path, s_path):
     assert fast.nonzeros == len(got[0]["value"]) > 0
     for key, arr in got[0].items():
         assert np.array_equal(arr, got[1][key]), key
+
+
+def test_objective_is_read_from_its_lin_without_building_it(tiny_path, s_path):
+    """The objective (a ``LinObjective``) reaches HiGHS from its Lin, its runs as arrays, and no
+    expression is built; asked for, the expression is exactly ``total_cost.expr()``; read again
+    from that expression's Lin, or from a new expression set in its place, the costs follow."""
+    import pyomo.environ as pyo
+
+    model = build_model(load_inputs(s_path))
+    total = model.total_cost
+    assert total.runs and model.objective.pending_lin() is total
+    sf = compile_model(model)
+    assert model.objective.pending_lin() is total  # nothing built
+    expr = model.objective.expr
+    assert model.objective.pending_lin() is None
+    assert compare_expressions(expr, total.expr())
+    again = compile_model(model)  # the expression is still the Lin's: read from the Lin
+    assert np.array_equal(np.asarray(again.lp.col_cost_), np.asarray(sf.lp.col_cost_))
+    assert again.offset == sf.offset
+    for i, v in enumerate(sf.columns):
+        v.set_value(float(i % 7))
+    assert pyo.value(model.objective) == pytest.approx(total.value(lambda v: v.value), rel=1e-12)
+    model.objective.expr = expr + 5.0
+    moved = compile_model(model)
+    assert moved.offset == pytest.approx(sf.offset + 5.0)
+    assert np.array_equal(np.asarray(moved.lp.col_cost_), np.asarray(sf.lp.col_cost_))
+    _assert_same_as_pyomo(model, moved)
+
+
+def test_fixed_variable_in_the_objective_reads_the_expression(tiny_path):
+    """A fixed variable among the objective's array-held terms: the objective is read from its
+    expression (the fixed value folded into the offset), as Pyomo's compiler reads it."""
+    model = build_model(load_inputs(tiny_path))
+    energy = model.reg.cost["energy"][("gen",)]
+    var = energy.vars[len(energy.vars) // 2]
+    var.fix(2.5)
+    sf = compile_model(model)
+    assert model.objective.pending_lin() is None  # the expression was read
+    assert all(v is not var for v in sf.columns)
+    _assert_same_as_pyomo(model, sf)

@@ -20,7 +20,7 @@ import pyomo.environ as pyo
 
 from optimizer.components.contract import Contract, Family
 from optimizer.data_io import InputData
-from optimizer.linear import Lin
+from optimizer.linear import Lin, LinObjective
 
 CATEGORIES = ("capital", "fixed_om", "energy", "carbon", "supply_chain", "unserved", "bets")
 
@@ -52,4 +52,5 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     for cat in CATEGORIES:
         total.add_lin(totals[cat])
     m.total_cost = total  # the stochastic form weighs each outcome's total (stochastic.py)
-    m.objective = pyo.Objective(expr=total.expr(), sense=pyo.minimize, doc="net present cost ($M)")
+    # the expression is built only if something asks for it; the hand-off reads the Lin
+    m.objective = LinObjective(total, doc="net present cost ($M)")

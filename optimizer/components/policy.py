@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.components.contract import Contract, Family, Scale
 from optimizer.data_io import InputData
-from optimizer.linear import Lin
+from optimizer.linear import Lin, index_order
 
 CONTRACT = Contract(
     name="policy",
@@ -50,17 +51,20 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
         \text{carbon cost} = \sum_y DF_y / 10^6 \cdot carbon\_price_y \cdot E_y
     """
     dv = m.derived
-    hours = data.slice_hours
     techs = data.tech
-    by_ry: dict[tuple[str, int], Lin] = defaultdict(Lin)
-    for p, r, y, h in m.GEN:
-        co2 = float(techs[p]["co2_t"])
-        if co2:
-            by_ry[(r, y)].add(hours[h] * co2, m.v_gen[p, r, y, h])
-    for r, y, h in m.GRID:
-        co2 = data.grid_co2[(r, y)]
-        if co2:
-            by_ry[(r, y)].add(hours[h] * co2, m.v_grid[r, y, h])
+    gen, grid = m.gen_at, m.grid_at
+    hrs = np.array([data.slice_hours[h] for h in gen.slices], dtype=np.float64)
+    co2_e = np.array([float(techs[p]["co2_t"]) for p, _r, _y in gen.caps], dtype=np.float64)
+    co2_g = np.array([data.grid_co2[ry] for ry in grid.keys], dtype=np.float64)
+    # hours_h · co2 per element, in GEN and GRID order; one Lin per (r, y), its generation terms
+    # then its grid terms, (r, y) in the order an element-by-element pass meets them
+    by_ry = _by_region_year(
+        m,
+        [((r, y), float(co2_e[i]) != 0.0) for i, (_p, r, y) in enumerate(gen.caps)],
+        hrs[gen.slice] * co2_e[gen.entry],
+        [(ry, float(c) != 0.0) for ry, c in zip(grid.keys, co2_g, strict=True)],
+        hrs[np.tile(np.arange(len(hrs)), len(grid.keys))] * np.repeat(co2_g, len(hrs)),
+    )
     total: dict[int, Lin] = defaultdict(Lin)
     for (_r, y), e in by_ry.items():
         total[y].add_lin(e)
@@ -76,10 +80,9 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.c_emission_cap = pyo.Constraint(m.EMISSION_CAP, rule=emission_cap_rule)
 
     clean = {p for p in data.techs_of("power") if bool(techs[p]["clean"])}
-    clean_gen: dict[tuple[str, int], Lin] = defaultdict(Lin)
-    for p, r, y, h in m.GEN:
-        if p in clean:
-            clean_gen[(r, y)].add(hours[h], m.v_gen[p, r, y, h])
+    clean_gen = _by_region_year(
+        m, [((r, y), p in clean) for p, r, y in gen.caps], hrs[gen.slice], [], np.zeros(0)
+    )
     m.clean_gen = dict(clean_gen)
     rows = [
         (r, y)
@@ -89,6 +92,48 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     ]
     m.CLEAN_ROWS = pyo.Set(initialize=rows, dimen=2, ordered=True)
     m.c_clean_share = pyo.Constraint(m.CLEAN_ROWS, rule=clean_share_rule)
+
+
+def _by_region_year(
+    m: pyo.ConcreteModel,
+    gen_keys: list[tuple[tuple[str, int], bool]],
+    gen_coef: np.ndarray,
+    grid_keys: list[tuple[tuple[str, int], bool]],
+    grid_coef: np.ndarray,
+) -> dict[tuple[str, int], Lin]:
+    """One Lin per (r, y): ``gen_coef[k]·gen[k]`` over the v_gen elements whose capacity entry is
+    taken (``gen_keys[entry]`` = ((r, y), taken)), then ``grid_coef[k]·grid[k]`` likewise; the
+    same Lins, terms and key order as a pass over GEN then GRID adding each taken element to
+    ``by_ry[(r, y)]`` (a key exists once an element is taken, even if its coefficients are all
+    zero), held as runs of the two components (:meth:`Lin.add_elements`)."""
+    gen, grid = m.gen_at, m.grid_at
+    n_h = len(grid.slices)
+    has_slices = np.bincount(gen.entry, minlength=len(gen_keys)) > 0
+    key_id: dict[tuple[str, int], int] = {}
+    gen_kid = np.full(len(gen_keys), -1, dtype=np.int64)
+    for i, (ry, taken) in enumerate(gen_keys):
+        if taken and has_slices[i]:
+            gen_kid[i] = key_id.setdefault(ry, len(key_id))
+    grid_kid = np.full(len(grid_keys), -1, dtype=np.int64)
+    for i, (ry, taken) in enumerate(grid_keys):
+        if taken and n_h:
+            grid_kid[i] = key_id.setdefault(ry, len(key_id))
+    out = {ry: Lin() for ry in key_id}
+    lins = list(out.values())
+    for comp, kid, coef in (
+        (m.v_gen, gen_kid[gen.entry], gen_coef),
+        (m.v_grid, np.repeat(grid_kid, n_h), grid_coef),
+    ):
+        ords = np.flatnonzero(kid >= 0)
+        if not len(ords):
+            continue
+        data = index_order(comp)
+        ords = ords[np.argsort(kid[ords], kind="stable")]
+        ks = kid[ords]
+        bounds = np.flatnonzero(np.diff(ks)) + 1
+        for part in np.split(ords, bounds):
+            lins[int(kid[part[0]])].add_elements(comp, data, part, coef[part])
+    return out
 
 
 def emission_cap_rule(m: pyo.ConcreteModel, y: int):

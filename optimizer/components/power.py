@@ -55,7 +55,6 @@ from optimizer.linear import (
     Lin,
     LinConstraint,
     fill_ordered_set,
-    index_order,
 )
 
 CONTRACT = Contract(
@@ -69,7 +68,18 @@ CONTRACT = Contract(
         Family("v_capacity", ("k", "r", "y"), "MW", "power or storage capacity in service"),
         Family("v_load", ("r", "y"), "MW", "flat load of data centers and fabs"),
     ),
-    sets=("GEN", "GRID", "STORAGE", "ELECTRICITY_ROWS", "CAP_COLUMNS", "LOAD_COLUMNS"),
+    # gen_at, grid_at: where each element of v_gen / v_grid sits, as arrays (policy reads its
+    # emission terms from them instead of iterating GEN and GRID element by element)
+    sets=(
+        "GEN",
+        "GRID",
+        "STORAGE",
+        "ELECTRICITY_ROWS",
+        "CAP_COLUMNS",
+        "LOAD_COLUMNS",
+        "gen_at",
+        "grid_at",
+    ),
     constraints=(
         "c_capacity_column",
         "c_load_column",
@@ -121,6 +131,8 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     sto_caps = [key for key in m.CAP if key[0] in storage]
     _capacity_columns(m, gen_caps + sto_caps)
     gen_entry, gen_h, n_gen = _generation(m, data, gen_caps, slices)
+    # element k of v_gen is (gen_caps[entry[k]], slices[slice[k]])
+    m.gen_at = SimpleNamespace(caps=gen_caps, entry=gen_entry, slice=gen_h, slices=slices)
 
     # The balance exists where load or supply exists; a region with load gets the grid if it has one.
     active = {(r, y) for (r, y) in m.reg.load} | {
@@ -133,6 +145,8 @@ def add_to(m: pyo.ConcreteModel, data: InputData) -> None:
     m.GRID = pyo.Set(dimen=3, ordered=True)
     fill_ordered_set(m.GRID, grid_index)
     m.v_grid = pyo.Var(m.GRID, bounds=grid_bounds, doc="grid import (MW)")
+    # element k of v_grid is (grid_ry[k // n_h], slices[k % n_h])
+    m.grid_at = SimpleNamespace(keys=grid_ry, slices=slices)
 
     sto_entry, sto_h, n_sto, sto_all = _storage(m, data, sto_caps, slices)
     _energy_costs(m, data, gen_caps, gen_entry, gen_h, grid_ry, grid_index, slices)
@@ -285,12 +299,12 @@ def _energy_costs(
             gen_entry
         ]
         years = np.array([y for _p, _r, y in gen_caps], dtype=np.int64)[gen_entry]
-        m.costs.annual_array("energy", ("gen",), years, index_order(m.v_gen), hours[gen_h], vc)
+        m.costs.annual_array("energy", ("gen",), years, m.v_gen, hours[gen_h], vc)
     if grid_index:
         gp = np.repeat([data.grid_price[ry] for ry in grid_ry], n_h)
         years = np.repeat(np.array([y for _r, y in grid_ry], dtype=np.int64), n_h)
         hh = np.tile(hours, len(grid_ry))
-        m.costs.annual_array("energy", ("grid",), years, index_order(m.v_grid), hh, gp)
+        m.costs.annual_array("energy", ("grid",), years, m.v_grid, hh, gp)
 
 
 def _electricity_balance(m: pyo.ConcreteModel, ix: SimpleNamespace) -> None:

@@ -37,6 +37,7 @@ from optimizer.linear.terms import (
     Lin,
     LinConstraint,
     LinConstraintData,
+    LinObjective,
     Row,
     lin_registry,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Lin",
     "LinConstraint",
     "LinConstraintData",
+    "LinObjective",
     "LinearForm",
     "Row",
     "RowMap",

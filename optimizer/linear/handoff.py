@@ -26,7 +26,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 from pyomo.repn.plugins.standard_form import RowEntry
 
 from optimizer.linear.arrays import ArrayConstraint, ArrayRows, _in_index_order, index_order
-from optimizer.linear.terms import LinConstraintData, Row
+from optimizer.linear.terms import LinConstraintData, LinObjective, Row
 
 _FIXED = attrgetter("_fixed")
 
@@ -160,6 +160,10 @@ class _NotSimple(Exception):
     """An expression the fast path does not read (params, nonlinear terms, several objectives)."""
 
 
+class _FixedMet(Exception):
+    """A fixed variable in a Lin read as arrays: read its expression instead."""
+
+
 CONSTANT_ROW_TOL = 1e-9
 """Relative tolerance of a row left without variables (every term fixed)."""
 
@@ -258,9 +262,10 @@ class _Compiler:
         # variable component id → column of each ordinal (-1: fixed, no column); (first, end,
         # component) of each whole component recorded without a fixed element
         self.comp_cols: dict[int, np.ndarray] = {}
+        # components recorded whole whose elements are not in col_of yet: id → (first, data)
+        self.unmapped: dict[int, tuple[int, list[Any]]] = {}
         self.segments: list[tuple[int, int, Any]] = []
-        self.obj_cols: list[int] = []
-        self.obj_vals: list[float] = []
+        self.obj_chunks: list[tuple[np.ndarray, np.ndarray]] = []  # (columns, values), term order
         self.offset = 0.0
         self.rows = RowMap()
         self.rhs: list[float] = []
@@ -272,29 +277,56 @@ class _Compiler:
         self.flushed = 0  # rows already in chunks
 
     # ------------------------------------------------------------------ columns and terms
-    def record(self, var: Any) -> None:
-        """Give columns to the whole component of ``var`` (its non-fixed elements, index order)."""
-        columns, col_of = self.columns, self.col_of
+    def record(self, var: Any, only_whole: bool = False) -> bool:
+        """Give columns to the whole component of ``var`` (its non-fixed elements, index order),
+        unless it has them already; with ``only_whole``, only if none of its elements is fixed
+        (False: nothing recorded).
+
+        A component without a fixed element gets a contiguous run of columns and no entry per
+        element in ``col_of``: array-built rows and array-held Lin terms find its columns through
+        ``comp_cols`` (component first column + ordinal), and the dictionary is filled only if a
+        term read one by one names one of its elements (:meth:`resolve`): 1.45M entries cost
+        0.5 s at XL, where the big operational components are read only as arrays.
+        """
         comp = var.parent_component()
+        if id(comp) in self.comp_cols:
+            return True
+        columns, col_of = self.columns, self.col_of
         data = list(_in_index_order(comp, self.sorter))
         start = len(columns)
-        # VarData.fixed is a property over the `_fixed` slot: read the slot (0.1 s at 500k)
-        fixed = list(map(_FIXED, data)) if data and data[0].__class__ is VarData else None
-        if fixed is None:
-            fixed = [v.fixed for v in data]
+        fixed = _fixed_flags(data)
         if not any(fixed):
             # a whole component at once: its columns are contiguous and in index order
             columns.extend(data)
-            col_of.update(zip(map(id, data), range(start, start + len(data)), strict=True))
             self.comp_cols[id(comp)] = np.arange(start, start + len(data), dtype=np.int64)
             self.segments.append((start, len(columns), comp))
-            return
+            self.unmapped[id(comp)] = (start, data)
+            return True
+        if only_whole:
+            return False
         cols_k = np.full(len(data), -1, dtype=np.int64)
         for k, v in enumerate(data):
             if not fixed[k]:
                 cols_k[k] = col_of[id(v)] = len(columns)
                 columns.append(v)
         self.comp_cols[id(comp)] = cols_k
+        return True
+
+    def resolve(self, var: Any) -> None:
+        """Make ``col_of`` know ``var`` (not fixed): record its component if new, and fill the
+        dictionary for its component's elements if it has not been filled yet."""
+        comp = var.parent_component()
+        self.record(var)
+        got = self.unmapped.pop(id(comp), None)
+        if got is not None:
+            start, data = got
+            self.col_of.update(zip(map(id, data), range(start, start + len(data)), strict=True))
+
+    def known(self, var: Any) -> bool:
+        """True when ``var`` has a column (its component recorded, ``var`` not fixed)."""
+        if self.col_get(id(var)) is not None:
+            return True
+        return id(var.parent_component()) in self.unmapped
 
     def slow_terms(self, args: Any, cols: list[int], vals: list[float]) -> float:
         """One term at a time: records new variable components, folds fixed variables."""
@@ -318,7 +350,7 @@ class _Compiler:
                 if var.fixed:
                     const += coef * var.value
                     continue
-                self.record(var)
+                self.resolve(var)
                 j = self.col_of[id(var)]
             cols.append(j)
             vals.append(coef)
@@ -352,18 +384,89 @@ class _Compiler:
                 if j is None and col_get(id(v)) is None:
                     if v.fixed:
                         return self.slow_terms(expr.args, cols, vals)
-                    self.record(v)
+                    self.resolve(v)
             row = list(map(col_get, map(id, tvars)))
         cols += row
         vals += coefs
         return const
 
     def objective(self, model: Any) -> None:
-        """The one active objective (a minimisation), else :class:`_NotSimple`."""
+        """The one active objective (a minimisation), else :class:`_NotSimple`.
+
+        A :class:`LinObjective` is read from its Lin (:meth:`lin_objective`) while it holds no
+        expression yet, or while its expression is still the one built from that Lin
+        (``lin_source``); otherwise, or if the Lin holds a fixed variable, from the expression.
+        """
         objectives = list(model.component_data_objects(Objective, active=True, sort=self.sorter))
         if len(objectives) != 1 or objectives[0].sense != minimize:
             raise _NotSimple
-        self.offset = self.terms(objectives[0].expr, self.obj_cols, self.obj_vals)
+        obj = objectives[0]
+        lin = None
+        if obj.__class__ is LinObjective:
+            lin = obj.pending_lin()
+            if lin is None and obj.lin_source is not None and obj.lin_source[0] is obj.expr:
+                lin = obj.lin_source[1]
+        if lin is not None:
+            try:
+                self.offset = self.lin_objective(lin)
+                return
+            except _FixedMet:
+                self.obj_chunks.clear()
+        cols: list[int] = []
+        vals: list[float] = []
+        self.offset = self.terms(obj.expr, cols, vals)
+        self._obj_chunk(cols, vals)
+
+    def _obj_chunk(self, cols: Any, vals: Any) -> None:
+        try:
+            v = np.asarray(vals, dtype=np.float64)
+        except (TypeError, ValueError) as exc:  # a Pyomo object as a coefficient
+            raise _NotSimple from exc
+        self.obj_chunks.append((np.asarray(cols, dtype=np.int64), v))
+
+    def lin_objective(self, lin: Any) -> float:
+        """Read ``lin`` as :meth:`terms` reads ``lin.expr()`` (the same columns recorded in the
+        same order, the same coefficients in the same order), its runs as arrays; return its
+        constant. Raises :class:`_FixedMet` at a fixed variable (the caller reads the expression:
+        folding it into the constant must add in that path's order)."""
+        vs, cs = lin.vars, lin.coefs
+        if set(map(type, cs)) - native_numeric_types:
+            raise _NotSimple
+        pos = 0
+        for s, e, comp, ords in lin.runs or ():
+            if s == e:
+                continue
+            if pos < s:
+                self._plain_objective(vs[pos:s], cs[pos:s])
+            # a component met here first is recorded only if whole: with a fixed element, the
+            # expression's path records it where its first non-fixed element is met
+            if not self.record(comp, only_whole=True):
+                raise _FixedMet
+            cc = self.comp_cols[id(comp)]
+            cols = cc[ords]
+            # a fixed element has no column; the ends check that the ordinals still name them
+            if cols.min() < 0 or self.columns[cols[0]] is not vs[s]:
+                raise _FixedMet
+            if self.columns[cols[-1]] is not vs[e - 1]:
+                raise _FixedMet
+            self.obj_chunks.append((cols, np.array(cs[s:e], dtype=np.float64)))
+            pos = e
+        if pos < len(vs):
+            self._plain_objective(vs[pos:], cs[pos:])
+        return lin.const
+
+    def _plain_objective(self, vs: list[Any], cs: list[float]) -> None:
+        """Terms read one by one (dictionary lookups), new components recorded in term order."""
+        col_get = self.col_get
+        r = list(map(col_get, map(id, vs)))
+        if None in r:
+            for v, j in zip(vs, r, strict=True):
+                if j is None and col_get(id(v)) is None:
+                    if v.fixed:
+                        raise _FixedMet
+                    self.resolve(v)
+            r = list(map(col_get, map(id, vs)))
+        self._obj_chunk(r, cs)
 
     # ------------------------------------------------------------------ rows read one by one
     def flush(self) -> None:
@@ -477,7 +580,7 @@ class _Compiler:
                 if j is None and col_get(id(v)) is None:
                     if v.fixed:  # folded into the right-hand side: row by row
                         return False
-                    self.record(v)
+                    self.resolve(v)
             r = list(map(col_get, map(id, allvars)))
         self.cols.extend(r)
         self.vals.extend(chain.from_iterable([lin.coefs for lin in lins]))
@@ -492,7 +595,6 @@ class _Compiler:
         """Record the row family's new variable components in the order row-by-row reading
         would meet them: by row, then by place in the row (direct terms in array order, then
         the groups' terms)."""
-        col_get = self.col_get
         t_var, t_row, t_pos, _tc, g_row, g_lin, _gf = arr.arrays()
         found: list[tuple[int, int, int, Any]] = []  # (row, place class, place, a VarData)
         for c, var in enumerate(arr.vars):
@@ -504,9 +606,8 @@ class _Compiler:
             r0 = t_row[where].min()
             j = int(where[t_row[where] == r0][0])
             found.append((int(r0), 0, j, index_order(var)[int(t_pos[j])]))
-        lin_new = [
-            any(col_get(id(v)) is None and not v.fixed for v in lin.vars) for lin in arr.lins
-        ]
+        known = self.known
+        lin_new = [any(not known(v) and not v.fixed for v in lin.vars) for lin in arr.lins]
         if any(lin_new):
             seen: set[int] = set()
             for e in np.argsort(g_row, kind="stable").tolist():
@@ -515,12 +616,11 @@ class _Compiler:
                     continue
                 for p, v in enumerate(lin.vars):
                     comp = v.parent_component()
-                    if col_get(id(v)) is None and not v.fixed and id(comp) not in seen:
+                    if not known(v) and not v.fixed and id(comp) not in seen:
                         seen.add(id(comp))
                         found.append((int(g_row[e]), 1, e * 10**6 + p, v))
         for *_key, v in sorted(found, key=lambda f: f[:3]):
-            if col_get(id(v)) is None:
-                self.record(v)
+            self.record(v)
 
     def _direct_columns(self, arr: ArrayRows) -> np.ndarray | None:
         """Column of every direct term (its component's column of that ordinal); None if fixed."""
@@ -541,9 +641,13 @@ class _Compiler:
         then repeated on its rows; None when a group holds a fixed variable."""
         _tv, _tr, _tp, _tc, g_row, g_lin, g_factor = arr.arrays()
         lens = np.array([len(lin.vars) for lin in arr.lins], dtype=np.int64)
-        lin_cols = list(
-            map(self.col_get, map(id, chain.from_iterable(lin.vars for lin in arr.lins)))
-        )
+        lin_vars = list(chain.from_iterable(lin.vars for lin in arr.lins))
+        lin_cols = list(map(self.col_get, map(id, lin_vars)))
+        if None in lin_cols:
+            for v, j in zip(lin_vars, lin_cols, strict=True):
+                if j is None and not v.fixed:  # recorded by record_first_met, not in col_of yet
+                    self.resolve(v)
+            lin_cols = list(map(self.col_get, map(id, lin_vars)))
         if None in lin_cols:
             return None  # a fixed variable in a group: row by row folds it
         try:
@@ -569,7 +673,7 @@ class _Compiler:
         for var in arr.vars:
             # a fixed element is folded into the right-hand side: row by row, which also meets
             # (and records) the components in its own way around fixed elements
-            if id(var) not in self.comp_cols and any(v.fixed for v in index_order(var)):
+            if id(var) not in self.comp_cols and any(_fixed_flags(index_order(var))):
                 return False
         self.record_first_met(arr)
         t_col = self._direct_columns(arr)
@@ -623,11 +727,13 @@ class _Compiler:
         chunks.clear()
         r_idx, c_idx, v = _csc_entries(r_idx, c_idx, v)
         c_dense = np.zeros(n)
-        np.add.at(
-            c_dense,
-            np.asarray(self.obj_cols, dtype=np.int64),
-            np.asarray(self.obj_vals, dtype=np.float64),
-        )
+        if self.obj_chunks:
+            # unbuffered: a column met twice (energy and carbon) sums in term order
+            np.add.at(
+                c_dense,
+                np.concatenate([c for c, _v in self.obj_chunks]),
+                np.concatenate([v for _c, v in self.obj_chunks]),
+            )
         counts = np.bincount(c_idx, minlength=n)
         active = (counts > 0) | (c_dense != 0.0)
         if not active.all():
@@ -656,6 +762,14 @@ class _Compiler:
         )
 
 
+def _fixed_flags(data: list[Any]) -> list[bool]:
+    """``v.fixed`` of each variable; ``VarData.fixed`` is a property over the ``_fixed`` slot,
+    read directly here (0.1 s at 500k)."""
+    if data and data[0].__class__ is VarData:
+        return list(map(_FIXED, data))
+    return [v.fixed for v in data]
+
+
 def _check_constant_rows(
     comp: ArrayConstraint, arr: ArrayRows, bound: np.ndarray, kept: np.ndarray
 ) -> None:
@@ -675,16 +789,21 @@ def _csc_entries(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Entries sorted by (column, row), duplicates summed and zeros dropped (as scipy's
     ``sum_duplicates``/``eliminate_zeros``); the sort is stable, so duplicates sum in row order."""
-    order = np.lexsort((r_idx, c_idx))
+    if not len(v):
+        return r_idx, c_idx, v
+    # one int64 key (column · rows + row) sorted stably: the order of np.lexsort((r, c)) at
+    # half its cost (XL: 4.6M entries)
+    key = c_idx * (int(r_idx.max()) + 1) + r_idx
+    order = np.argsort(key, kind="stable")
+    key = key[order]
     r_idx, c_idx, v = r_idx[order], c_idx[order], v[order]
-    if len(v):
-        first = np.ones(len(v), dtype=bool)
-        first[1:] = (r_idx[1:] != r_idx[:-1]) | (c_idx[1:] != c_idx[:-1])
-        if not first.all():
-            starts = np.flatnonzero(first)
-            v = np.add.reduceat(v, starts)
-            r_idx, c_idx = r_idx[starts], c_idx[starts]
-        keep = v != 0.0
-        if not keep.all():
-            r_idx, c_idx, v = r_idx[keep], c_idx[keep], v[keep]
+    first = np.ones(len(v), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    if not first.all():
+        starts = np.flatnonzero(first)
+        v = np.add.reduceat(v, starts)
+        r_idx, c_idx = r_idx[starts], c_idx[starts]
+    keep = v != 0.0
+    if not keep.all():
+        r_idx, c_idx, v = r_idx[keep], c_idx[keep], v[keep]
     return r_idx, c_idx, v
