@@ -45,7 +45,7 @@ import pyomo.environ as pyo
 
 from optimizer.components.contract import variables
 from optimizer.data_io import InputData
-from optimizer.linear import Lin
+from optimizer.linear import Lin, LinObjective
 from optimizer.model import (
     Derived,
     ModelError,
@@ -306,7 +306,8 @@ def _objective(m: pyo.ConcreteModel, data: InputData) -> None:
         obj.add(beta, m.v_cvar_var)
         for n in m.OUTCOMES:
             obj.add(beta * float(m.probability[n]) / (1.0 - alpha), m.v_cvar_excess[n])
-    m.objective = pyo.Objective(expr=obj.expr(), sense=pyo.minimize)
+    # the hand-off reads the Lin; the expression is built only if asked for (linear.LinObjective)
+    m.objective = LinObjective(obj)
 
 
 def cvar_excess_rule(m: pyo.ConcreteModel, s: str):
