@@ -14,6 +14,9 @@ rows at scale) are :class:`ArrayConstraint` s, built as arrays (:class:`ArrayRow
 repeated on many rows), with no Python object per row until one is asked for.
 :func:`standard_form` reads both directly and gives ``solve.compile_model`` exactly the matrix
 Pyomo's ``LinearStandardFormCompiler`` would (benchmarks/RESULTS.md; tests/test_linear.py).
+The objective is a :class:`LinObjective`, read from its Lin; stretches of a Lin that are elements
+of one variable component (``Lin.runs``: the energy and carbon costs) are mapped to columns as
+arrays (issue 20).
 """
 
 from optimizer.linear.arrays import (
