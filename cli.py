@@ -348,7 +348,15 @@ def _solve_one(
     build_s = time.perf_counter() - t1
     _say(f"{tag}build     {build_s:7.2f} s")
     if r is not None:
-        fix_first_stage(model, r.first_stage)  # results come from the exact EF at that first stage
+        # results come from the exact EF at that first stage
+        moved = fix_first_stage(model, r.first_stage)
+        if moved:
+            (name, idx), was, now = max(moved, key=lambda m: abs(m[1] - m[2]))
+            _say(
+                f"{tag}mpi-sppy  {len(moved)} first-stage value(s) lay outside a variable's bounds "
+                f"and were moved onto them (largest: {name}{list(idx) if isinstance(idx, tuple) else [idx]} "
+                f"{was:g} -> {now:g})"
+            )
     try:
         # the time limit counts from the build (t1): an analyst's limit is the wait for a plan
         sol = run_solve(model, opts, monitor=SolveMonitor(label=tag, hard_exit=True), started=t1)

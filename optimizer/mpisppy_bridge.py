@@ -118,7 +118,11 @@ def run_mpisppy(*args: Any, **kwargs: Any) -> MpiSppyResult:
 
 
 def _run_ef(
-    names: list[str], kwargs: dict[str, Any], solver: str, limit: float | None
+    names: list[str],
+    kwargs: dict[str, Any],
+    solver: str,
+    limit: float | None,
+    leaf_options: dict[str, Any] | None = None,
 ) -> MpiSppyResult:
     """mpi-sppy's extensive form of the leaves ``names``, solved by HiGHS within ``limit`` seconds.
 
@@ -131,9 +135,10 @@ def _run_ef(
     ef = ExtensiveForm(
         {"solver": solver}, names, _creator, model_name="plan", scenario_creator_kwargs=kwargs
     )
-    results = ef.solve_extensive_form(
-        solver_options=None if limit is None else {"time_limit": float(limit)}
-    )
+    solver_options = dict(leaf_options or {})
+    if limit is not None:
+        solver_options["time_limit"] = float(limit)
+    results = ef.solve_extensive_form(solver_options=solver_options or None)
     stopped = results is not None and results.solver.termination_condition in (
         TerminationCondition.maxTimeLimit,
         TerminationCondition.maxIterations,
@@ -176,8 +181,18 @@ def _run(
         if options is not None
         else data.settings.time_limit_s
     )
+    threads = (
+        options.merged(data.settings).threads if options is not None else data.settings.threads
+    )
+    # --threads bounds mpi-sppy's HiGHS runs too (before, its leaves ran on HiGHS's default pool
+    # whatever the analyst asked)
+    leaf_options: dict[str, Any] = {} if threads is None else {"threads": int(threads)}
+    if threads is not None:
+        from optimizer.solve import claim_threads
+
+        claim_threads(int(threads))  # a pool started at another count would fail every leaf
     if method == "ef":
-        return _run_ef(names, kwargs, solver, limit)
+        return _run_ef(names, kwargs, solver, limit, leaf_options)
     if method != "ph":
         raise ValueError(f"unknown mpi-sppy method {method!r}: use 'ef' or 'ph'")
     from mpisppy.opt.ph import PH
@@ -191,8 +206,8 @@ def _run(
         "verbose": False,
         "display_progress": False,
         "display_timing": False,
-        "iter0_solver_options": {},
-        "iterk_solver_options": {},
+        "iter0_solver_options": dict(leaf_options),
+        "iterk_solver_options": dict(leaf_options),
         "linearize_proximal_terms": True,
         "linearize_binary_proximal_terms": True,
         "proximal_linearization_tolerance": 1e-4,
@@ -218,7 +233,7 @@ def _run(
         from optimizer.solve import solve
 
         ef = build_stochastic(data)
-        fix_first_stage(ef, first)
+        fix_first_stage(ef, first)  # values past a bound are put on it (moved ones in the CLI)
         sol = solve(ef, options)
         if not sol.has_solution:
             raise RuntimeError(f"PH's first stage is not feasible in every leaf ({sol.status})")
