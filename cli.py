@@ -289,6 +289,14 @@ def _ph_not_optimal(r: Any, opts: Any, data: Any) -> str | None:
     if r.converged and gap is not None and gap <= tol:
         return None
     within = f"the plan is within {gap:.2%} of the optimum (PH's lower bound)"
+    if r.unrecovered:
+        return (
+            "progressive hedging went on without a solution of "
+            + "; ".join(
+                f"{f.leaf} (iteration {f.iteration}, {f.termination})" for f in r.unrecovered
+            )
+            + f": its iterates are not to be trusted, but {within}"
+        )
     if r.status == "time_limit":
         return (
             f"progressive hedging stopped at the time limit ({r.time_limit_s:g} s) after "
@@ -620,7 +628,7 @@ def _mpisppy_first(
         )
     # mpi-sppy first, before the extensive form exists: its leaf models and the EF are never in
     # memory together (12 copies of the base each)
-    from optimizer.mpisppy_bridge import run_mpisppy
+    from optimizer.mpisppy_bridge import LeafSolveError, run_mpisppy
 
     t_m = time.perf_counter()
     try:
@@ -628,6 +636,8 @@ def _mpisppy_first(
         if why:
             _fail(why, EXIT_BAD_INPUT)
         r = run_mpisppy(data, method, ph=ph, options=opts, evaluate=False)
+    except LeafSolveError as exc:
+        _fail(f"{tag}{exc}; no results written", EXIT_NOT_SOLVED)
     except ModelError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
     except InputError as exc:
@@ -648,6 +658,8 @@ def _mpisppy_first(
             f"lower bound {r.lower_bound:,.6f} $M (the plan is evaluated exactly below)"
         )
     _say(f"{tag}mpi-sppy  {time.perf_counter() - t_m:7.2f} s  {r.method}: {how}")
+    for f in r.failures:  # mpi-sppy's own line ("Solve failed") does not say what became of it
+        _say(f"{tag}mpi-sppy  a leaf solve gave no solution: {f}")
     return r
 
 

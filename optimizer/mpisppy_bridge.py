@@ -42,6 +42,83 @@ class PHOptions:
 
 
 @dataclass(frozen=True)
+class LeafFailure:
+    """One leaf solve of PH that gave no solution: in which iteration (0: each leaf on its own),
+    which leaf, what the solver said, and whether the second attempt (presolve off) solved it."""
+
+    iteration: int
+    leaf: str
+    termination: str
+    recovered: bool
+
+    def __str__(self) -> str:
+        then = (
+            "solved at a second attempt with presolve off"
+            if self.recovered
+            else "no solution at a second attempt with presolve off either"
+        )
+        return f"iteration {self.iteration}: leaf {self.leaf} {self.termination}, {then}"
+
+
+RETRY_OPTIONS = {"presolve": "off"}
+"""HiGHS options of the second attempt at a leaf solve that gave no solution. The same leaf of
+the 12-leaf base, solved alone, is optimal; in PH's iteration 1 (its proximal cuts and weights
+added) HiGHS called it infeasible once. A second attempt without presolve is the usual remedy for
+a presolve that misjudges a badly scaled model; whether it helped is reported either way."""
+
+
+def _leaf_watch(limit: float | None) -> type:
+    """An mpi-sppy extension that records every leaf solve without a solution and tries each such
+    leaf once more with :data:`RETRY_OPTIONS` (within what is left of ``limit``), after the loop
+    over the leaves; mpi-sppy itself only prints the failure and goes on (after iteration 0 it
+    stops only when no leaf has a solution)."""
+    from mpisppy.extensions.extension import Extension
+
+    class LeafWatch(Extension):
+        def __init__(self, opt: Any) -> None:
+            super().__init__(opt)
+            self.failures: list[LeafFailure] = []
+            self._failed: dict[str, str] = {}
+            self._again = False
+
+        def post_solve(self, subproblem: Any, results: Any) -> Any:
+            if not self._again and not subproblem._mpisppy_data.solution_available:
+                term = "no results"
+                if results is not None:
+                    term = f"{results.solver.termination_condition}"
+                for k, s in self.opt.local_scenarios.items():
+                    if s is subproblem:
+                        self._failed[k] = term
+            return results
+
+        def post_solve_loop(self) -> None:
+            failed, self._failed = self._failed, {}
+            for k, term in failed.items():
+                s = self.opt.local_scenarios[k]
+                recovered = self._again_solve(k, s)
+                self.failures.append(LeafFailure(int(self.opt._PHIter), k, term, recovered))
+
+        def _again_solve(self, k: str, s: Any) -> bool:
+            opts = dict(self.opt._effective_solver_options(self.opt._PHIter)) | RETRY_OPTIONS
+            if limit is not None:
+                left = limit - (time.perf_counter() - self.opt.start_time)
+                if left <= 0:
+                    return False
+                opts["time_limit"] = left
+            self._again = True
+            try:
+                self.opt.solve_one(opts, k, s, gripe=True, need_solution=False)
+            finally:
+                self._again = False
+                # the plugin keeps options between solves: later solves are PH's own again
+                s._solver_plugin.options["presolve"] = "choose"
+                s._solver_plugin.options["time_limit"] = float("inf")
+            return bool(s._mpisppy_data.solution_available)
+
+    return LeafWatch
+
+
+@dataclass(frozen=True)
 class MpiSppyResult:
     """What an mpi-sppy run gave: the objective, the first stage, and for PH its honest status."""
 
@@ -54,6 +131,12 @@ class MpiSppyResult:
     conv: float | None = None  # PH's final convergence metric
     options: PHOptions | None = None
     time_limit_s: float | None = None  # stopped at this time limit (PH: between iterations)
+    failures: tuple[LeafFailure, ...] = ()  # PH's leaf solves that gave no solution
+
+    @property
+    def unrecovered(self) -> tuple[LeafFailure, ...]:
+        """The failed leaf solves that a second attempt did not repair."""
+        return tuple(f for f in self.failures if not f.recovered)
 
     @property
     def gap(self) -> float | None:
@@ -65,11 +148,15 @@ class MpiSppyResult:
     @property
     def status(self) -> str:
         """For an extensive form ``optimal``, ``time_limit`` (stopped with a plan) or
-        ``no_solution``; for PH ``converged``, ``time_limit`` or ``iteration_limit``."""
+        ``no_solution``; for PH ``converged``, ``time_limit`` or ``iteration_limit``, and
+        ``leaf_failed`` when a leaf's solve gave no solution even at a second attempt (PH went on
+        with that leaf's previous solution: its iterates, and whether they agree, mean little)."""
         if self.method == "ef":
             if not self.first_stage:
                 return "no_solution"
             return "time_limit" if self.time_limit_s is not None else "optimal"
+        if self.unrecovered:
+            return "leaf_failed"
         if self.converged:
             return "converged"
         return "time_limit" if self.time_limit_s is not None else "iteration_limit"
@@ -92,7 +179,13 @@ class MpiSppyResult:
                 "ph_convthresh": o.convthresh,
                 "ph_conv": self.conv,
             }
+            if self.failures:
+                out["ph_failed_leaf_solves"] = "; ".join(str(f) for f in self.failures)
         return out
+
+
+class LeafSolveError(RuntimeError):
+    """PH could not start: a leaf of its iteration 0 has no solution (the message names it)."""
 
 
 def _creator(name: str, data: InputData | None = None) -> pyo.ConcreteModel:
@@ -213,8 +306,26 @@ def _run(
         "proximal_linearization_tolerance": 1e-4,
         "time_limit": limit,
     }
-    algo = PH(ph_options, names, _creator, scenario_creator_kwargs=kwargs)
-    conv, _eobj, bound = algo.ph_main()
+    algo = PH(
+        ph_options,
+        names,
+        _creator,
+        scenario_creator_kwargs=kwargs,
+        extensions=_leaf_watch(limit),
+    )
+    try:
+        conv, _eobj, bound = algo.ph_main()
+    except RuntimeError as exc:
+        failed = [f for f in algo.extobject.failures if not f.recovered]
+        if not failed:
+            raise
+        # mpi-sppy stops after iteration 0 when a leaf has no solution: no bound, no plan
+        raise LeafSolveError(
+            "progressive hedging: no solution for a leaf in its iteration 0 ("
+            + "; ".join(str(f) for f in failed)
+            + "), so PH has no bound and no plan"
+        ) from exc
+    failures = tuple(algo.extobject.failures)
     converged = conv is not None and conv < po.convthresh
     timed_out = (
         not converged
@@ -248,4 +359,5 @@ def _run(
         None if conv is None else float(conv),
         po,
         float(limit) if timed_out else None,
+        failures,
     )

@@ -640,3 +640,154 @@ def test_ph_stops_at_the_time_limit(tmp_path):
         "progressive hedging stopped at the time limit (1e-09 s) after 1 iteration"
     )
     assert "within 38.50% of the optimum" in why
+
+
+def test_ph_plan_is_evaluated_after_another_highs_pool(tmp_path):
+    """PH's plan is evaluated exactly even when HiGHS ran in the process at another thread count.
+
+    HiGHS keeps one thread pool per process, started by its first run; mpi-sppy's leaf solves
+    (Pyomo's appsi) ran at HiGHS's default, and the planner's evaluation of PH's plan under
+    ``--threads 1`` then failed at once ("HiGHS: Not Set", exit 1, on the 12-leaf base). Here a
+    HiGHS run at 2 threads comes first, in a fresh interpreter (the pool lives as long as it); the
+    run must end as test_ph_reports_its_iteration_limit_bound_and_gap: plan 1.496 $M, bound 0.92.
+    """
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    case = write_chip_case(tmp_path / "c")
+    out = tmp_path / "r.xlsx"
+    code = (
+        "import os, highspy\n"
+        "saved = os.dup(1); os.dup2(2, 1)  # HiGHS's banner to stderr: stdout is for --json\n"
+        "h = highspy.Highs(); h.setOptionValue('output_flag', False)\n"
+        "os.dup2(saved, 1)\n"
+        "h.setOptionValue('threads', 2); h.addVar(0, 1); h.run()\n"
+        "from cli import main\n"
+        f"main(['solve', {str(case)!r}, '--mpisppy', 'ph', '--ph-iterations', '1', '--threads', '1',"
+        f" '--no-measures', '--json', '-o', {str(out)!r}])\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600
+    )
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)
+    assert s["objective_musd"] == pytest.approx(1.496, rel=1e-6)
+    assert s["ph_lower_bound_musd"] == pytest.approx(0.92, rel=1e-6)
+
+
+def test_fixed_first_stage_is_put_inside_every_leafs_bounds(tmp_path):
+    """A first stage fixed past a variable's bound is put on the bound shared by all leaves.
+
+    A fixed variable is a constant to HiGHS, so its bounds no longer bind: PH's mean of twelve
+    values at 11.84 was 11.840000000000002, past the bound 11.84, and a plan with a value further
+    out would have been solved as if the bound were not there. The chip case's 2030 build has
+    bounds [0, ∞); here the low leaf bounds it by 5 and the high leaf by 8, so one first stage fits
+    both only within [0, 5]: 7 is fixed at 5 in both leaves (and reported), 5 + 1e-15 at 5 (a
+    rounding error, not reported), −1e-12 at 0, and the 2030 deployment of 920 (no upper bound)
+    stays 920.
+    """
+    from optimizer.stochastic import build_stochastic, fix_first_stage
+
+    model = build_stochastic(load_inputs(write_chip_case(tmp_path / "c")))
+    build = ("v_build", ("dc", "R", 2030))
+    model.scen["low"].v_build["dc", "R", 2030].setub(5.0)
+    model.scen["high"].v_build["dc", "R", 2030].setub(8.0)
+    deploy, buy = ("v_deploy", ("R", 2030)), ("v_buy", ("accelerator", "R", 2030))
+    for value, fixed, reported in (
+        (7.0, 5.0, True),
+        (5.0 + 1e-15, 5.0, False),
+        (-1e-12, 0.0, False),
+    ):
+        moved = fix_first_stage(model, {build: value, deploy: 920.0, buy: 920.0})
+        assert moved == ([(build, value, fixed)] if reported else [])
+        for name in ("low", "high"):
+            leaf = model.scen[name]
+            assert leaf.v_build["dc", "R", 2030].fixed
+            assert leaf.v_build["dc", "R", 2030].value == fixed
+            assert leaf.v_deploy["R", 2030].value == 920.0
+
+
+def _failing_leaf_solves(monkeypatch, calls: set[int]) -> None:
+    """Make mpi-sppy's leaf solves number ``calls`` (1-based, in mpi-sppy's order) count as
+    infeasible, as HiGHS once said of a leaf of the 12-leaf base in PH's iteration 1."""
+    from mpisppy.utils import sputils
+    from pyomo.opt import TerminationCondition
+
+    real = sputils.not_good_enough_results
+    seen = [0]
+
+    def not_good_enough(results):
+        seen[0] += 1
+        if seen[0] in calls:
+            results.solver.termination_condition = TerminationCondition.infeasible
+            return True
+        return real(results)
+
+    monkeypatch.setattr(sputils, "not_good_enough_results", not_good_enough)
+
+
+def _ph_run(tmp_path, iterations: int = 3):
+    from optimizer.mpisppy_bridge import PHOptions, run_mpisppy
+
+    data = load_inputs(write_chip_case(tmp_path / "c"))
+    opts = SolveOptions(threads=1)
+    return run_mpisppy(data, "ph", ph=PHOptions(iterations=iterations, rho=0.5), options=opts)
+
+
+def test_ph_leaf_solve_without_solution_is_tried_again_and_reported(tmp_path, monkeypatch):
+    """A leaf solve of PH without a solution is tried once more (presolve off) and reported.
+
+    The chip case (two leaves, low and high), three iterations of rho 0.5. mpi-sppy solves the
+    leaves in order, low then high, each iteration; solve 3 is low's in iteration 1, made to fail.
+    The second attempt is a real HiGHS solve of the same model, so PH ends exactly as a run
+    without the failure (same plan cost, bound 0.92) — but the failure is on record, not only in
+    mpi-sppy's printout ("Solve failed", after which it went on with the leaf's old solution).
+    """
+    clean = _ph_run(tmp_path / "a")
+    assert clean.failures == ()
+    _failing_leaf_solves(monkeypatch, {3})
+    r = _ph_run(tmp_path / "b")
+    assert [(f.iteration, f.leaf, f.termination, f.recovered) for f in r.failures] == [
+        (1, "low", "infeasible", True)
+    ]
+    assert r.status == clean.status == "iteration_limit"
+    assert r.objective == pytest.approx(clean.objective, rel=1e-9)
+    assert r.lower_bound == pytest.approx(0.92, rel=1e-6)
+    assert r.summary()["ph_failed_leaf_solves"] == (
+        "iteration 1: leaf low infeasible, solved at a second attempt with presolve off"
+    )
+
+
+def test_ph_leaf_without_solution_twice_is_not_hidden(tmp_path, monkeypatch):
+    """A leaf without a solution at both attempts makes PH's status ``leaf_failed`` and says why.
+
+    Solve 3 (low, iteration 1) and solve 5 (its second attempt, after high's solve 4) fail: PH
+    goes on with low's iteration-0 solution, so its iterates mean little; its bound (iteration 0,
+    where every leaf solved) holds and its plan is still evaluated exactly, and the Summary's
+    message names the leaf instead of calling the stop a plain iteration limit.
+    """
+    from cli import _ph_not_optimal
+
+    _failing_leaf_solves(monkeypatch, {3, 5})
+    r = _ph_run(tmp_path)
+    assert r.status == "leaf_failed" and r.summary()["mpisppy_status"] == "leaf_failed"
+    assert [f.leaf for f in r.unrecovered] == ["low"]
+    assert r.lower_bound == pytest.approx(0.92, rel=1e-6)
+    assert r.objective >= 1.4 - 1e-9  # a first stage evaluated exactly costs at least the optimum
+    why = _ph_not_optimal(r, None, load_inputs(tmp_path / "c"))
+    assert why.startswith("progressive hedging went on without a solution of low (iteration 1,")
+
+
+def test_ph_without_a_leaf_solution_in_iteration_0_stops_with_its_name(tmp_path, monkeypatch):
+    """No solution for a leaf in PH's iteration 0, even at the second attempt: no bound, no plan.
+
+    Solves 1 (low) and 3 (low's second attempt, after high's 2) fail; mpi-sppy stops PH with
+    "Infeasibility detected; E_feas=0.6, E1=1.0"; the planner says which leaf instead.
+    """
+    from optimizer.mpisppy_bridge import LeafSolveError
+
+    _failing_leaf_solves(monkeypatch, {1, 3})
+    with pytest.raises(LeafSolveError, match="iteration 0 .*leaf low infeasible"):
+        _ph_run(tmp_path)
