@@ -469,7 +469,9 @@ def claim_threads(threads: int) -> None:
     HiGHS keeps one pool per process, started by the first run at that run's ``threads``; a later
     run asking another count fails at once (model status "Not Set"). HiGHS also runs outside the
     planner (mpi-sppy's leaf solves through Pyomo's appsi, at HiGHS's default count): PH's plan,
-    evaluated after PH on the 12-leaf base under ``--threads 1``, failed so in 0.25 s.
+    evaluated after PH on the 12-leaf base under ``--threads 1``, failed so in 0.25 s. The mpi-sppy
+    bridge claims the count before its leaf solves (which then ask for it too), so that they and
+    the planner's solves after them share one pool.
     """
     global _THREADS_IN_PROCESS
     highspy.Highs.resetGlobalScheduler(True)
@@ -495,8 +497,6 @@ def _new_highs(opts: SolveOptions) -> highspy.Highs:
         # the first model of the process fixes HiGHS's pool: HiGHS's default (0) when no count is
         # asked, so that a later request for another count is skipped instead of failing the run
         _THREADS_IN_PROCESS = int(opts.threads) if opts.threads is not None else 0
-        if opts.threads is not None:
-            claim_threads(int(opts.threads))
     if opts.threads is not None and opts.threads == _THREADS_IN_PROCESS:
         h.setOptionValue("threads", int(opts.threads))
     if opts.solver:

@@ -737,7 +737,7 @@ def _ph_run(tmp_path, iterations: int = 3):
 
 
 def test_ph_leaf_solve_without_solution_is_tried_again_and_reported(tmp_path, monkeypatch):
-    """A leaf solve of PH without a solution is tried once more (presolve off) and reported.
+    """A leaf solve of PH without a solution is tried once more (an LP: interior point) and reported.
 
     The chip case (two leaves, low and high), three iterations of rho 0.5. mpi-sppy solves the
     leaves in order, low then high, each iteration; solve 3 is low's in iteration 1, made to fail.
@@ -752,11 +752,12 @@ def test_ph_leaf_solve_without_solution_is_tried_again_and_reported(tmp_path, mo
     assert [(f.iteration, f.leaf, f.termination, f.recovered) for f in r.failures] == [
         (1, "low", "infeasible", True)
     ]
+    assert r.unrecovered == ()
     assert r.status == clean.status == "iteration_limit"
     assert r.objective == pytest.approx(clean.objective, rel=1e-9)
     assert r.lower_bound == pytest.approx(0.92, rel=1e-6)
     assert r.summary()["ph_failed_leaf_solves"] == (
-        "iteration 1: leaf low infeasible, solved at a second attempt with presolve off"
+        "iteration 1: leaf low infeasible, solved at a second attempt with the interior point method"
     )
 
 
