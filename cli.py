@@ -721,7 +721,9 @@ def _single_run_end(s: dict[str, Any], t: Any, sol: Any) -> None:
     _say(
         f"objective {s['objective_musd']:,.3f} $M (net present cost)   unserved {s['unserved_h100e']:,.0f} H100e"
     )
-    if sol.status == "feasible":
+    if sol.status == "feasible" and sol.message:  # e.g. why PH's plan is not proven optimal
+        _say(f"note: {sol.message}")
+    elif sol.status == "feasible":
         _say(
             f"note: stopped before proving optimality ({sol.termination}); the gap is {sol.mip_gap}"
         )

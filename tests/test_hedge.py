@@ -399,7 +399,10 @@ def test_impossible_leaves_are_not_built(tmp_path):
 def _ph(case, out, *opts: str) -> dict:
     p = run("solve", str(case), "--mpisppy", "ph", *opts, "--no-measures", "--json", "-o", str(out))
     assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
+    s = json.loads(p.stdout)
+    # the closing note is the Summary's reason, not "stopped before proving optimality (optimal)"
+    assert f"note: {s['message']}" in p.stderr
+    return s
 
 
 def test_ph_reports_its_iteration_limit_bound_and_gap(tmp_path):
