@@ -6,6 +6,8 @@ derivation is written in the test's docstring.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from hand_cases import _invoke, base_case, write_case
@@ -654,3 +656,33 @@ def test_primal_re_solves_give_the_dual_ones_ranges(tmp_path, monkeypatch, case)
                 assert b is None or math.isnan(b)
             else:
                 assert b == pytest.approx(a, rel=1e-6, abs=1e-6), (measure, col)
+
+
+def test_benchmark_sets_each_plan_beside_its_own_cold_solve() -> None:
+    """``benchmarks/alternatives.py --cold-plans --json`` on tiny: every timed plan is solved warm
+    and again cold in a fresh HiGHS, the two optima of its measure agree, and the figures of the
+    fair yardstick are printed (no time asserted: a smoke test of the benchmark's arithmetic)."""
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(root / "benchmarks" / "alternatives.py"),
+            str(root / "tests" / "data" / "tiny"),
+            "--plans",
+            "3",
+            "--skip",
+            "1",
+            "--cold-plans",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert [p["plan"] for p in out["plans"]] == ["max capital A", "min capital B", "max capital B"]
+    assert all(p["optima_agree"] for p in out["plans"])
+    assert all(p["cold_seconds"] > 0 for p in out["plans"])
+    assert "warm_over_own_cold_median" in out
