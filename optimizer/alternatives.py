@@ -80,10 +80,10 @@ optimality tolerances (1e-7 on scaled rows), far below any difference worth a re
 
 WARM_BUDGET: float | None = None
 """Default of ``AltConfig.warm_budget``: off. A factor f stops a warm re-solve after f times the
-optimum's cold solve (at least :data:`WARM_BUDGET_MIN_S`) and solves the plan cold instead. Off
-because on the shipped base a plan solved cold is itself slower than the optimum (measured under
-load: min capital ARE not done in 400 s cold, the optimum 100 s), so stopping the warm re-solve at
-the optimum's time mostly trades it for a longer cold one."""
+optimum's cold solve (at least :data:`WARM_BUDGET_MIN_S`) and solves the plan cold instead. Off:
+on the shipped base a plan solved cold is itself 2.6–7.8× the optimum (four hosted plans, 85–258 s
+against 33 s; benchmarks/RESULTS.md), and whether stopping the warm re-solve pays depends on the plan
+(those four warm took 0.73–4.98× their own cold solve) — too few plans measured to choose a factor."""
 
 WARM_SIMPLEX = "dual"
 """Default of ``AltConfig.warm_simplex``: the simplex method of a plan's re-solve from the previous
