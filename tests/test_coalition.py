@@ -382,3 +382,27 @@ def test_players_and_the_exact_or_sampled_choice(tiny_path):
     many = [f"P{i}" for i in range(EXACT_LIMIT + 1)]
     exact, samples, _ = game_subsets(many, None)
     assert not exact and samples == 200
+
+
+def test_warm_re_solve_past_its_budget_is_solved_again_by_ipm(tmp_path, monkeypatch):
+    """A warm re-solve stopped by its budget (here: no time at all) is solved again from scratch by
+    the interior point method, and c(S) is still §9's removed-rows value for every S (1e-6)."""
+    from optimizer import coalition_warm
+    from optimizer.coalition import players, solve_subset
+    from optimizer.coalition_warm import BoundsGame, gray_order
+    from optimizer.solve import SolveOptions
+
+    monkeypatch.setattr(coalition_warm, "WARM_BUDGET_MIN_S", 0.0)
+    monkeypatch.setattr(coalition_warm, "WARM_BUDGET", 1e-12)
+    raw = read_raw("tests/data/tiny")
+    order = players(parse(raw))
+    opts = SolveOptions(threads=1, mip_gap=1e-9, duals=False, explain=False)
+    game = BoundsGame(raw, order, opts)
+    fell_back = 0
+    for s in gray_order(all_subsets(order), order):
+        got, status, info = game.cost(s)
+        want, want_status, _ = solve_subset(raw, s, opts)
+        assert status == want_status == "optimal", s
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-9), s
+        fell_back += bool(info["fallback"])
+    assert fell_back >= 1 and game.fallbacks == fell_back
