@@ -230,10 +230,7 @@ class BoundsGame:
             if "simplex_dual_edge_weight_strategy" not in self.options.highs_options:
                 h.setOptionValue("simplex_dual_edge_weight_strategy", 1)  # Devex: see warm.py
         else:
-            h = self._cold()
-            self._lb, self._ub = self._lb0.copy(), self._ub0.copy()
-            self._set_cols(np.flatnonzero((lb != self._lb) | (ub != self._ub)), lb, ub)
-            h.changeRowsBounds(len(rlo), np.arange(len(rlo), dtype=np.int32), rlo, rhi)
+            h = self._cold_for(lb, ub, rlo, rhi)
         self._rlo, self._rhi = rlo, rhi
         h.changeObjectiveOffset(offset)
         budget = self._warm_budget() if warm else None
@@ -245,10 +242,7 @@ class BoundsGame:
             # this warm start went astray (a degenerate walk): S from scratch by interior point
             fallback = True
             self.fallbacks += 1
-            h = self._cold()
-            self._lb, self._ub = self._lb0.copy(), self._ub0.copy()
-            self._set_cols(np.flatnonzero((lb != self._lb) | (ub != self._ub)), lb, ub)
-            h.changeRowsBounds(len(rlo), np.arange(len(rlo), dtype=np.int32), rlo, rhi)
+            h = self._cold_for(lb, ub, rlo, rhi)
             h.changeObjectiveOffset(offset)
             left = self.options.time_limit_s
             self._deadline(h, None if left is None else max(left - budget, 0.0))
@@ -280,6 +274,16 @@ class BoundsGame:
         budget = max(WARM_BUDGET_MIN_S, WARM_BUDGET * float(np.median(self._times)))
         limit = self.options.time_limit_s
         return None if limit is not None and budget >= limit else budget
+
+    def _cold_for(
+        self, lb: np.ndarray, ub: np.ndarray, rlo: np.ndarray, rhi: np.ndarray
+    ) -> highspy.Highs:
+        """A fresh ``Highs`` holding the grand coalition's LP with S's column and row bounds."""
+        h = self._cold()
+        self._lb, self._ub = self._lb0.copy(), self._ub0.copy()
+        self._set_cols(np.flatnonzero((lb != self._lb) | (ub != self._ub)), lb, ub)
+        h.changeRowsBounds(len(rlo), np.arange(len(rlo), dtype=np.int32), rlo, rhi)
+        return h
 
     def _cold(self) -> highspy.Highs:
         h = _new_highs(self.options)
