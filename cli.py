@@ -1205,10 +1205,12 @@ def coalition(
             else "each worker's first solves the input's model from scratch (about as long as its "
             "own solve), the others re-solve it warm"
         )
+        ways = "--players (fewer players), --samples N (sampled permutations)" + (
+            "" if scheduler else " or --scheduler (a cluster)"
+        )
         _say(
             f"note      {len(set(subsets))} sub-coalitions: {how}; the estimated time of the whole "
-            "game follows as soon as the pace is known. For hours of work: --players (fewer "
-            "players), --samples N (sampled permutations) or --scheduler (a cluster)"
+            f"game follows as soon as the pace is known. For hours of work: {ways}"
         )
     opts = SolveOptions(
         time_limit_s=time_limit, mip_gap=mip_gap, threads=1 if (workers or scheduler) else None

@@ -752,6 +752,7 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
     opts = SolveOptions(**task["options"], duals=False, explain=False)
     detail: dict[str, float] = {}
     warm = None
+    fallback = False
     try:
         if task.get("order"):
             from optimizer.coalition_warm import game_for
@@ -760,6 +761,7 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
             if game is not None:
                 cost, status, info = game.cost(task["members"], detail)
                 warm, gap = info["warm"], info.get("gap")
+                fallback = bool(info.get("fallback"))
         if warm is None:
             cost, status, gap = solve_subset(
                 raw, task["members"], opts, task.get("bet_mode"), detail
@@ -777,6 +779,7 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
         "seconds": time.perf_counter() - t0,
         "categories": detail or None,
         "warm": warm,
+        "fallback": fallback,
     }
 
 
@@ -941,6 +944,15 @@ def _shorter(total_s: float) -> str:
     )
 
 
+def _how_solved(row: dict[str, Any]) -> str:
+    """How a c(S) of the progress line was solved: ``warm``, ``cold``, or ``warm, then interior
+    point`` when the warm re-solve ran past its budget and S was solved again from scratch
+    (:mod:`optimizer.coalition_warm`; the seconds printed after it count both)."""
+    if row.get("fallback"):
+        return "warm, then interior point"
+    return "warm" if row.get("warm") else "cold"
+
+
 def run_game(
     input_path: Any,
     raw: RawBook,
@@ -1032,7 +1044,7 @@ def run_game(
         eta = (len(tasks) - n) / rate if rate else 0.0
         say(
             f"solved    {n}/{len(tasks)}  {row['key']}: {row['status']} {row['cost'] if row['cost'] is not None else ''}"
-            f"  ({'warm' if row.get('warm') else 'cold'} {row.get('seconds') or 0:.1f} s; ETA {eta:,.0f} s)"
+            f"  ({_how_solved(row)} {row.get('seconds') or 0:.1f} s; ETA {eta:,.0f} s)"
         )
         paced = row.get("status") in ("optimal", "feasible") and row.get("seconds")
         if (

@@ -406,3 +406,37 @@ def test_warm_re_solve_past_its_budget_is_solved_again_by_ipm(tmp_path, monkeypa
         assert got == pytest.approx(want, rel=1e-6, abs=1e-9), s
         fell_back += bool(info["fallback"])
     assert fell_back >= 1 and game.fallbacks == fell_back
+
+
+def test_progress_line_says_when_a_re_solve_fell_back_to_interior_point(tmp_path, monkeypatch):
+    """The game's progress line names the interior-point fallback (it costs the budget plus a cold
+    solve: the analyst reading a slow line should see why), and the game's values are unchanged."""
+    from optimizer import coalition_warm
+    from optimizer.coalition import key_of, players, run_game, solve_subset
+    from optimizer.solve import SolveOptions
+
+    monkeypatch.setattr(coalition_warm, "WARM_BUDGET_MIN_S", 0.0)
+    monkeypatch.setattr(coalition_warm, "WARM_BUDGET", 1e-12)
+    raw = read_raw("tests/data/tiny")
+    order = players(parse(raw))
+    opts = SolveOptions(threads=1, mip_gap=1e-9)
+    lines: list[str] = []
+    res = run_game(
+        "tests/data/tiny",
+        raw,
+        order,
+        all_subsets(order),
+        exact=True,
+        samples=None,
+        seed=0,
+        options=opts,
+        bet_mode=None,
+        store=tmp_path / "game.sqlite",
+        progress=lines.append,
+    )
+    solved = [ln for ln in lines if ln.startswith("solved")]
+    assert len(solved) == len(all_subsets(order))
+    assert any("(warm, then interior point " in ln for ln in solved), solved
+    assert any("(cold " in ln for ln in solved), solved  # the worker's first S builds the model
+    want, _status, _ = solve_subset(raw, tuple(order), SolveOptions(threads=1, mip_gap=1e-9))
+    assert res.cost[key_of(tuple(order), order)] == pytest.approx(want, rel=1e-6)
