@@ -53,10 +53,13 @@ WARM_BUDGET_MIN_S = 60.0
 WARM_BUDGET = 4.0
 """A warm re-solve of c(S) that runs past this many times the median c(S) solved so far (at least
 :data:`WARM_BUDGET_MIN_S`) is stopped and S is solved from scratch by HiGHS's interior point method
-(with crossover, so the next S starts from its basis). Measured on the base's six-player game: the
+without crossover (the next S then starts cold). Measured on the base's six-player game: the
 warm dual simplex re-solve of USA+ARE+SAU+IND took 1,015 s, a cold dual simplex solve of it had not
 finished after 9 min, the interior point method solved it cold in 33 s (the same c(S) to the solver's
-tolerances); the other 62 c(S) took ~3 s each warm."""
+tolerances); the other 62 c(S) took ~3 s each warm. Crossover stays off because its basis can be
+imprecise, and HiGHS then cleans it up by dual simplex: on the ten-player game's
+USA+ARE+SAU+FRA+SWE+IND the interior point method converged in 32 s and the clean-up had not
+finished after 80 min (c(S) without crossover: 31 s, the same objective to 2e-9)."""
 
 
 class BoundsUnsupported(Exception):
@@ -247,13 +250,15 @@ class BoundsGame:
             left = self.options.time_limit_s
             self._deadline(h, None if left is None else max(left - budget, 0.0))
             h.setOptionValue("solver", "ipm")
+            if (
+                self.options.run_crossover is None
+                and "run_crossover" not in self.options.highs_options
+            ):
+                h.setOptionValue("run_crossover", "off")
             try:
                 obj, status, x = self._solve_relaxation_or_enumerate(h, lb, ub)
             finally:
-                if self.h is not None:
-                    self.h.setOptionValue(
-                        "solver", self.options.highs_options.get("solver", "choose")
-                    )
+                self.h = None  # no basis to start from (and the wrong solver): the next S is cold
         self.solves += 1
         if detail is not None and x is not None:
             for cat, (c, const, by_player) in self._categories.items():

@@ -386,7 +386,8 @@ def test_players_and_the_exact_or_sampled_choice(tiny_path):
 
 def test_warm_re_solve_past_its_budget_is_solved_again_by_ipm(tmp_path, monkeypatch):
     """A warm re-solve stopped by its budget (here: no time at all) is solved again from scratch by
-    the interior point method, and c(S) is still §9's removed-rows value for every S (1e-6)."""
+    the interior point method without crossover (whose clean-up can run for hours), the next S
+    starts cold, and c(S) is still §9's removed-rows value for every S (1e-6)."""
     from optimizer import coalition_warm
     from optimizer.coalition import players, solve_subset
     from optimizer.coalition_warm import BoundsGame, gray_order
@@ -399,13 +400,52 @@ def test_warm_re_solve_past_its_budget_is_solved_again_by_ipm(tmp_path, monkeypa
     opts = SolveOptions(threads=1, mip_gap=1e-9, duals=False, explain=False)
     game = BoundsGame(raw, order, opts)
     fell_back = 0
+    after_fallback = False
     for s in gray_order(all_subsets(order), order):
         got, status, info = game.cost(s)
         want, want_status, _ = solve_subset(raw, s, opts)
         assert status == want_status == "optimal", s
         assert got == pytest.approx(want, rel=1e-6, abs=1e-9), s
-        fell_back += bool(info["fallback"])
+        if info["fallback"]:
+            fell_back += 1
+            assert game.h is None, "a fallback leaves no basis: the next S must start cold"
+        elif after_fallback:
+            assert not info["warm"], s
+        after_fallback = bool(info["fallback"])
     assert fell_back >= 1 and game.fallbacks == fell_back
+
+
+def test_fallback_interior_point_runs_without_crossover(monkeypatch):
+    """The fallback's HiGHS runs IPM with crossover off unless the analyst set crossover."""
+    from optimizer import coalition_warm
+    from optimizer.coalition import players
+    from optimizer.coalition_warm import BoundsGame, gray_order
+    from optimizer.solve import SolveOptions
+
+    monkeypatch.setattr(coalition_warm, "WARM_BUDGET_MIN_S", 0.0)
+    monkeypatch.setattr(coalition_warm, "WARM_BUDGET", 1e-12)
+    made = []
+    cold = BoundsGame._cold
+
+    def keep(self):
+        made.append(cold(self))
+        return made[-1]
+
+    monkeypatch.setattr(BoundsGame, "_cold", keep)
+    raw = read_raw("tests/data/tiny")
+    order = players(parse(raw))
+    for chosen, want in ((None, "off"), ("on", "on")):
+        opts = SolveOptions(threads=1, duals=False, explain=False, run_crossover=chosen)
+        game = BoundsGame(raw, order, opts)
+        made.clear()
+        for s in gray_order(all_subsets(order), order):
+            if game.cost(s)[2]["fallback"]:
+                break
+        else:
+            pytest.fail("no warm re-solve fell back")
+        h = made[-1]  # the fallback's fresh HiGHS
+        assert h.getOptionValue("solver")[1] == "ipm"
+        assert h.getOptionValue("run_crossover")[1] == want
 
 
 def test_progress_line_says_when_a_re_solve_fell_back_to_interior_point(tmp_path, monkeypatch):
