@@ -48,18 +48,22 @@ from optimizer.solve import SolveOptions, _new_highs, compile_model, highs_statu
 INF = highspy.kHighsInf
 
 WARM_BUDGET_MIN_S = 60.0
-"""A warm re-solve of c(S) may take at least this long before it is given up (see :data:`WARM_BUDGET`)."""
+"""A simplex solve of c(S) may take at least this long before it is given up (see :data:`WARM_BUDGET`)."""
 
 WARM_BUDGET = 4.0
-"""A warm re-solve of c(S) that runs past this many times the median c(S) solved so far (at least
+"""A simplex solve of c(S) that runs past this many times the median c(S) solved so far (at least
 :data:`WARM_BUDGET_MIN_S`) is stopped and S is solved from scratch by HiGHS's interior point method
-without crossover (the next S then starts cold). Measured on the base's six-player game: the
+without crossover.
+
+Every c(S) but a worker's first has this budget: a warm re-solve, and the cold simplex solve of the
+S after a fallback (which has no basis to start from). Measured on the base's six-player game: the
 warm dual simplex re-solve of USA+ARE+SAU+IND took 1,015 s, a cold dual simplex solve of it had not
-finished after 9 min, the interior point method solved it cold in 33 s (the same c(S) to the solver's
-tolerances); the other 62 c(S) took ~3 s each warm. Crossover stays off because its basis can be
-imprecise, and HiGHS then cleans it up by dual simplex: on the ten-player game's
-USA+ARE+SAU+FRA+SWE+IND the interior point method converged in 32 s and the clean-up had not
-finished after 80 min (c(S) without crossover: 31 s, the same objective to 2e-9)."""
+finished after 9 min, the interior point method solved it cold in 33 s (the same c(S) to the
+solver's tolerances); the other 62 c(S) took ~3 s each warm. On the ten-player base game a cold
+solve after a fallback, USA+ARE+SAU+FRA+IND, ran 78 min unbudgeted where its neighbours took
+12-14 s. Crossover stays off because its basis can be imprecise, and HiGHS then cleans it up by
+simplex: on the ten-player game's USA+ARE+SAU+FRA+SWE+IND the interior point method converged in
+32 s and the clean-up ran for over an hour (without crossover: 31 s, the same c(S) to 2e-9)."""
 
 
 class BoundsUnsupported(Exception):
@@ -236,13 +240,13 @@ class BoundsGame:
             h = self._cold_for(lb, ub, rlo, rhi)
         self._rlo, self._rhi = rlo, rhi
         h.changeObjectiveOffset(offset)
-        budget = self._warm_budget() if warm else None
+        budget = self._warm_budget()  # None for the worker's first c(S): no pace to judge by
         self._deadline(h, budget)
         self._gap = 0.0
         obj, status, x = self._solve_relaxation_or_enumerate(h, lb, ub)
         fallback = False
         if budget is not None and status in ("feasible", "no_solution") and _timed_out(h):
-            # this warm start went astray (a degenerate walk): S from scratch by interior point
+            # this simplex solve went astray (a degenerate walk): S from scratch by interior point
             fallback = True
             self.fallbacks += 1
             h = self._cold_for(lb, ub, rlo, rhi)
@@ -272,8 +276,9 @@ class BoundsGame:
         return obj, status, info
 
     def _warm_budget(self) -> float | None:
-        """Seconds this warm re-solve may take before S is solved by IPM (:data:`WARM_BUDGET`);
-        None (no budget of its own) when that is not shorter than the time limit."""
+        """Seconds this simplex solve of c(S), warm or cold, may take before S is solved by IPM
+        (:data:`WARM_BUDGET`); None (no budget of its own) before any c(S) is solved or when that
+        is not shorter than the time limit."""
         if not self._times:
             return None
         budget = max(WARM_BUDGET_MIN_S, WARM_BUDGET * float(np.median(self._times)))
