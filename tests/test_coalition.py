@@ -418,7 +418,9 @@ def test_warm_re_solve_past_its_budget_is_solved_again_by_ipm(tmp_path, monkeypa
 
 
 def test_fallback_interior_point_runs_without_crossover(monkeypatch):
-    """The fallback's HiGHS runs IPM with crossover off unless the analyst set crossover."""
+    """The fallback's IPM first runs with crossover within the budget, and where that does not
+    finish, again without crossover (the next S then starts cold); an analyst's run_crossover is
+    used as given, in one run, and crossover's basis starts the next S warm."""
     from optimizer import coalition_warm
     from optimizer.coalition import players
     from optimizer.coalition_warm import BoundsGame, gray_order
@@ -436,18 +438,28 @@ def test_fallback_interior_point_runs_without_crossover(monkeypatch):
     monkeypatch.setattr(BoundsGame, "_cold", keep)
     raw = read_raw("tests/data/tiny")
     order = players(parse(raw))
-    for chosen, want in ((None, "off"), ("on", "on")):
+    for chosen in (None, "on"):
         opts = SolveOptions(threads=1, duals=False, explain=False, run_crossover=chosen)
         game = BoundsGame(raw, order, opts)
         made.clear()
-        for s in gray_order(all_subsets(order), order):
+        subsets = iter(gray_order(all_subsets(order), order))
+        for s in subsets:
+            before = len(made)
             if game.cost(s)[2]["fallback"]:
                 break
         else:
             pytest.fail("no warm re-solve fell back")
-        h = made[-1]  # the fallback's fresh HiGHS
-        assert h.getOptionValue("solver")[1] == "ipm"
-        assert h.getOptionValue("run_crossover")[1] == want
+        tried = made[before:]  # the fallback's fresh HiGHS objects, in order
+        assert all(h.getOptionValue("solver")[1] == "ipm" for h in tried[:-1])
+        crossover = [h.getOptionValue("run_crossover")[1] for h in tried]
+        if chosen is None:  # no time for crossover under a zero budget: then without it
+            assert crossover == ["on", "off"] and game.h is None
+            assert tried[-1].getOptionValue("solver")[1] == "ipm"
+        else:
+            assert crossover == ["on"] and game.h is tried[0]
+            assert game.h.getOptionValue("solver")[1] == "choose"  # simplex again for the next S
+            nxt = next(s for s in subsets if game._has_demand(set(s)))
+            assert game.cost(nxt)[2]["warm"]
 
 
 def test_progress_line_says_when_a_re_solve_fell_back_to_interior_point(tmp_path, monkeypatch):
