@@ -247,7 +247,7 @@ class BoundsGame:
         self._gap = 0.0
         obj, status, x = self._solve_relaxation_or_enumerate(h, lb, ub)
         fallback = False
-        if budget is not None and status in ("feasible", "no_solution") and _timed_out(h):
+        if _stopped_by_budget(h, status, budget):
             # this simplex solve went astray (a degenerate walk): S from scratch by interior point
             fallback = True
             self.fallbacks += 1
@@ -294,9 +294,7 @@ class BoundsGame:
             h.setOptionValue("solver", "ipm")
             h.setOptionValue("run_crossover", crossover)
             obj, status, x = self._solve_relaxation_or_enumerate(h, lb, ub)
-            if not (
-                seconds is not None and status in ("feasible", "no_solution") and _timed_out(h)
-            ):
+            if not _stopped_by_budget(h, status, seconds):
                 break
         if self.h is not None and self.h.getInfo().basis_validity != 1:
             self.h = None  # no basis to start from: the next S is cold (under the same budget)
@@ -406,8 +404,13 @@ class BoundsGame:
         return obj, status, x
 
 
-def _timed_out(h: highspy.Highs) -> bool:
-    return h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+def _stopped_by_budget(h: highspy.Highs, status: str, budget: float | None) -> bool:
+    """Whether the run just done on ``h`` was cut short by a ``budget`` of its own (not finished,
+    not failed): the sign to solve S again another way."""
+    stopped = status in ("feasible", "no_solution")
+    return (
+        budget is not None and stopped and h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+    )
 
 
 def _primal(h: highspy.Highs, status: str) -> np.ndarray | None:
