@@ -213,11 +213,24 @@ def workers_option(default: int | None, help: str) -> Any:
     )
 
 
+def _scheduler_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--scheduler`` read by Dask's own address parser before anything else runs."""
+    if value is None:
+        return None
+    from optimizer.guards import scheduler_address_problem
+
+    problem = scheduler_address_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
+    return value.strip()
+
+
 def scheduler_option(what: str) -> Any:
     """``--scheduler``: solve ``what`` on an existing Dask cluster."""
     return click.option(
         "--scheduler",
         metavar="tcp://HOST:PORT",
+        callback=_scheduler_address,
         help=f"Solve {what} on an existing Dask cluster (`dask scheduler` + `dask worker`s that "
         "can read INPUT and import this package: `pip install -e .` where they run, or start "
         "them with PYTHONPATH set to this checkout).",

@@ -1066,7 +1066,7 @@ def run_game(
 
     try:
         if tasks and (workers or scheduler):
-            _execute_dask(tasks, workers, scheduler, on_row, on_start)
+            _execute_dask(tasks, workers, scheduler, on_row, on_start, say)
         else:
             for t in tasks:
                 on_row(coalition_task(t))
@@ -1117,6 +1117,7 @@ def _execute_dask(
     scheduler: str | None,
     on_row: Callable[[dict[str, Any]], None],
     on_start: Callable[[int], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> None:
     """Solve sub-coalitions on the shared executor (:func:`optimizer.parallel.execute`: a
     LocalCluster with one HiGHS thread per worker, or an existing scheduler; a worker that dies is
@@ -1135,4 +1136,5 @@ def _execute_dask(
         scheduler=scheduler,
         name="game",
         on_start=on_start,
+        say=say,
     )

@@ -398,6 +398,57 @@ def describe_os_error(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}: {advice}. Nothing was overwritten."
 
 
+def scheduler_address_problem(address: str) -> str | None:
+    """What is wrong with the address of a Dask scheduler as ``--scheduler`` takes it, or None.
+
+    Dask's own parser reads it (``tcp://HOST:PORT``; ``HOST:PORT`` means tcp; also tls, ws, wss,
+    ucx, inproc); an address it cannot read, a scheme Dask does not know, no host or a port outside
+    1–65535 is a problem, said with what is expected.
+    """
+    from distributed.comm import registry
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, loc = parse_address(str(address).strip(), strict=False)
+        if scheme not in registry.backends:
+            raise ValueError(f"{scheme!r} is not a Dask protocol ({', '.join(registry.backends)})")
+        if scheme != "inproc":
+            port_text = loc.rsplit(":", 1)[-1] if ":" in loc else ""
+            if port_text and not port_text.isdigit():
+                raise ValueError(f"the port {port_text!r} is not a number")
+            host, port = parse_host_port(loc)
+            if not host:
+                raise ValueError("no host")
+            if not 1 <= int(port) <= 65535:
+                raise ValueError(f"port {port} is not in 1–65535")
+    except (ValueError, TypeError) as exc:
+        return (
+            f"{exc} — expected tcp://HOST:PORT, the address `dask scheduler` prints "
+            "(e.g. tcp://10.0.0.5:8786)"
+        )
+    return None
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` without surrounding blanks when :func:`scheduler_address_problem` finds nothing
+    wrong; else :class:`GuardError` (exit 2) before any work starts."""
+    problem = scheduler_address_problem(address)
+    if problem:
+        raise GuardError(f"--scheduler {address}: {problem}")
+    return str(address).strip()
+
+
+def scheduler_unreachable(address: str, exc: BaseException) -> GuardError:
+    """The error to raise when no Dask scheduler answered at ``address`` (exit 3, the environment):
+    Dask's own reason, and how to start one or go without."""
+    return GuardError(
+        f"no Dask scheduler answered at {address} ({exc}): start one there with `dask scheduler` "
+        f"and its workers with `dask worker {address}`, or leave out --scheduler to solve on "
+        "this machine",
+        EXIT_ENVIRONMENT,
+    )
+
+
 # ------------------------------------------------------------------------------------------------
 # YAML specs
 # ------------------------------------------------------------------------------------------------

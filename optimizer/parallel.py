@@ -18,11 +18,46 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 Row = dict[str, Any]
+
+CONNECT_TIMEOUT_S = 30
+"""Seconds to wait for an existing Dask scheduler (``--scheduler``) to answer before giving up."""
+
+WORKER_WAIT_S = 60
+"""Seconds to wait for a worker to join an existing scheduler that has none: without workers the
+study would wait for ever in silence."""
+
+
+def _wait_for_a_worker(client: Any, scheduler: str, say: Callable[[str], None] | None) -> None:
+    """Return once the scheduler has a running worker. Without one, say so (``say``, else a line
+    on stderr) and wait; after :data:`WORKER_WAIT_S` close the client and raise
+    :class:`~optimizer.guards.GuardError` (exit 3) saying how to start workers."""
+    from optimizer.guards import EXIT_ENVIRONMENT, GuardError
+
+    if not client.scheduler_info().get("workers"):
+        note = (
+            f"waiting   for a worker of the scheduler at {scheduler} (up to {WORKER_WAIT_S} s; "
+            f"start one with `dask worker {scheduler}`)"
+        )
+        if say is not None:
+            say(note)
+        else:
+            print(note, file=sys.stderr, flush=True)
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+    except TimeoutError as exc:
+        client.close()
+        raise GuardError(
+            f"the Dask scheduler at {scheduler} has no worker (waited {WORKER_WAIT_S} s): start "
+            f"workers with `dask worker {scheduler}` where they can read the input and import "
+            "this package (`pip install -e .`, or PYTHONPATH set to this checkout), then run again",
+            EXIT_ENVIRONMENT,
+        ) from exc
 
 
 def execute(
@@ -37,6 +72,7 @@ def execute(
     name: str = "task",
     share_start: bool = False,
     on_start: Callable[[int], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> None:
     """Run ``fn`` on every task in parallel; ``on_row`` gets each result (or failure row) in turn.
 
@@ -53,6 +89,9 @@ def execute(
     share_start : run the first task alone and hand its ``_start`` to the others (``fn(task,
         start)``); the ``_start`` never reaches ``on_row``.
     on_start : called once the cluster is up with its number of workers (for estimates).
+    say : where a note for the analyst goes (a scheduler with no worker yet); stderr if None.
+    An unreadable ``scheduler`` address, a scheduler that does not answer, or one that has no
+    worker after :data:`WORKER_WAIT_S` raise :class:`~optimizer.guards.GuardError` before any task.
     """
     import dask
     from dask.distributed import Client, LocalCluster, as_completed
@@ -72,7 +111,14 @@ def execute(
         }
     ):
         if scheduler:
-            client = Client(scheduler, timeout="30s")
+            from optimizer.guards import check_scheduler_address, scheduler_unreachable
+
+            scheduler = check_scheduler_address(scheduler)
+            try:
+                client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+            except OSError as exc:  # TimeoutError, refused, unknown host: not a file's fault
+                raise scheduler_unreachable(scheduler, exc) from exc
+            _wait_for_a_worker(client, scheduler, say)
         else:
             cluster = LocalCluster(
                 n_workers=workers,

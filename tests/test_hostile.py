@@ -705,3 +705,92 @@ def test_store_disk_full_exits_3_with_a_message(tmp_path, book, monkeypatch):
     assert (
         "Traceback" not in p.stderr and "disk is full" in p.stderr and "free disk space" in p.stderr
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# A Dask scheduler that cannot be used
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("address", "needle"),
+    [
+        ("foo", "missing port"),
+        ("tcp://h:abc", "the port 'abc' is not a number"),
+        ("http://h:8786", "'http' is not a Dask protocol"),
+        ("tcp://:8786", "no host"),
+        ("tcp://h:0", "port 0 is not in 1–65535"),
+        ("tcp://h:99999", "port 99999 is not in 1–65535"),
+    ],
+)
+def test_unreadable_scheduler_address_is_refused_before_any_work(tmp_path, book, address, needle):
+    """Before: `--scheduler foo` ended in "unexpected ValueError … a bug in the planner" after the
+    input was read. Every command with --scheduler refuses it while parsing the command line
+    (exit 2), nothing written."""
+    from optimizer.guards import scheduler_address_problem
+
+    assert needle in scheduler_address_problem(address)
+    for command in (["coalition"], ["alternatives"]):
+        out = tmp_path / f"{command[0]}.xlsx"
+        p = run(*command, str(book), "-o", str(out), "--scheduler", address)
+        assert p.returncode == 2, p.stderr
+        assert needle in p.stderr and "tcp://HOST:PORT" in p.stderr and "bug" not in p.stderr
+        assert not out.exists() and not list(tmp_path.glob("*.sqlite"))
+
+
+@pytest.mark.parametrize(
+    "address", ["tcp://10.0.0.5:8786", "127.0.0.1:8786", "tls://h:1", "tcp://[::1]:8786"]
+)
+def test_readable_scheduler_addresses_pass(address):
+    from optimizer.guards import check_scheduler_address, scheduler_address_problem
+
+    assert scheduler_address_problem(address) is None
+    assert check_scheduler_address(f" {address} ") == address
+
+
+def test_scheduler_that_does_not_answer_is_the_environment(monkeypatch):
+    """Before: "Timed out trying to connect …: check the disk and the file's permissions" (an
+    OSError read as a file's). Now: exit 3, Dask's reason, and how to start a scheduler."""
+    import socket
+
+    import optimizer.parallel as par
+    from optimizer.guards import GuardError
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(par, "CONNECT_TIMEOUT_S", 1)
+    address = f"tcp://127.0.0.1:{port}"
+    with pytest.raises(GuardError) as e:
+        par.execute([{"key": "a"}], dict, print, lambda t, m: t, scheduler=address)
+    assert e.value.code == 3
+    msg = str(e.value)
+    assert f"no Dask scheduler answered at {address}" in msg and "dask scheduler" in msg
+    assert "disk" not in msg
+
+
+def test_scheduler_without_workers_is_said_then_refused(monkeypatch):
+    """Before: a scheduler with no worker left the command waiting in silence for ever. Now the
+    wait is said at once and ends after WORKER_WAIT_S with how to start workers (exit 3); no task
+    ran."""
+    from dask.distributed import LocalCluster
+
+    import optimizer.parallel as par
+    from optimizer.guards import GuardError
+
+    monkeypatch.setattr(par, "WORKER_WAIT_S", 1)
+    said: list[str] = []
+    rows: list[dict] = []
+    with (
+        LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster,
+        pytest.raises(GuardError) as e,
+    ):
+        par.execute(
+            [{"key": "a"}],
+            dict,
+            rows.append,
+            lambda t, m: t,
+            scheduler=cluster.scheduler_address,
+            say=said.append,
+        )
+    assert e.value.code == 3 and "has no worker (waited 1 s)" in str(e.value)
+    assert f"dask worker {cluster.scheduler_address}" in str(e.value)
+    assert len(said) == 1 and said[0].startswith("waiting") and rows == []
