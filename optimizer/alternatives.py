@@ -1018,7 +1018,7 @@ def _run_dask(
     tasks = [
         {
             "key": f"alternatives-{i}",
-            "input": str(input_path),
+            "input": str(Path(input_path).resolve()),  # workers may run in another folder
             "input_sha256": sha,
             "bet_mode": mode,
             "c_star": c_star,

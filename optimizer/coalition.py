@@ -28,6 +28,7 @@ import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -1009,7 +1010,7 @@ def run_game(
         todo = [key_of(s, order) for s in gray_order([keys[k] for k in todo], flips)]
     tasks = [
         {
-            "input": str(input_path),
+            "input": str(Path(input_path).resolve()),  # workers may run in another folder
             "members": list(keys[k]),
             "key": k,
             "options": opts,

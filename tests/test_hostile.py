@@ -794,3 +794,34 @@ def test_scheduler_without_workers_is_said_then_refused(monkeypatch):
     assert e.value.code == 3 and "has no worker (waited 1 s)" in str(e.value)
     assert f"dask worker {cluster.scheduler_address}" in str(e.value)
     assert len(said) == 1 and said[0].startswith("waiting") and rows == []
+
+
+@pytest.mark.parametrize("command", ["coalition", "alternatives"])
+def test_cluster_workers_in_another_folder_read_a_relative_input(tmp_path, monkeypatch, command):
+    """Before: `coalition tests/data/tiny --scheduler …` sent the relative path to the workers,
+    and workers started in another folder failed every sub-coalition with FileNotFoundError.
+    Tasks now carry the input's absolute path. The executor here runs each task in a folder that
+    is not the command's (what `dask worker` started elsewhere does)."""
+    import optimizer.parallel as par
+
+    elsewhere = tmp_path / "worker_folder"
+    elsewhere.mkdir()
+    seen: list[str] = []
+
+    def executor(tasks, fn, on_row, on_failure, **kwargs):
+        here = os.getcwd()
+        os.chdir(elsewhere)
+        try:
+            for t in tasks:
+                seen.append(t["input"])
+                on_row(fn(t))
+        finally:
+            os.chdir(here)
+
+    monkeypatch.setattr(par, "execute", executor)
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "out.xlsx"
+    p = run(command, "tests/data/tiny", "-o", str(out), "--scheduler", "tcp://127.0.0.1:8786")
+    assert p.returncode == 0, p.stderr
+    assert seen and all(s == str(ROOT / "tests" / "data" / "tiny") for s in seen)
+    assert out.exists() and "FileNotFoundError" not in p.stderr
