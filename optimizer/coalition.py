@@ -747,7 +747,16 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
     from optimizer.solve import SolveOptions
 
     t0 = time.perf_counter()
-    raw = _raw_for_task(task)
+    try:
+        raw = _raw_for_task(task)
+    except InputChangedError as exc:
+        return {
+            "key": task["key"],
+            "cost": None,
+            "status": f"error: {exc}",
+            "seconds": 0.0,
+            "input_changed": True,
+        }
     # c(S) needs neither prices nor an infeasibility explanation: for a MIP that branched, duals
     # meant a second solve of the fixed LP without a time limit (measured >25 min on one c(S))
     opts = SolveOptions(**task["options"], duals=False, explain=False)
@@ -787,18 +796,29 @@ def coalition_task(task: dict[str, Any]) -> dict[str, Any]:
 _RAW: dict[tuple, RawBook] = {}
 
 
+class InputChangedError(RuntimeError):
+    """The input a worker reads is not the one the game started with (``input_sha256`` of the task)."""
+
+
 def _raw_for_task(task: dict[str, Any]) -> RawBook:
-    """The task's input with its changes applied, read once per worker (keyed by file and changes)."""
+    """The task's input with its changes applied, read once per worker (keyed by file and changes).
+
+    Each read checks the file's SHA-256 against the task's ``input_sha256`` (the driver's, taken
+    when the game started) and raises :class:`InputChangedError` when they differ: an analyst who
+    saves the workbook during an hour-long game must not get c(S) of two inputs under one key.
+    """
     import json
-    from pathlib import Path
 
     from optimizer.data_io import read_raw
+    from optimizer.results import input_sha256
 
     p = Path(task["input"])
     st = p.stat()
     key = (str(p), st.st_mtime_ns, st.st_size, json.dumps(task.get("changes") or [], default=str))
     raw = _RAW.get(key)
     if raw is None:
+        if task.get("input_sha256") and input_sha256(p) != task["input_sha256"]:
+            raise InputChangedError(f"{p} is not the input the game started with")
         raw = read_raw(p)
         if task.get("changes"):
             from optimizer.scenarios import Change, apply_changes
@@ -991,9 +1011,8 @@ def run_game(
 
     change_rows = [[c.sheet, c.where, c.column, c.op, c.value] for c in (changes or [])]
     # everything that changes c(S) is in the key; the time limit and gap are the quality asked for
-    question = question_key(
-        {"input_sha256": input_sha256(input_path), "changes": change_rows, "bet_mode": bet_mode}
-    )
+    sha = input_sha256(input_path)
+    question = question_key({"input_sha256": sha, "changes": change_rows, "bet_mode": bet_mode})
     gap = options.mip_gap if options.mip_gap is not None else parse(raw).settings.mip_gap
     st = GameStore(store, question)
     done = {k: v for k, v in st.done(gap).items() if k in keys}
@@ -1011,6 +1030,7 @@ def run_game(
     tasks = [
         {
             "input": str(Path(input_path).resolve()),  # workers may run in another folder
+            "input_sha256": sha,
             "members": list(keys[k]),
             "key": k,
             "options": opts,
@@ -1036,6 +1056,15 @@ def run_game(
 
     def on_row(row: dict[str, Any]) -> None:
         nonlocal n, estimated
+        if row.get("input_changed"):
+            from optimizer.guards import GuardError
+
+            raise GuardError(
+                f"{input_path} changed on disk during the game (its bytes are no longer those "
+                f"the game started with; an Excel save is enough): the {n} sub-coalition(s) "
+                f"solved before are kept in the store {store}; put the file back and run again to "
+                "resume, or run again to start the game of the new input"
+            )
         st.record(row)
         done[row["key"]] = (row["cost"], row["status"])
         n += 1

@@ -825,3 +825,43 @@ def test_cluster_workers_in_another_folder_read_a_relative_input(tmp_path, monke
     assert p.returncode == 0, p.stderr
     assert seen and all(s == str(ROOT / "tests" / "data" / "tiny") for s in seen)
     assert out.exists() and "FileNotFoundError" not in p.stderr
+
+
+def test_input_saved_during_the_game_stops_it_and_keeps_what_was_solved(
+    tmp_path, book, monkeypatch
+):
+    """An analyst saves the workbook (a what-if for the next run) while a long game runs. Before,
+    every c(S) read after that came from the edited file and was stored under the first input's
+    key: a game of two inputs. Now the first c(S) that reads the changed file stops the game
+    (exit 2, what happened and what to do); the c(S) solved before stay in the store, and
+    putting the file back resumes from them."""
+    import optimizer.coalition as co
+
+    original = book.read_bytes()
+    solve = co.coalition_task
+    calls = {"n": 0}
+
+    def then_edit(task):
+        row = solve(task)
+        calls["n"] += 1
+        if calls["n"] == 1:  # the analyst's save: a new demand figure
+            wb = openpyxl.load_workbook(book)
+            ws = wb["Demand"]
+            ws.cell(row=2, column=[c.value for c in ws[1]].index("h100e") + 1).value = 12345
+            wb.save(book)
+        return row
+
+    monkeypatch.setattr(co, "coalition_task", then_edit)
+    co._RAW.clear()
+    out, store = tmp_path / "g.xlsx", tmp_path / "g.sqlite"
+    p = run("coalition", str(book), "-o", str(out), "--store", str(store))
+    assert p.returncode == 2, p.stderr
+    assert "changed on disk during the game" in p.stderr and "Traceback" not in p.stderr
+    assert "the 1 sub-coalition(s) solved before are kept" in p.stderr
+    assert not out.exists() and len(_game_rows(store)) == 1
+    monkeypatch.setattr(co, "coalition_task", solve)
+    book.write_bytes(original)
+    again = run("coalition", str(book), "-o", str(out), "--store", str(store))
+    assert again.returncode == 0, again.stderr
+    assert "resume    1 of 3 sub-coalitions already solved" in again.stderr
+    assert out.exists()
