@@ -225,6 +225,21 @@ def _scheduler_address(ctx: click.Context, param: click.Parameter, value: str | 
     return value.strip()
 
 
+def _one_executor(workers: int | None, scheduler: str | None) -> None:
+    """Refuse ``--workers`` given beside ``--scheduler`` (exit 2): the local workers would be
+    ignored in silence, and the analyst who typed both expects them to count."""
+    from click.core import ParameterSource
+
+    if scheduler is None:
+        return
+    source = click.get_current_context().get_parameter_source("workers")
+    if source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+        raise click.UsageError(
+            f"--workers {workers} and --scheduler {scheduler}: choose one — --workers starts "
+            "workers on this machine, --scheduler sends the work to a running cluster's workers"
+        )
+
+
 def scheduler_option(what: str) -> Any:
     """``--scheduler``: solve ``what`` on an existing Dask cluster."""
     return click.option(
@@ -1025,6 +1040,7 @@ def sweep(
 
     Exit status: 0 every run finished, 1 some runs failed, 2 bad input or ranges, 3 error.
     """
+    _one_executor(workers, scheduler)
     import os
 
     from optimizer.data_io import InputError
@@ -1176,6 +1192,7 @@ def coalition(
     from sampled permutations with a 95% interval. Finished sub-coalitions are kept in a SQLite store,
     so a stopped run resumes where it stopped.
     """
+    _one_executor(workers, scheduler)
     from optimizer.coalition import PlayerError, choose_players, game_subsets, run_game
     from optimizer.data_io import InputError, parse, read_raw
     from optimizer.guards import Output, check_solver_options
@@ -1363,6 +1380,7 @@ def alternatives(
     Exit status: 0 every plan solved, 1 the least cost was not solved to optimality (nothing else is
     tried) or some plan was not solved, 2 bad input, 3 error (e.g. the output is open in Excel).
     """
+    _one_executor(workers, scheduler)
     from optimizer.alternatives import AltConfig, AlternativesError, run_alternatives
     from optimizer.alternatives_report import plot_ranges, write_alternatives_workbook
     from optimizer.data_io import InputError, load_inputs

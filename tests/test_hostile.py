@@ -865,3 +865,15 @@ def test_input_saved_during_the_game_stops_it_and_keeps_what_was_solved(
     assert again.returncode == 0, again.stderr
     assert "resume    1 of 3 sub-coalitions already solved" in again.stderr
     assert out.exists()
+
+
+@pytest.mark.parametrize("command", ["sweep", "coalition", "alternatives"])
+def test_workers_beside_a_scheduler_is_refused(tmp_path, book, command):
+    """Before: `--workers 4 --scheduler …` ignored the 4 local workers in silence. Now the
+    command asks to choose one (exit 2) before it reads anything; --scheduler alone still runs
+    (the default of --workers is not a choice the analyst made)."""
+    out = tmp_path / "o.xlsx"
+    p = run(command, str(book), "-o", str(out), "--workers", "4", "--scheduler", "tcp://h:8786")
+    assert p.returncode == 2, p.stderr
+    assert "--workers 4 and --scheduler tcp://h:8786: choose one" in p.stderr
+    assert not out.exists() and not list(tmp_path.glob("*.sqlite"))
