@@ -895,7 +895,13 @@ class GameStore:
 
 
 def estimate_note(
-    tasks: int, done: int, elapsed_s: float, per_s: float, parallel: int, scheduler: str | None
+    tasks: int,
+    done: int,
+    elapsed_s: float,
+    per_s: float,
+    parallel: int,
+    scheduler: str | None,
+    revise: int | None = None,
 ) -> str:
     """The time the whole game will take, and what to do when that is hours.
 
@@ -905,6 +911,9 @@ def estimate_note(
     default path (only each worker's first c(S) builds and solves the model from scratch; the
     others re-solve it, and those of larger coalitions take longer, so this errs on the short side
     where the first re-solve is small — the ETA on each progress line follows the measured pace).
+    With ``revise`` (the warm path's Gray order, revised after that many), the line says the
+    figure is a floor and when it is revised: on the ten-player base game it said 5–8 min where
+    the game took over an hour (benchmarks/RESULTS.md §3).
     """
     parallel = max(int(parallel), 1)
     total = elapsed_s + (tasks - done) * per_s / parallel
@@ -913,6 +922,11 @@ def estimate_note(
         f"estimate  {tasks} sub-coalitions: {done} in {elapsed_s:,.0f} s, the rest at "
         f"{per_s:,.1f} s each on {where}: about {_duration(total)} in all"
     )
+    if revise is not None:
+        msg += (
+            f" at least (the smallest sub-coalitions come first; revised after {revise:,}, "
+            "when larger ones have been solved)"
+        )
     return msg + _shorter(total)
 
 
@@ -1062,8 +1076,9 @@ def run_game(
             raise GuardError(
                 f"{input_path} changed on disk during the game (its bytes are no longer those "
                 f"the game started with; an Excel save is enough): the {n} sub-coalition(s) "
-                f"solved before are kept in the store {store}; put the file back and run again to "
-                "resume, or run again to start the game of the new input"
+                f"solved before are {f'kept in the store {store}' if store else 'not stored'}; "
+                "put the file back and run again to resume, or run again to start the game of "
+                "the new input"
             )
         st.record(row)
         done[row["key"]] = (row["cost"], row["status"])
@@ -1089,7 +1104,8 @@ def run_game(
             estimated = True
             per = float(row.get("seconds") or 0.0)
             elapsed = time.perf_counter() - t0
-            say(estimate_note(len(tasks), n, elapsed, per, pool["workers"], scheduler))
+            said_revise = revise if warm and revise is not None and revise > n else None
+            say(estimate_note(len(tasks), n, elapsed, per, pool["workers"], scheduler, said_revise))
         if n == revise:
             elapsed = time.perf_counter() - t0
             say(revised_note(len(tasks), n, elapsed, work["done"], work["left"]))

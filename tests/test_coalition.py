@@ -344,6 +344,10 @@ def test_estimate_note_arithmetic_and_advice():
     assert "about 5.7 h in all" in long and "of the cluster" in long
     for advice in ("--players", "--samples", "--relax-integers", "--scheduler"):
         assert advice in long
+    # the warm path's Gray order starts with the smallest c(S): the line says it is a floor
+    assert "at least" not in short and "revised after" not in short
+    floor = estimate_note(1023, 2, 60.0, 5.0, 2, None, revise=52)
+    assert "about 44 min in all at least" in floor and "revised after 52," in floor
 
 
 def test_game_ignores_the_outcomes_sheet(tmp_path):
