@@ -947,8 +947,8 @@ def revised_note(
     """The game's time again after ``done`` sub-coalitions, weighing each by its size.
 
     The first estimate extrapolates one re-solve; in Gray-code order the first sub-coalitions are
-    those of the smallest players, so it errs short (the ten-player base game: 5 min said, 30 min
-    revised, ~67 min of work on two workers). Here the wall time so far, ``elapsed_s``, is spread
+    those of the smallest players, so it errs short (the ten-player base game: 7 min said, 42 min
+    revised, 1 h 30 min measured on two workers). Here the wall time so far, ``elapsed_s``, is spread
     over the work done, each c(S) weighted by its members' share of the input (``done_weight``, from
     :func:`optimizer.coalition_warm.player_weights`), and the rest, ``left_weight``, is expected
     at that rate: total = elapsed · (1 + left / done). Checked on the six-player base game's
